@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "binlogtool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "binlogtool", targets: ["binlogtool"]),
+        .library(name: "BinlogFormat", targets: ["BinlogFormat"]),
+        .library(name: "Repair", targets: ["Repair"]),
+    ],
+    traits: [
+        .trait(name: "RocksDB", description: "Read bgsave snapshots through librocksdb (verify-snapshot, rewrite --snapshot)."),
+        .default(enabledTraits: ["RocksDB"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C libraries, each wrapped by exactly one Swift module.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(
+            name: "LZ4Frame",
+            dependencies: ["CLZ4"]
+        ),
+        .systemLibrary(
+            name: "CRocksDB",
+            pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
+        .target(
+            name: "RocksSnapshot",
+            dependencies: [.target(name: "CRocksDB", condition: .when(traits: ["RocksDB"]))]
+        ),
+
+        // Bytes <-> records. No Foundation, no printing.
+        .target(
+            name: "BinlogFormat",
+            dependencies: [
+                "LZ4Frame",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Analysis, snapshot probing, rewriting.
+        .target(
+            name: "Repair",
+            dependencies: ["BinlogFormat", "RocksSnapshot"]
+        ),
+        // The command line only.
+        .executableTarget(
+            name: "binlogtool",
+            dependencies: [
+                "BinlogFormat",
+                "Repair",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+
+        .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot"]),
+        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogFormat"]),
+    ]
+)

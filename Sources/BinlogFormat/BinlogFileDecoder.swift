@@ -1,0 +1,494 @@
+/// Decodes one `write2file<N>` stream into ``BinlogRecord``s with flat memory.
+///
+/// Bytes are read in 1 MiB chunks (16 whole blocks) into one reused buffer. Because records never
+/// cross a 64 KiB block boundary, no record ever straddles two chunks. Full records are handed out
+/// as views into that buffer; multi-fragment items are joined in one reused buffer that grows only
+/// to the largest item. Nothing is allocated per record.
+///
+/// Follows Pika's reader (`PikaBinlogReader::ReadPhysicalRecord`, spec §2.5) where Pika is right
+/// and goes further where Pika stops: a zero header is classified (preallocated tail, empty item,
+/// or damage) and decoding goes on after damage at the next plausible record header.
+public struct BinlogFileDecoder: ~Copyable {
+    public static let chunkSize = 16 * BinlogConstants.blockSize
+
+    public let fileNumber: FileNumber
+    private let source: any ByteSource
+
+    private let chunk: UnsafeMutableRawBufferPointer
+    /// File offset of `chunk[0]`.
+    private var chunkStart: UInt64
+    private var chunkCount = 0
+    private var cursor = 0
+    private var sourceDone = false
+
+    private var assembly: UnsafeMutableRawBufferPointer
+    private var assemblyCount = 0
+    private var arguments = ArgumentBuffer()
+
+    // An item whose First fragment has been read and whose Last has not.
+    private var partialStart: UInt64? = nil
+    private var partialFragments = 0
+    private var partialFirstTime: UInt32 = 0
+
+    // Damage not yet reported, merged while it stays contiguous.
+    private var damageStart: UInt64? = nil
+    private var damageEnd: UInt64 = 0
+    private var damageKind: Damage.Kind = .zeroRegion
+
+    /// Records decided but not yet returned (damage found before an item, in order). Its
+    /// capacity is reserved once; it never holds more than three records.
+    private var outbox: [BinlogRecord] = []
+    private var skippingLeadingFragments: Bool
+    private var finished = false
+
+    /// Block trailers seen (the 1–7 zero bytes Pika writes at a block end before the next record).
+    public private(set) var trailerCount = 0
+    public private(set) var trailerByteCount: UInt64 = 0
+    /// Bytes read from the source so far.
+    public var bytesConsumed: UInt64 { chunkStart + UInt64(cursor) }
+
+    /// - Parameters:
+    ///   - source: the file's bytes from offset `startOffset` on.
+    ///   - fileNumber: the `N` of `write2file<N>`, used in every position.
+    ///   - startOffset: where `source` begins in the file; rounded down to a block start by the
+    ///     caller. Fragments at that block's start belonging to an earlier item are skipped silently.
+    public init(source: any ByteSource, fileNumber: FileNumber, startOffset: UInt64 = 0) {
+        precondition(startOffset % UInt64(BinlogConstants.blockSize) == 0, "start must be block-aligned")
+        self.source = source
+        self.fileNumber = fileNumber
+        self.chunkStart = startOffset
+        self.skippingLeadingFragments = startOffset != 0
+        chunk = .allocate(byteCount: Self.chunkSize, alignment: 16)
+        outbox.reserveCapacity(4)
+        assembly = .allocate(byteCount: 2 * BinlogConstants.blockSize, alignment: 16)
+    }
+
+    deinit {
+        chunk.deallocate()
+        assembly.deallocate()
+    }
+
+    // MARK: - Reading
+
+    /// Refills the chunk when the cursor has reached its end. Returns false at the end of the file.
+    private mutating func ensureBytes() throws(BinlogIOError) -> Bool {
+        if cursor < chunkCount { return true }
+        if sourceDone { return false }
+        chunkStart += UInt64(chunkCount)
+        chunkCount = 0
+        cursor = 0
+        while chunkCount < chunk.count {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[chunkCount...]))
+            if n == 0 { sourceDone = true; break }
+            chunkCount += n
+        }
+        return chunkCount > 0
+    }
+
+    private func position(_ fileOffset: UInt64) -> PhysicalPosition {
+        PhysicalPosition(fileNumber: fileNumber, offset: fileOffset)
+    }
+
+    // MARK: - Damage bookkeeping
+
+    private mutating func noteDamage(_ kind: Damage.Kind, from start: UInt64, to end: UInt64) {
+        if damageStart != nil, damageEnd >= start {
+            damageEnd = max(damageEnd, end)
+        } else {
+            flushDamage()
+            damageStart = start
+            damageEnd = end
+            damageKind = kind
+        }
+    }
+
+    /// Moves pending damage to the outbox.
+    private mutating func flushDamage() {
+        guard let s = damageStart else { return }
+        outbox.append(.damage(Damage(kind: damageKind, start: position(s), length: damageEnd - s)))
+        damageStart = nil
+    }
+
+    private mutating func abandonPartial(at end: UInt64) {
+        if let s = partialStart {
+            noteDamage(.interruptedItem(fragments: partialFragments), from: s, to: end)
+            partialStart = nil
+            partialFragments = 0
+        }
+    }
+
+    /// Returns `record`, reporting any pending damage first.
+    private mutating func emit(_ record: BinlogRecord) -> BinlogRecord {
+        skippingLeadingFragments = false
+        if damageStart == nil && outbox.isEmpty { return record }
+        flushDamage()
+        outbox.append(record)
+        return outbox.removeFirst()
+    }
+
+    // MARK: - Decoding
+
+    /// The next record, or nil at the end of the file.
+    /// - Throws: only ``BinlogIOError`` (the bytes could not be read); bad bytes are `.damage`.
+    public mutating func next() throws(BinlogIOError) -> BinlogRecord? {
+        if !outbox.isEmpty { return outbox.removeFirst() }
+        if finished { return nil }
+        let block = UInt64(BinlogConstants.blockSize)
+        while true {
+            guard try ensureBytes() else { return finish() }
+            let pos = chunkStart + UInt64(cursor)
+            let left = Int(block - pos % block)
+            let available = chunkCount - cursor
+            let bytes = UnsafeRawBufferPointer(chunk)
+
+            if left < BinlogConstants.headerSize {
+                // Block trailer: Pika's writer fills it with zeros.
+                let n = min(left, available)
+                if !isZero(bytes, cursor, n) { noteDamage(.dirtyTrailer, from: pos, to: pos + UInt64(n)) }
+                trailerCount += 1
+                trailerByteCount += UInt64(n)
+                cursor += n
+                continue
+            }
+            if available < BinlogConstants.headerSize {
+                if isZero(bytes, cursor, available) {
+                    abandonPartial(at: pos)
+                    cursor += available
+                    return emit(.padding(PaddingRegion(kind: .zeroTail, start: position(pos), end: position(pos + UInt64(available)))))
+                }
+                abandonPartial(at: pos)
+                noteDamage(.truncatedHeader, from: pos, to: pos + UInt64(available))
+                cursor += available
+                continue
+            }
+
+            let header = RecordHeader.load(from: bytes, at: cursor)
+            let room = left - BinlogConstants.headerSize
+            let recordEnd = pos + UInt64(BinlogConstants.headerSize + header.length)
+
+            if header.rawType == 0 && header.length == 0 && header.time == 0 {
+                if let record = try handleZeros(at: pos) { return record }
+                continue
+            }
+            if left == BinlogConstants.headerSize {
+                // Pika's reader skips the last 8 bytes of a block; the writer puts a zero-length
+                // First record there when an item starts with exactly 8 bytes left.
+                if header.rawType == RecordType.first.rawValue && header.length == 0 {
+                    abandonPartial(at: pos)
+                    partialStart = pos
+                    partialFragments = 1
+                    partialFirstTime = header.time
+                    assemblyCount = 0
+                } else {
+                    noteDamage(.dirtyTrailer, from: pos, to: pos + 8)
+                }
+                cursor += 8
+                continue
+            }
+            guard let type = header.type, type != .zero, type != .eof, type != .oldRecord else {
+                abandonPartial(at: pos)
+                noteDamage(.impossibleType(header.rawType), from: pos, to: pos + 8)
+                try resync(from: pos + 1)
+                continue
+            }
+            if header.length > room {
+                abandonPartial(at: pos)
+                noteDamage(.lengthBeyondBlock(length: header.length), from: pos, to: pos + 8)
+                try resync(from: pos + 1)
+                continue
+            }
+            if BinlogConstants.headerSize + header.length > available {
+                // The file ends inside this record.
+                abandonPartial(at: pos)
+                noteDamage(.truncatedRecord(length: header.length), from: pos, to: pos + UInt64(available))
+                cursor += available
+                continue
+            }
+            let payloadIndex = cursor + BinlogConstants.headerSize
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadIndex..<(payloadIndex + header.length)])
+
+            switch type {
+            case .full:
+                abandonPartial(at: pos)
+                cursor += BinlogConstants.headerSize + header.length
+                if header.length == 0 {
+                    return emit(.padding(PaddingRegion(kind: .emptyItem, start: position(pos), end: position(recordEnd))))
+                }
+                if let record = decodeItem(
+                    payload, start: pos, end: recordEnd, fragments: 1, firstTime: header.time, lastTime: header.time)
+                {
+                    return record
+                }
+            case .first, .middle:
+                if header.length != room {
+                    abandonPartial(at: pos)
+                    noteDamage(.fragmentShort(type), from: pos, to: pos + 8)
+                    try resync(from: pos + 1)
+                    continue
+                }
+                cursor += BinlogConstants.headerSize + header.length
+                if type == .first {
+                    abandonPartial(at: pos)
+                    partialStart = pos
+                    partialFragments = 1
+                    partialFirstTime = header.time
+                    assemblyCount = 0
+                    append(payload)
+                } else if partialStart != nil {
+                    partialFragments += 1
+                    append(payload)
+                } else if !skippingLeadingFragments {
+                    noteDamage(.orphanFragment(type), from: pos, to: recordEnd)
+                }
+            case .last:
+                cursor += BinlogConstants.headerSize + header.length
+                guard let start = partialStart else {
+                    if !skippingLeadingFragments { noteDamage(.orphanFragment(type), from: pos, to: recordEnd) }
+                    skippingLeadingFragments = false
+                    continue
+                }
+                append(payload)
+                let fragments = partialFragments + 1
+                partialStart = nil
+                partialFragments = 0
+                let whole = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(assembly)[0..<assemblyCount])
+                if let record = decodeItem(
+                    whole, start: start, end: recordEnd, fragments: fragments, firstTime: partialFirstTime,
+                    lastTime: header.time)
+                {
+                    return record
+                }
+            case .badRecord:
+                abandonPartial(at: pos)
+                cursor += BinlogConstants.headerSize + header.length
+                return emit(.padding(PaddingRegion(kind: .badRecord, start: position(pos), end: position(recordEnd))))
+            case .zero, .eof, .oldRecord:
+                preconditionFailure("filtered above")
+            }
+        }
+    }
+
+    private mutating func finish() -> BinlogRecord? {
+        finished = true
+        let end = chunkStart + UInt64(chunkCount)
+        abandonPartial(at: end)
+        flushDamage()
+        return outbox.isEmpty ? nil : outbox.removeFirst()
+    }
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if assemblyCount + bytes.count > assembly.count {
+            var capacity = assembly.count
+            while capacity < assemblyCount + bytes.count { capacity *= 2 }
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+            bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(assembly)[0..<assemblyCount]))
+            assembly.deallocate()
+            assembly = bigger
+        }
+        guard bytes.count > 0 else { return }
+        (assembly.baseAddress! + assemblyCount).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        assemblyCount += bytes.count
+    }
+
+    /// Turns a complete payload into an item, padding, or damage. Returns nil when it only noted
+    /// damage (to be reported before the next record).
+    private mutating func decodeItem(
+        _ payload: UnsafeRawBufferPointer, start: UInt64, end: UInt64, fragments: Int, firstTime: UInt32,
+        lastTime: UInt32
+    ) -> BinlogRecord? {
+        let n = payload.count
+        if n >= 2 && payload[0] == 1 && payload[1] == 0 {
+            guard n >= BinlogConstants.itemHeaderSize else {
+                noteDamage(.badEnvelope("\(n) bytes, shorter than the 34-byte item header"), from: start, to: end)
+                return nil
+            }
+            let header = ItemHeader.load(from: payload)
+            guard Int(header.contentLength) == n - BinlogConstants.itemHeaderSize else {
+                noteDamage(
+                    .badEnvelope("content length \(header.contentLength) but \(n - BinlogConstants.itemHeaderSize) bytes follow"),
+                    from: start, to: end)
+                return nil
+            }
+            let content = UnsafeRawBufferPointer(rebasing: payload[BinlogConstants.itemHeaderSize...])
+            if header.logicID == 0 && header.execTime == 0 && header.stored.offset == 0
+                && header.stored.fileNumber == 0 && startsWith(content, paddingContentPrefix)
+            {
+                return emit(.padding(PaddingRegion(kind: .paddingItem, start: position(start), end: position(end))))
+            }
+            do {
+                try RESP.parse(content, into: &arguments)
+            } catch {
+                noteDamage(.badRESP(error, logicID: header.logicID), from: start, to: end)
+                return nil
+            }
+            let item = BinlogItem(
+                start: position(start), end: position(end), fragmentCount: fragments, firstRecordTime: firstTime,
+                lastRecordTime: lastTime, envelope: .pikaItem, header: header, payload: payload,
+                command: RESPCommand(bytes: content, ranges: arguments.view))
+            return emit(.item(item))
+        }
+        if n > 0 && payload[0] == UInt8(ascii: "*") {
+            do {
+                try RESP.parse(payload, into: &arguments)
+            } catch {
+                noteDamage(.badRESP(error, logicID: 0), from: start, to: end)
+                return nil
+            }
+            let all = arguments.view
+            var header = ItemHeader(execTime: 0, termOrServerID: 0, logicID: 0, stored: ResumePoint(fileNumber: 0, offset: 0), contentLength: UInt32(n))
+            var envelope = ItemEnvelope.bareRESP
+            var ranges = all
+            if all.count >= 5 {
+                let magic = all[all.count - 4]
+                let m = UnsafeRawBufferPointer(rebasing: payload[magic.offset..<(magic.offset + magic.count)])
+                if startsWith(m, affiliatedMagic) && m.count == affiliatedMagic.count {
+                    envelope = .affiliatedRESP
+                    ranges = UnsafeBufferPointer(rebasing: all[0..<(all.count - 4)])
+                    let sid = all[all.count - 3]
+                    header.termOrServerID = UInt32(decimal: UnsafeRawBufferPointer(rebasing: payload[sid.offset..<(sid.offset + sid.count)])) ?? 0
+                    let info = all[all.count - 2]
+                    if info.count == 16 {
+                        let b = payload.baseAddress! + info.offset
+                        header.execTime = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+                        header.stored = ResumePoint(
+                            fileNumber: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+                            offset: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                    }
+                }
+            }
+            let item = BinlogItem(
+                start: position(start), end: position(end), fragmentCount: fragments, firstRecordTime: firstTime,
+                lastRecordTime: lastTime, envelope: envelope, header: header, payload: payload,
+                command: RESPCommand(bytes: payload, ranges: ranges))
+            return emit(.item(item))
+        }
+        if n > 0 && isAll(payload, 0x20) {
+            return emit(.padding(PaddingRegion(kind: .blank, start: position(start), end: position(end))))
+        }
+        noteDamage(.badEnvelope("payload starts with byte \(n > 0 ? payload[0] : 0), neither an item header nor RESP"), from: start, to: end)
+        return nil
+    }
+
+    /// Handles an all-zero header at `pos`: a preallocated tail to the end of the file, or a zero
+    /// region in the middle (damage, then resynchronise).
+    private mutating func handleZeros(at pos: UInt64) throws(BinlogIOError) -> BinlogRecord? {
+        abandonPartial(at: pos)
+        // Find the first non-zero byte, refilling as needed.
+        while true {
+            let bytes = UnsafeRawBufferPointer(chunk)
+            var i = cursor
+            let end = chunkCount
+            // Word at a time, then bytes.
+            while i + 8 <= end && bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) == 0 { i += 8 }
+            while i < end && bytes[i] == 0 { i += 1 }
+            cursor = i
+            if i < end { break }
+            guard try ensureBytes() else {
+                let tailEnd = chunkStart + UInt64(chunkCount)
+                // Blank padding (2.7A) or a previous record may precede; emit the tail.
+                return emit(.padding(PaddingRegion(kind: .zeroTail, start: position(pos), end: position(tailEnd))))
+            }
+        }
+        let firstNonZero = chunkStart + UInt64(cursor)
+        noteDamage(.zeroRegion, from: pos, to: firstNonZero)
+        let candidate = firstNonZero >= pos + 8 ? firstNonZero - 7 : pos + 1
+        try resync(from: max(candidate, pos + 1))
+        return nil
+    }
+
+    /// After damage at some position before `from`, moves the cursor to the next place where
+    /// decoding can resume: `from` itself when it is a block start, otherwise the first strongly
+    /// plausible record header in the rest of `from`'s block, otherwise the next block start.
+    /// Everything skipped is added to the pending damage.
+    private mutating func resync(from: UInt64) throws(BinlogIOError) {
+        let block = UInt64(BinlogConstants.blockSize)
+        // `from` is always within the current chunk or at its end.
+        let blockStart = from - from % block
+        if from == blockStart {
+            cursor = Int(from - chunkStart)
+            return
+        }
+        let blockEnd = blockStart + block
+        let bytes = UnsafeRawBufferPointer(chunk)
+        let limitIndex = min(Int(blockEnd - chunkStart), chunkCount)
+        var i = Int(from - chunkStart)
+        while i + BinlogConstants.headerSize <= limitIndex {
+            if isPlausibleRecord(bytes, at: i, blockEnd: Int(blockEnd - chunkStart), limit: limitIndex) {
+                noteDamage(damageKind, from: from, to: chunkStart + UInt64(i))
+                cursor = i
+                return
+            }
+            i += 1
+        }
+        let resume = min(blockEnd, chunkStart + UInt64(chunkCount))
+        noteDamage(damageKind, from: from, to: resume)
+        cursor = Int(resume - chunkStart)
+    }
+
+    /// A header at `i` that a real writer could have produced and whose payload agrees with it:
+    /// a Full record holding a whole 34-byte item with matching content length and RESP start,
+    /// a First record running exactly to the block end that starts an item header, or a
+    /// padding record of `*` bytes.
+    private func isPlausibleRecord(_ bytes: UnsafeRawBufferPointer, at i: Int, blockEnd: Int, limit: Int) -> Bool {
+        let h = RecordHeader.load(from: bytes, at: i)
+        let p = i + BinlogConstants.headerSize
+        guard p + h.length <= limit else { return false }
+        switch h.rawType {
+        case RecordType.full.rawValue:
+            guard h.length >= BinlogConstants.itemHeaderSize + 4 else { return false }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)])
+            let header = ItemHeader.load(from: payload)
+            return header.type == 1 && Int(header.contentLength) == h.length - BinlogConstants.itemHeaderSize
+                && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+        case RecordType.first.rawValue:
+            guard p + h.length == blockEnd, h.length >= BinlogConstants.itemHeaderSize + 1 else { return false }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)])
+            let header = ItemHeader.load(from: payload)
+            return header.type == 1 && Int(header.contentLength) > h.length - BinlogConstants.itemHeaderSize
+                && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+        case RecordType.badRecord.rawValue:
+            guard h.length > 0 else { return false }
+            return isAll(UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)]), UInt8(ascii: "*"))
+        default:
+            return false
+        }
+    }
+}
+
+// MARK: - Byte helpers
+
+@inline(__always)
+func isZero(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> Bool {
+    var i = start
+    let end = start + count
+    while i < end {
+        if bytes[i] != 0 { return false }
+        i += 1
+    }
+    return true
+}
+
+func isAll(_ bytes: UnsafeRawBufferPointer, _ value: UInt8) -> Bool {
+    for b in bytes where b != value { return false }
+    return true
+}
+
+func startsWith(_ bytes: UnsafeRawBufferPointer, _ prefix: [UInt8]) -> Bool {
+    guard bytes.count >= prefix.count else { return false }
+    for i in 0..<prefix.count where bytes[i] != prefix[i] { return false }
+    return true
+}
+
+extension UInt32 {
+    /// Parses plain ASCII decimal digits; nil for anything else or overflow.
+    init?(decimal bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty, bytes.count <= 10 else { return nil }
+        var v: UInt64 = 0
+        for b in bytes {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            v = v * 10 + UInt64(b - 0x30)
+        }
+        guard v <= UInt64(UInt32.max) else { return nil }
+        self = UInt32(v)
+    }
+}

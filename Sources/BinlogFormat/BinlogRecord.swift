@@ -1,0 +1,140 @@
+/// What the decoder yields: an item, a padding region, or damaged bytes. Damage is data, not an
+/// error: decoding goes on after it.
+public enum BinlogRecord {
+    case item(BinlogItem)
+    case padding(PaddingRegion)
+    case damage(Damage)
+
+    /// The first byte the record covers.
+    public var start: PhysicalPosition {
+        switch self {
+        case .item(let i): i.start
+        case .padding(let p): p.start
+        case .damage(let d): d.start
+        }
+    }
+
+    /// The byte after the record.
+    public var end: PhysicalPosition {
+        switch self {
+        case .item(let i): i.end
+        case .padding(let p): p.end
+        case .damage(let d): d.end
+        }
+    }
+}
+
+/// One logical binlog item, borrowed from the decoder: `payload` and `command` stay valid only
+/// until the decoder's next call. Everything else is a value.
+public struct BinlogItem {
+    /// Where its first record header is.
+    public var start: PhysicalPosition
+    /// The byte after its last fragment; as a resume point, ``endResumePoint``.
+    public var end: PhysicalPosition
+    /// Number of physical records (1 for a Full record).
+    public var fragmentCount: Int
+    /// Header time of the first and the last fragment (they can differ by a second tick).
+    public var firstRecordTime: UInt32
+    public var lastRecordTime: UInt32
+    public var envelope: ItemEnvelope
+    /// The 34-byte header for ``ItemEnvelope/pikaItem``; for E2b the binlog-info values (server id
+    /// in `termOrServerID`, logic id 0); all zero for E2a.
+    public var header: ItemHeader
+    /// The whole reassembled payload: envelope and content.
+    public var payload: UnsafeRawBufferPointer
+    /// The command, parsed from the RESP content.
+    public var command: RESPCommand
+
+    /// The resume point after this item: what a manifest, an `info` file or an ack holds once this
+    /// item is included.
+    public var endResumePoint: ResumePoint { ResumePoint(after: end) }
+
+    /// The RESP content (the payload after the envelope).
+    public var content: UnsafeRawBufferPointer { command.bytes }
+}
+
+/// Bytes that are not a command, written on purpose (or by preallocation), never to be replayed.
+public struct PaddingRegion: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable {
+        /// Type-6 `kBadRecord` records of `*` bytes: slave after a full sync, v3.3.2–v4.0.1 (§2.7C).
+        case badRecord = "bad-record"
+        /// A padding item (`*2 padding ***`) in a Full record: slave after a full sync,
+        /// v3.0.10–v3.3.1 (§2.7B).
+        case paddingItem = "padding-item"
+        /// Header-less blocks of spaces, and the Full record of spaces after them: slave after a
+        /// full sync, v2.0–v3.0.9 and v3.1.0 (§2.7A).
+        case blank = "blank"
+        /// An 8-byte Full record with no payload: a failed SETNX in v3.3.0–v3.3.5 (§8.5). Pika's
+        /// own reader stops here; this one goes on.
+        case emptyItem = "empty-item"
+        /// Zeros from here to the end of the file: mmap preallocation of the live file, left by a
+        /// crash or a running server (§8.2).
+        case zeroTail = "zero-tail"
+    }
+    public var kind: Kind
+    public var start: PhysicalPosition
+    public var end: PhysicalPosition
+
+    public var byteCount: UInt64 { end.offset - start.offset }
+}
+
+/// A range of bytes that could not be decoded, with the reason.
+public struct Damage: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Hashable, Sendable {
+        /// A record whose length runs past its block (or above 65 528).
+        case lengthBeyondBlock(length: Int)
+        /// A record type that is never written (0 with a length, 5, 7, 8–255).
+        case impossibleType(UInt8)
+        /// A First or Middle fragment that does not run to the end of its block.
+        case fragmentShort(RecordType)
+        /// A Middle or Last fragment with no First before it.
+        case orphanFragment(RecordType)
+        /// A First/Middle run cut off by another record, or by the end of the file.
+        case interruptedItem(fragments: Int)
+        /// Zero bytes where a record header should be, not reaching the end of the file.
+        case zeroRegion
+        /// Fewer than 8 bytes left in the file where a header should be.
+        case truncatedHeader
+        /// A record whose payload runs past the end of the file.
+        case truncatedRecord(length: Int)
+        /// Non-zero bytes in a block trailer (the last 1–8 bytes of a block).
+        case dirtyTrailer
+        /// A reassembled item that is neither a 34-byte envelope nor RESP.
+        case badEnvelope(String)
+        /// An item whose envelope is fine but whose RESP content does not parse.
+        case badRESP(RESPError, logicID: UInt64)
+    }
+
+    public var kind: Kind
+    public var start: PhysicalPosition
+    public var length: UInt64
+
+    public init(kind: Kind, start: PhysicalPosition, length: UInt64) {
+        self.kind = kind
+        self.start = start
+        self.length = length
+    }
+
+    public var end: PhysicalPosition {
+        PhysicalPosition(fileNumber: start.fileNumber, offset: start.offset + length)
+    }
+
+    /// One line an operator understands.
+    public var reason: String {
+        switch kind {
+        case .lengthBeyondBlock(let n): "record length \(n) runs past the end of its 64 KiB block"
+        case .impossibleType(let t): "record type \(t) is never written by Pika"
+        case .fragmentShort(let t): "\(t) fragment does not reach the end of its block"
+        case .orphanFragment(let t): "\(t) fragment without a First fragment before it"
+        case .interruptedItem(let n): "item cut off after \(n) fragment(s): not committed (crash or overwrite)"
+        case .zeroRegion: "zero bytes where a record header should be"
+        case .truncatedHeader: "file ends inside a record header"
+        case .truncatedRecord(let n): "file ends inside a record of length \(n)"
+        case .dirtyTrailer: "non-zero bytes in a block trailer"
+        case .badEnvelope(let why): "item is not a Pika item: \(why)"
+        case .badRESP(let e, let id): "item logic id \(id): \(e)"
+        }
+    }
+
+    public var description: String { "\(start) +\(length): \(reason)" }
+}

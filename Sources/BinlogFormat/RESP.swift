@@ -1,0 +1,204 @@
+/// Pika logs each command as a RESP multi-bulk: `*<argc>\r\n` then `$<len>\r\n<bytes>\r\n` per
+/// argument (`Cmd::ToRedisProtocol`, `RedisCommandArgsToString`). Arguments are binary-safe.
+
+/// Where one argument lies inside the RESP bytes.
+public struct ArgumentRange: Hashable, Sendable {
+    public var offset: Int
+    public var count: Int
+}
+
+/// Why RESP bytes did not parse. Offsets are relative to the start of the RESP content.
+public enum RESPError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The content does not start with `*`.
+    case notAnArray(offset: Int)
+    /// A `*` or `$` count that is not a decimal number followed by CRLF.
+    case badCount(offset: Int)
+    /// An element that does not start with `$`.
+    case notABulkString(offset: Int)
+    /// A bulk string whose bytes are not followed by CRLF.
+    case missingTerminator(offset: Int)
+    /// The content ended inside an element.
+    case truncated(offset: Int)
+    /// Bytes remain after the last element.
+    case trailingBytes(offset: Int, count: Int)
+    /// `*0`: a command with no arguments.
+    case emptyArray(offset: Int)
+
+    public var description: String {
+        switch self {
+        case .notAnArray(let o): "RESP does not start with '*' (content byte \(o))"
+        case .badCount(let o): "bad RESP count at content byte \(o)"
+        case .notABulkString(let o): "RESP element is not a bulk string at content byte \(o)"
+        case .missingTerminator(let o): "RESP bulk string not terminated by CRLF at content byte \(o)"
+        case .truncated(let o): "RESP content ends inside an element at content byte \(o)"
+        case .trailingBytes(let o, let n): "\(n) bytes after the RESP command at content byte \(o)"
+        case .emptyArray(let o): "RESP array with no elements at content byte \(o)"
+        }
+    }
+}
+
+/// A growable array of ``ArgumentRange`` that is allocated once and reused for every item.
+public struct ArgumentBuffer: ~Copyable {
+    @usableFromInline var storage: UnsafeMutablePointer<ArgumentRange>
+    @usableFromInline var capacity: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 64) {
+        self.capacity = max(capacity, 4)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    mutating func removeAll() { count = 0 }
+
+    mutating func append(_ range: ArgumentRange) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<ArgumentRange>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+            storage = bigger
+            capacity *= 2
+        }
+        (storage + count).initialize(to: range)
+        count += 1
+    }
+
+    var view: UnsafeBufferPointer<ArgumentRange> { UnsafeBufferPointer(start: storage, count: count) }
+}
+
+public enum RESP {
+    /// Parses one RESP multi-bulk that must fill `bytes` exactly.
+    /// - Returns: the ranges of the arguments in `arguments` (cleared first).
+    /// - Throws: ``RESPError`` with the content offset of the first bad byte.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, into arguments: inout ArgumentBuffer
+    ) throws(RESPError) {
+        arguments.removeAll()
+        var i = 0
+        let n = bytes.count
+        guard n > 0 else { throw .truncated(offset: 0) }
+        guard bytes[0] == UInt8(ascii: "*") else { throw .notAnArray(offset: 0) }
+        i = 1
+        let argc = try readCount(bytes, &i)
+        guard argc > 0 else { throw .emptyArray(offset: 0) }
+        for _ in 0..<argc {
+            guard i < n else { throw .truncated(offset: i) }
+            guard bytes[i] == UInt8(ascii: "$") else { throw .notABulkString(offset: i) }
+            i += 1
+            let len = try readCount(bytes, &i)
+            guard len <= n - i else { throw .truncated(offset: i) }
+            arguments.append(ArgumentRange(offset: i, count: len))
+            i += len
+            guard n - i >= 2 else { throw .truncated(offset: i) }
+            guard bytes[i] == 0x0D, bytes[i + 1] == 0x0A else { throw .missingTerminator(offset: i) }
+            i += 2
+        }
+        if i != n { throw .trailingBytes(offset: i, count: n - i) }
+    }
+
+    /// Reads decimal digits then CRLF at `i`; Pika writes plain digits (and zero-padded ones in
+    /// padding items, spec §3.4).
+    @inline(__always)
+    static func readCount(_ bytes: UnsafeRawBufferPointer, _ i: inout Int) throws(RESPError) -> Int {
+        let start = i
+        var value = 0
+        var digits = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c >= 0x30 && c <= 0x39 {
+                // 10 digits are more than any length that fits in an item.
+                guard digits < 10 else { throw .badCount(offset: start) }
+                value = value &* 10 &+ Int(c &- 0x30)
+                digits += 1
+                i += 1
+            } else {
+                break
+            }
+        }
+        guard digits > 0 else { throw i >= bytes.count ? .truncated(offset: start) : .badCount(offset: start) }
+        guard bytes.count - i >= 2 else { throw .truncated(offset: i) }
+        guard bytes[i] == 0x0D, bytes[i + 1] == 0x0A else { throw .badCount(offset: start) }
+        i += 2
+        return value
+    }
+
+    /// Appends the RESP encoding of `arguments` to `out`, byte for byte as Pika writes it.
+    public static func encode<Arg: Collection<UInt8>>(_ arguments: [Arg], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(arguments.count, to: &out)
+        out.append(0x0D); out.append(0x0A)
+        for arg in arguments {
+            out.append(UInt8(ascii: "$"))
+            appendDecimal(arg.count, to: &out)
+            out.append(0x0D); out.append(0x0A)
+            out.append(contentsOf: arg)
+            out.append(0x0D); out.append(0x0A)
+        }
+    }
+
+    /// The RESP encoding of `arguments`.
+    public static func encode<Arg: Collection<UInt8>>(_ arguments: [Arg]) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(arguments, into: &out)
+        return out
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        precondition(value >= 0)
+        if value < 10 { out.append(UInt8(0x30 + value)); return }
+        var digits: [UInt8] = []
+        var v = value
+        while v > 0 { digits.append(UInt8(0x30 + v % 10)); v /= 10 }
+        out.append(contentsOf: digits.reversed())
+    }
+}
+
+/// A parsed command, borrowed from the decoder: valid only until the decoder moves on.
+/// Copy what you keep with ``ownedArguments()``.
+public struct RESPCommand {
+    /// The whole RESP content.
+    public let bytes: UnsafeRawBufferPointer
+    /// The argument ranges; for E2b items the four affiliated arguments are already left out.
+    public let ranges: UnsafeBufferPointer<ArgumentRange>
+
+    public init(bytes: UnsafeRawBufferPointer, ranges: UnsafeBufferPointer<ArgumentRange>) {
+        self.bytes = bytes
+        self.ranges = ranges
+    }
+
+    /// Number of arguments, the command name included.
+    public var count: Int { ranges.count }
+
+    /// The bytes of argument `index` (0 is the command name).
+    public subscript(index: Int) -> UnsafeRawBufferPointer {
+        let r = ranges[index]
+        return UnsafeRawBufferPointer(rebasing: bytes[r.offset..<(r.offset + r.count)])
+    }
+
+    /// The command name in lower case (allocates: use for printing, not in hot loops).
+    public var lowercasedName: String {
+        guard count > 0 else { return "" }
+        return String(decoding: self[0].map { asciiLower($0) }, as: UTF8.self)
+    }
+
+    /// Whether the command name equals `name` ignoring ASCII case; `name` must be lower case.
+    public func nameIs(_ name: StaticString) -> Bool {
+        guard count > 0 else { return false }
+        let arg = self[0]
+        guard arg.count == name.utf8CodeUnitCount else { return false }
+        let p = name.utf8Start
+        for i in 0..<arg.count where asciiLower(arg[i]) != p[i] { return false }
+        return true
+    }
+
+    /// A copy of every argument.
+    public func ownedArguments() -> [[UInt8]] {
+        (0..<count).map { Array(self[$0]) }
+    }
+}
+
+@inline(__always)
+public func asciiLower(_ c: UInt8) -> UInt8 {
+    (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
+}

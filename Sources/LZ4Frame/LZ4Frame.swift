@@ -1,0 +1,1 @@
+// LZ4 frame reading; see LZ4FrameSource.swift.

@@ -1,0 +1,1 @@
+// Read-only access to bgsave RocksDB checkpoints.
