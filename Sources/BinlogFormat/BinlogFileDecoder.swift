@@ -29,6 +29,8 @@ public struct BinlogFileDecoder: ~Copyable {
     private var partialStart: UInt64? = nil
     private var partialFragments = 0
     private var partialFirstTime: UInt32 = 0
+    /// Header time of every fragment of the current item (reused; grows to the most fragments).
+    private var fragmentTimes: UnsafeMutableBufferPointer<UInt32>
 
     // Damage not yet reported, merged while it stays contiguous.
     private var damageStart: UInt64? = nil
@@ -61,9 +63,11 @@ public struct BinlogFileDecoder: ~Copyable {
         chunk = .allocate(byteCount: Self.chunkSize, alignment: 16)
         outbox.reserveCapacity(4)
         assembly = .allocate(byteCount: 2 * BinlogConstants.blockSize, alignment: 16)
+        fragmentTimes = .allocate(capacity: 16)
     }
 
     deinit {
+        fragmentTimes.deallocate()
         chunk.deallocate()
         assembly.deallocate()
     }
@@ -178,6 +182,7 @@ public struct BinlogFileDecoder: ~Copyable {
                     partialStart = pos
                     partialFragments = 1
                     partialFirstTime = header.time
+                    setFragmentTime(0, header.time)
                     assemblyCount = 0
                 } else {
                     noteDamage(.dirtyTrailer, from: pos, to: pos + 8)
@@ -214,6 +219,7 @@ public struct BinlogFileDecoder: ~Copyable {
                 if header.length == 0 {
                     return emit(.padding(PaddingRegion(kind: .emptyItem, start: position(pos), end: position(recordEnd))))
                 }
+                setFragmentTime(0, header.time)
                 if let record = decodeItem(
                     payload, start: pos, end: recordEnd, fragments: 1, firstTime: header.time, lastTime: header.time)
                 {
@@ -232,9 +238,11 @@ public struct BinlogFileDecoder: ~Copyable {
                     partialStart = pos
                     partialFragments = 1
                     partialFirstTime = header.time
+                    setFragmentTime(0, header.time)
                     assemblyCount = 0
                     append(payload)
                 } else if partialStart != nil {
+                    setFragmentTime(partialFragments, header.time)
                     partialFragments += 1
                     append(payload)
                 } else if !skippingLeadingFragments {
@@ -248,6 +256,7 @@ public struct BinlogFileDecoder: ~Copyable {
                     continue
                 }
                 append(payload)
+                setFragmentTime(partialFragments, header.time)
                 let fragments = partialFragments + 1
                 partialStart = nil
                 partialFragments = 0
@@ -274,6 +283,16 @@ public struct BinlogFileDecoder: ~Copyable {
         abandonPartial(at: end)
         flushDamage()
         return outbox.isEmpty ? nil : outbox.removeFirst()
+    }
+
+    private mutating func setFragmentTime(_ index: Int, _ time: UInt32) {
+        if index >= fragmentTimes.count {
+            let bigger = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: fragmentTimes.count * 2)
+            _ = bigger.initialize(from: fragmentTimes)
+            fragmentTimes.deallocate()
+            fragmentTimes = bigger
+        }
+        fragmentTimes[index] = time
     }
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer) {
@@ -323,7 +342,8 @@ public struct BinlogFileDecoder: ~Copyable {
             }
             let item = BinlogItem(
                 start: position(start), end: position(end), fragmentCount: fragments, firstRecordTime: firstTime,
-                lastRecordTime: lastTime, envelope: .pikaItem, header: header, payload: payload,
+                lastRecordTime: lastTime, recordTimes: UnsafeBufferPointer(rebasing: fragmentTimes[0..<fragments]),
+                envelope: .pikaItem, header: header, payload: payload,
                 command: RESPCommand(bytes: content, ranges: arguments.view))
             return emit(.item(item))
         }
@@ -358,7 +378,8 @@ public struct BinlogFileDecoder: ~Copyable {
             }
             let item = BinlogItem(
                 start: position(start), end: position(end), fragmentCount: fragments, firstRecordTime: firstTime,
-                lastRecordTime: lastTime, envelope: envelope, header: header, payload: payload,
+                lastRecordTime: lastTime, recordTimes: UnsafeBufferPointer(rebasing: fragmentTimes[0..<fragments]),
+                envelope: envelope, header: header, payload: payload,
                 command: RESPCommand(bytes: payload, ranges: ranges))
             return emit(.item(item))
         }

@@ -36,6 +36,8 @@ public struct BinlogItem {
     /// Header time of the first and the last fragment (they can differ by a second tick).
     public var firstRecordTime: UInt32
     public var lastRecordTime: UInt32
+    /// The header time of every fragment, in order (borrowed, like `payload`).
+    public var recordTimes: UnsafeBufferPointer<UInt32>
     public var envelope: ItemEnvelope
     /// The 34-byte header for ``ItemEnvelope/pikaItem``; for E2b the binlog-info values (server id
     /// in `termOrServerID`, logic id 0); all zero for E2a.
