@@ -77,6 +77,12 @@ public struct PaddingRegion: Hashable, Sendable {
     public var start: PhysicalPosition
     public var end: PhysicalPosition
 
+    public init(kind: Kind, start: PhysicalPosition, end: PhysicalPosition) {
+        self.kind = kind
+        self.start = start
+        self.end = end
+    }
+
     public var byteCount: UInt64 { end.offset - start.offset }
 }
 
