@@ -38,8 +38,14 @@ public protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(BinlogIOError) -> Int
 }
 
+/// A source that can jump forward to a byte offset without reading what lies before it.
+public protocol SeekableByteSource: ByteSource {
+    /// Positions the source so that the next read starts at `offset` bytes from the start.
+    func seek(to offset: UInt64) throws(BinlogIOError)
+}
+
 /// A plain file opened read-only (`O_RDONLY`); it is never written.
-public final class FileSource: ByteSource {
+public final class FileSource: SeekableByteSource {
     public let path: String
     private let descriptor: FileDescriptor
     private var position: UInt64 = 0
@@ -68,6 +74,15 @@ public final class FileSource: ByteSource {
             let n = try descriptor.read(into: buffer, retryOnInterrupt: true)
             position += UInt64(n)
             return n
+        } catch {
+            throw BinlogIOError(kind: .read, path: path, offset: position, reason: "\(error)")
+        }
+    }
+
+    public func seek(to offset: UInt64) throws(BinlogIOError) {
+        do {
+            _ = try descriptor.seek(offset: Int64(offset), from: .start)
+            position = offset
         } catch {
             throw BinlogIOError(kind: .read, path: path, offset: position, reason: "\(error)")
         }

@@ -1,0 +1,103 @@
+/// Decodes a sequence of binlog files in file-number order as one stream of records.
+///
+/// Files are opened one at a time, only when reached, and the decoder of a finished file is
+/// released before the next opens, so memory stays that of one decoder.
+public struct BinlogStream {
+    /// One input file: its number and how to open it.
+    public struct File {
+        public var fileNumber: FileNumber
+        public var open: () throws(BinlogIOError) -> any ByteSource
+
+        public init(fileNumber: FileNumber, open: @escaping () throws(BinlogIOError) -> any ByteSource) {
+            self.fileNumber = fileNumber
+            self.open = open
+        }
+    }
+
+    private let files: [File]
+    private var index = 0
+    private final class Current {
+        var decoder: BinlogFileDecoder
+        init(_ decoder: consuming BinlogFileDecoder) { self.decoder = decoder }
+    }
+    private var current: Current? = nil
+    private let start: PhysicalPosition?
+
+    /// Trailer totals of the files finished so far plus the current one.
+    public private(set) var trailerCount = 0
+    public private(set) var trailerByteCount: UInt64 = 0
+    private var finishedTrailers = 0
+    private var finishedTrailerBytes: UInt64 = 0
+
+    /// Bytes decoded in files already finished, plus the current file's progress.
+    public var bytesConsumed: UInt64 { finishedBytes + (current?.decoder.bytesConsumed ?? currentStartOffset) - currentStartOffset }
+    private var finishedBytes: UInt64 = 0
+    private var currentStartOffset: UInt64 = 0
+
+    /// The file number of the file being decoded (or last decoded).
+    public var currentFileNumber: FileNumber? {
+        index < files.count ? files[index].fileNumber : files.last?.fileNumber
+    }
+
+    /// - Parameters:
+    ///   - files: the inputs, in the order to decode (normally by file number).
+    ///   - start: skip files before `start.fileNumber` and, in that file, begin at the block that
+    ///     holds `start.offset` (records that begin before `start` are still returned; filter them).
+    public init(files: [File], start: PhysicalPosition? = nil) {
+        if let start {
+            self.files = files.filter { $0.fileNumber >= start.fileNumber }
+        } else {
+            self.files = files
+        }
+        self.start = start
+    }
+
+    /// The next record of any file, or nil after the last file.
+    public mutating func next() throws(BinlogIOError) -> BinlogRecord? {
+        while index < files.count {
+            if current == nil {
+                let file = files[index]
+                let source = try file.open()
+                var offset: UInt64 = 0
+                if let start, start.fileNumber == file.fileNumber {
+                    offset = start.offset - start.offset % UInt64(BinlogConstants.blockSize)
+                    if offset > 0 {
+                        if let seekable = source as? any SeekableByteSource {
+                            try seekable.seek(to: offset)
+                        } else {
+                            try discard(offset, from: source)
+                        }
+                    }
+                }
+                currentStartOffset = offset
+                current = Current(BinlogFileDecoder(source: source, fileNumber: file.fileNumber, startOffset: offset))
+            }
+            let c = current!
+            if let record = try c.decoder.next() {
+                trailerCount = finishedTrailers + c.decoder.trailerCount
+                trailerByteCount = finishedTrailerBytes + c.decoder.trailerByteCount
+                return record
+            }
+            finishedTrailers += c.decoder.trailerCount
+            finishedTrailerBytes += c.decoder.trailerByteCount
+            trailerCount = finishedTrailers
+            trailerByteCount = finishedTrailerBytes
+            finishedBytes += c.decoder.bytesConsumed - currentStartOffset
+            currentStartOffset = 0
+            current = nil
+            index += 1
+        }
+        return nil
+    }
+
+    private func discard(_ count: UInt64, from source: any ByteSource) throws(BinlogIOError) {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { scratch.deallocate() }
+        var left = count
+        while left > 0 {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<Int(min(left, UInt64(scratch.count)))]))
+            if n == 0 { return }
+            left -= UInt64(n)
+        }
+    }
+}
