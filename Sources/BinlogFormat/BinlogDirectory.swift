@@ -1,0 +1,541 @@
+/// One `write2file<N>` (or `write2file<N>.lz4`) file found on disk.
+public struct BinlogFileEntry: Hashable, Sendable, CustomStringConvertible {
+    /// The `N` of `write2file<N>`.
+    public var fileNumber: FileNumber
+    public var path: String
+    /// `write2file<N>.lz4`: LZ4 frame format, read through ``LZ4FileSource``.
+    public var compressed: Bool
+    /// Size on disk in bytes (the compressed size for `.lz4`). For a live or crashed file this
+    /// includes the mmap preallocation tail (spec §8 pitfall 2).
+    public var byteCount: UInt64
+
+    public init(fileNumber: FileNumber, path: String, compressed: Bool, byteCount: UInt64) {
+        self.fileNumber = fileNumber
+        self.path = path
+        self.compressed = compressed
+        self.byteCount = byteCount
+    }
+
+    /// The bytes of the binlog file: a ``FileSource``, or an ``LZ4FileSource`` when compressed.
+    /// - Throws: ``BinlogIOError`` `.missing` if the file cannot be opened.
+    public func openSource() throws(BinlogIOError) -> any ByteSource {
+        if compressed {
+            return try LZ4FileSource(path: path)
+        }
+        return try FileSource(path: path)
+    }
+
+    /// The binlog file name prefix (`NewFileName`, `src/pika_binlog.cc`, all versions).
+    public static let namePrefix = "write2file"
+    /// The suffix of an LZ4-compressed copy.
+    public static let compressedSuffix = ".lz4"
+
+    /// Parses `write2file<N>` or `write2file<N>.lz4`: decimal `N` without leading zeros (Pika never
+    /// pads), fitting in 32 bits.
+    /// - Returns: `nil` for any other name.
+    public static func parseName(_ name: String) -> (fileNumber: FileNumber, compressed: Bool)? {
+        guard name.hasPrefix(namePrefix) else { return nil }
+        var digits = name.dropFirst(namePrefix.count)
+        var compressed = false
+        if digits.hasSuffix(compressedSuffix) {
+            digits = digits.dropLast(compressedSuffix.count)
+            compressed = true
+        }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            digits.count == 1 || digits.first != "0", let number = FileNumber(digits)
+        else { return nil }
+        return (number, compressed)
+    }
+
+    public var description: String {
+        "\(path) (file \(fileNumber), \(byteCount) bytes\(compressed ? ", LZ4" : ""))"
+    }
+}
+
+/// Where the binlog files of a ``BinlogDirectory`` were found (spec `pika-on-disk.md` §1.2).
+public enum BinlogDirectoryLayout: Hashable, Sendable, CustomStringConvertible {
+    /// The given path holds the binlog files itself (e.g. a `log_db0/` or a copy of one).
+    case binlogDirectory
+    /// Binlogs directly in `log-path`, next to glog's files: Pika v2.x and v3.0.x.
+    case logPath
+    /// `<log-path>/log_<db>/` chosen from a log root: v3.1–v3.4 classic mode, v3.5+, v4.
+    case database(String)
+    /// `<log-path>/log_<table>/<partition>/`: v3.1–v3.4 sharding mode (`classic-mode no`).
+    case partition(table: String, partition: String)
+    /// Built from explicit file paths.
+    case explicitFiles
+
+    public var description: String {
+        switch self {
+        case .binlogDirectory: "binlog directory"
+        case .logPath: "log-path with glog files (Pika v2.x/v3.0 layout)"
+        case .database(let db): "log_\(db)/ (Pika v3.1+ database binlog)"
+        case .partition(let table, let partition): "log_\(table)/\(partition)/ (Pika v3.1–v3.4 sharding)"
+        case .explicitFiles: "explicit files"
+        }
+    }
+}
+
+/// A fact about the set of binlog files worth reporting (spec §8 pitfalls 7 and 8). Findings are
+/// values, not errors: discovery collects all of them.
+public enum BinlogDirectoryFinding: Hashable, Sendable, CustomStringConvertible {
+    /// Numbers missing between two present files (a hole, not the purged low end).
+    case gap(missing: ClosedRange<FileNumber>)
+    /// Files numbered above the manifest's current file: stale slave files or leftovers of a
+    /// truncate (pitfalls 7, 8).
+    case filesAboveManifest(manifestFileNumber: FileNumber, fileNumbers: [FileNumber])
+    /// The manifest's current file is not in the directory.
+    case manifestFileMissing(FileNumber)
+    /// The directory has no `manifest`.
+    case manifestMissing(directory: String)
+    /// The `manifest` exists but could not be read.
+    case manifestUnreadable(MetadataFileError)
+    /// The manifest's layout was a guess (both or neither family matched); see its reason.
+    case manifestLayoutUncertain(reason: String)
+    /// The manifest is not 65536 bytes as Pika always writes it.
+    case manifestSize(byteCount: UInt64)
+    /// The `context` exists but could not be read.
+    case contextUnreadable(MetadataFileError)
+    /// Both `write2file<N>` and `write2file<N>.lz4`; the first path is the one used.
+    case duplicateFileNumber(FileNumber, paths: [String])
+    /// A name that starts like a binlog file but is not one (`write2file7.bak`, `write2file007`).
+    case unrecognizedBinlogName(String)
+
+    public enum Severity: String, Hashable, Sendable, Comparable {
+        case note, warning
+        public static func < (a: Self, b: Self) -> Bool { a == .note && b == .warning }
+    }
+
+    public var severity: Severity {
+        switch self {
+        case .unrecognizedBinlogName, .manifestSize, .manifestLayoutUncertain: .note
+        default: .warning
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .gap(let missing):
+            missing.count == 1
+                ? "write2file\(missing.lowerBound) is missing between its neighbours"
+                : "write2file\(missing.lowerBound)…write2file\(missing.upperBound) (\(missing.count) files) are missing"
+        case .filesAboveManifest(let current, let numbers):
+            "files above the manifest's current file \(current): "
+                + numbers.map { "write2file\($0)" }.joined(separator: ", ")
+                + " (stale slave files or a truncate's leftovers)"
+        case .manifestFileMissing(let n): "the manifest names write2file\(n) as current, but it is not here"
+        case .manifestMissing(let dir): "\(dir) has no manifest; positions cannot be checked against it"
+        case .manifestUnreadable(let e): "manifest unreadable: \(e)"
+        case .manifestLayoutUncertain(let reason): "manifest layout is a guess: \(reason)"
+        case .manifestSize(let n): "the manifest is \(n) bytes; Pika always writes \(Manifest.byteCount)"
+        case .contextUnreadable(let e): "context unreadable: \(e)"
+        case .duplicateFileNumber(let n, let paths):
+            "file number \(n) appears \(paths.count) times (\(paths.joined(separator: ", "))); using \(paths[0])"
+        case .unrecognizedBinlogName(let name): "\(name) looks like a binlog file name but is not one; ignored"
+        }
+    }
+}
+
+/// Why binlog files could not be found.
+public enum BinlogDirectoryError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The path does not exist (or cannot be examined).
+    case noSuchDirectory(path: String, reason: String)
+    /// The path is a file; pass it as an explicit file instead.
+    case notADirectory(path: String)
+    /// The directory cannot be listed.
+    case unreadableDirectory(path: String, reason: String)
+    /// Neither the directory nor a `log_<db>` below it holds `write2file<N>` files.
+    /// `found` is the sorted list of the first names present; `entryCount` counts them all.
+    case noBinlogFiles(path: String, found: [String], entryCount: Int)
+    /// Several databases (or partitions) hold binlogs and none was chosen.
+    case ambiguousDatabase(path: String, choices: [String])
+    /// The requested database is not there.
+    case unknownDatabase(path: String, requested: String, choices: [String])
+    /// An explicit file does not exist or is not a regular file.
+    case noSuchFile(path: String, reason: String)
+    /// An explicit file's name is not `write2file<N>` or `write2file<N>.lz4`.
+    case notABinlogFileName(path: String)
+    /// An explicitly given manifest could not be read.
+    case manifest(MetadataFileError)
+
+    public var description: String {
+        switch self {
+        case .noSuchDirectory(let path, let reason): "\(path): no such directory (\(reason))"
+        case .notADirectory(let path):
+            "\(path): is a file, not a directory; pass binlog files as explicit files instead"
+        case .unreadableDirectory(let path, let reason): "\(path): cannot list directory (\(reason))"
+        case .noBinlogFiles(let path, let found, let count):
+            if count == 0 {
+                "\(path): no binlog files (write2file<N>): the directory is empty"
+            } else {
+                "\(path): no binlog files (write2file<N>) here or in log_<db>/ below; found \(count) entries: "
+                    + found.joined(separator: ", ") + (count > found.count ? ", …" : "") + Self.hint(found)
+            }
+        case .ambiguousDatabase(let path, let choices):
+            "\(path): holds binlogs of several databases; choose one with db: "
+                + choices.joined(separator: ", ")
+        case .unknownDatabase(let path, let requested, let choices):
+            choices.isEmpty
+                ? "\(path): no database \(metadataQuoted(requested)) here, and no log_<db>/ directories with binlogs"
+                : "\(path): no database \(metadataQuoted(requested)); choices: " + choices.joined(separator: ", ")
+        case .noSuchFile(let path, let reason): "\(path): cannot use as a binlog file (\(reason))"
+        case .notABinlogFileName(let path):
+            "\(path): not a binlog file name (expected write2file<N> or write2file<N>.lz4)"
+        case .manifest(let e): e.description
+        }
+    }
+
+    private static func hint(_ names: [String]) -> String {
+        let set = Set(names)
+        if set.contains(BgsaveInfo.fileName) {
+            return " (this looks like a bgsave dump; its binlogs are in the server's log-path)"
+        }
+        if set.contains("manifest") {
+            return " (a manifest without binlog files: were they purged or moved?)"
+        }
+        if set.contains("CURRENT") || set.contains("strings") || set.contains("db") {
+            return " (this looks like a RocksDB data directory; binlogs are under log-path)"
+        }
+        return ""
+    }
+}
+
+/// The binlog files of one Pika binlog (one server in v2/v3.0, one DB or partition later),
+/// sorted by file number, with the `manifest` and `context` beside them and findings about the
+/// file sequence.
+///
+/// Accepted paths (spec §1.2):
+/// * a binlog directory (`write2file<N>` and/or `write2file<N>.lz4`, e.g. `log/log_db0/`);
+/// * a v2.x/v3.0 `log-path` where binlogs sit next to glog files (other files are ignored);
+/// * a log root with `log_db0/ … log_dbN/` (v3.1+ classic, v3.5, v4): choose with `db:`;
+/// * a v3.1–v3.4 sharding root `log_<table>/<partition>/` (choose `db: "<table>/<partition>"`),
+///   or a `log_<table>/` directory (choose `db: "<partition>"`).
+public struct BinlogDirectory: Hashable, Sendable {
+    /// The directory holding the binlog files; `nil` for ``init(files:manifestPath:manifestLayout:)``.
+    public var path: String?
+    public var layout: BinlogDirectoryLayout
+    /// Sorted by ``BinlogFileEntry/fileNumber``; one entry per number.
+    public var files: [BinlogFileEntry]
+    /// The parsed manifest, if present and readable.
+    public var manifest: ManifestFile?
+    /// The consensus `context`, if present and readable.
+    public var context: ConsensusContext?
+    /// Everything worth reporting about the file set, in a stable order.
+    public var findings: [BinlogDirectoryFinding]
+
+    /// Numbers missing between the lowest and highest file (one range per hole).
+    public var missingFileNumbers: [ClosedRange<FileNumber>] {
+        findings.compactMap { if case .gap(let missing) = $0 { missing } else { nil } }
+    }
+
+    /// The entry for `write2file<N>`, if present.
+    public func entry(fileNumber: FileNumber) -> BinlogFileEntry? {
+        files.first { $0.fileNumber == fileNumber }
+    }
+
+    /// Opens an entry's bytes: ``FileSource`` for a plain file, ``LZ4FileSource`` for `.lz4`.
+    public func openSource(_ entry: BinlogFileEntry) throws(BinlogIOError) -> any ByteSource {
+        try entry.openSource()
+    }
+
+    /// Finds the binlog files under `path`.
+    /// - Parameters:
+    ///   - path: a binlog directory, a v2/v3.0 log-path, or a log root (see the type's documentation).
+    ///   - db: which `log_<db>` (or `<table>/<partition>`) to use under a log root; `log_` may be
+    ///     included. Needed only when there are several.
+    ///   - manifestLayout: force the manifest layout instead of detecting it.
+    /// - Throws: ``BinlogDirectoryError`` naming the path.
+    public init(path: String, db: String? = nil, manifestLayout: ManifestLayout? = nil)
+        throws(BinlogDirectoryError)
+    {
+        let (status, failure) = FileSystemAccess.status(of: path)
+        guard let status else { throw .noSuchDirectory(path: path, reason: failure ?? "unknown") }
+        guard status.kind == .directory else { throw .notADirectory(path: path) }
+        let names = try Self.list(path)
+        let own = Self.scan(path, names)
+
+        var chosenPath = path
+        var chosenNames = names
+        var chosenScan = own
+        var layout: BinlogDirectoryLayout = Self.hasGlogFiles(names) ? .logPath : .binlogDirectory
+
+        let base = FileSystemAccess.lastComponent(of: path)
+        let ownMatchesDB = db.map { Self.normalize($0) == Self.normalize(base) } ?? true
+        if own.entries.isEmpty || !ownMatchesDB {
+            let candidates = try Self.candidates(under: path, names: names)
+            let chosen: Candidate
+            if let db {
+                let wanted = Self.normalize(db)
+                guard let match = candidates.first(where: { Self.normalize($0.name) == wanted }) else {
+                    throw .unknownDatabase(path: path, requested: db, choices: candidates.map(\.name))
+                }
+                chosen = match
+            } else if candidates.count == 1 {
+                chosen = candidates[0]
+            } else if candidates.count > 1 {
+                throw .ambiguousDatabase(path: path, choices: candidates.map(\.name))
+            } else {
+                let sorted = names.sorted(by: naturalLess)
+                throw .noBinlogFiles(path: path, found: Array(sorted.prefix(20)), entryCount: names.count)
+            }
+            chosenPath = chosen.path
+            chosenNames = try Self.list(chosen.path)
+            chosenScan = Self.scan(chosen.path, chosenNames)
+            layout = chosen.layout
+            if chosenScan.entries.isEmpty {
+                throw .noBinlogFiles(
+                    path: chosen.path, found: Array(chosenNames.sorted(by: naturalLess).prefix(20)),
+                    entryCount: chosenNames.count)
+            }
+        } else if db != nil, case .binlogDirectory = layout {
+            layout = .database(Self.normalize(base))
+        }
+
+        self.path = chosenPath
+        self.layout = layout
+        self.files = chosenScan.entries
+        self.findings = []
+        self.manifest = nil
+        self.context = nil
+
+        let nameSet = Set(chosenNames)
+        if nameSet.contains("manifest") {
+            do {
+                manifest = try ManifestFile.read(
+                    path: FileSystemAccess.join(chosenPath, "manifest"), highestFileNumber: files.last?.fileNumber,
+                    layout: manifestLayout)
+            } catch {
+                findings.append(.manifestUnreadable(error))
+            }
+        }
+        if nameSet.contains(ConsensusContext.fileName) {
+            do {
+                context = try ConsensusContext.read(path: FileSystemAccess.join(chosenPath, ConsensusContext.fileName))
+            } catch {
+                findings.append(.contextUnreadable(error))
+            }
+        }
+        findings += chosenScan.findings
+        addSequenceFindings(manifestExpected: !nameSet.contains("manifest") ? chosenPath : nil)
+    }
+
+    /// Builds a file set from explicit paths; each file's number comes from its name.
+    /// - Parameters:
+    ///   - files: `write2file<N>` / `write2file<N>.lz4` paths, in any order.
+    ///   - manifestPath: a manifest to read with them, if any.
+    ///   - manifestLayout: force the manifest layout instead of detecting it.
+    /// - Throws: ``BinlogDirectoryError`` `.notABinlogFileName`, `.noSuchFile`, or `.manifest`.
+    public init(files: [String], manifestPath: String? = nil, manifestLayout: ManifestLayout? = nil)
+        throws(BinlogDirectoryError)
+    {
+        var entries: [BinlogFileEntry] = []
+        for file in files {
+            guard let (number, compressed) = BinlogFileEntry.parseName(FileSystemAccess.lastComponent(of: file)) else {
+                throw .notABinlogFileName(path: file)
+            }
+            let (status, failure) = FileSystemAccess.status(of: file)
+            guard let status else { throw .noSuchFile(path: file, reason: failure ?? "unknown") }
+            guard status.kind == .regular else { throw .noSuchFile(path: file, reason: "not a regular file") }
+            entries.append(
+                BinlogFileEntry(fileNumber: number, path: file, compressed: compressed, byteCount: status.byteCount))
+        }
+        let (unique, duplicates) = Self.deduplicate(entries)
+        self.path = nil
+        self.layout = .explicitFiles
+        self.files = unique
+        self.findings = duplicates
+        self.context = nil
+        self.manifest = nil
+        if let manifestPath {
+            do {
+                manifest = try ManifestFile.read(
+                    path: manifestPath, highestFileNumber: unique.last?.fileNumber, layout: manifestLayout)
+            } catch {
+                throw .manifest(error)
+            }
+        }
+        addSequenceFindings(manifestExpected: nil)
+    }
+
+    // MARK: - Findings
+
+    private mutating func addSequenceFindings(manifestExpected directory: String?) {
+        var previous: FileNumber?
+        for entry in files {
+            if let previous, entry.fileNumber > previous + 1 {
+                findings.append(.gap(missing: (previous + 1)...(entry.fileNumber - 1)))
+            }
+            previous = entry.fileNumber
+        }
+        if let directory, manifest == nil, !findings.contains(where: { if case .manifestUnreadable = $0 { true } else { false } }) {
+            findings.append(.manifestMissing(directory: directory))
+        }
+        if let manifest {
+            if manifest.byteCount != UInt64(Manifest.byteCount) {
+                findings.append(.manifestSize(byteCount: manifest.byteCount))
+            }
+            if !manifest.detection.isConfident && !manifest.detection.isForced {
+                findings.append(.manifestLayoutUncertain(reason: manifest.detection.reason))
+            }
+            let current = manifest.manifest.fileNumber
+            let above = files.map(\.fileNumber).filter { $0 > current }
+            if !above.isEmpty {
+                findings.append(.filesAboveManifest(manifestFileNumber: current, fileNumbers: above))
+            }
+            if entry(fileNumber: current) == nil {
+                findings.append(.manifestFileMissing(current))
+            }
+        }
+    }
+
+    // MARK: - Discovery
+
+    private struct Scan {
+        var entries: [BinlogFileEntry] = []
+        var findings: [BinlogDirectoryFinding] = []
+    }
+
+    private struct Candidate {
+        var name: String
+        var path: String
+        var layout: BinlogDirectoryLayout
+    }
+
+    private static func list(_ path: String) throws(BinlogDirectoryError) -> [String] {
+        switch FileSystemAccess.names(in: path) {
+        case .success(let names): return names
+        case .failure(let failure): throw .unreadableDirectory(path: path, reason: failure.reason)
+        }
+    }
+
+    /// The binlog files among `names` in `directory`, sorted, with name findings.
+    private static func scan(_ directory: String, _ names: [String]) -> Scan {
+        var scan = Scan()
+        var entries: [BinlogFileEntry] = []
+        for name in names.sorted(by: naturalLess) where name.hasPrefix(BinlogFileEntry.namePrefix) {
+            let full = FileSystemAccess.join(directory, name)
+            guard let (number, compressed) = BinlogFileEntry.parseName(name),
+                let status = FileSystemAccess.status(of: full).status, status.kind == .regular
+            else {
+                scan.findings.append(.unrecognizedBinlogName(name))
+                continue
+            }
+            entries.append(
+                BinlogFileEntry(fileNumber: number, path: full, compressed: compressed, byteCount: status.byteCount))
+        }
+        let (unique, duplicates) = deduplicate(entries)
+        scan.entries = unique
+        scan.findings = duplicates + scan.findings
+        return scan
+    }
+
+    /// Sorts by number; for a number present twice keeps the plain file (then the first given).
+    private static func deduplicate(_ entries: [BinlogFileEntry]) -> ([BinlogFileEntry], [BinlogDirectoryFinding]) {
+        let sorted = entries.enumerated().sorted { a, b in
+            (a.element.fileNumber, a.element.compressed ? 1 : 0, a.offset)
+                < (b.element.fileNumber, b.element.compressed ? 1 : 0, b.offset)
+        }.map(\.element)
+        var unique: [BinlogFileEntry] = []
+        var findings: [BinlogDirectoryFinding] = []
+        var index = 0
+        while index < sorted.count {
+            var end = index + 1
+            while end < sorted.count && sorted[end].fileNumber == sorted[index].fileNumber { end += 1 }
+            unique.append(sorted[index])
+            if end - index > 1 {
+                findings.append(.duplicateFileNumber(sorted[index].fileNumber, paths: sorted[index..<end].map(\.path)))
+            }
+            index = end
+        }
+        return (unique, findings)
+    }
+
+    private static func holdsBinlog(_ names: [String]) -> Bool {
+        names.contains { $0 == "manifest" || BinlogFileEntry.parseName($0) != nil }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        FileSystemAccess.status(of: path).status?.kind == .directory
+    }
+
+    private static func isPartitionName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// `log_<db>/` and `log_<table>/<partition>/` below a log root, or `<partition>/` below a
+    /// `log_<table>/`, that hold binlog files or a manifest.
+    private static func candidates(under path: String, names: [String]) throws(BinlogDirectoryError) -> [Candidate] {
+        var result: [Candidate] = []
+        for name in names.sorted(by: naturalLess) {
+            let full = FileSystemAccess.join(path, name)
+            if name.hasPrefix("log_") && name.count > 4 && isDirectory(full) {
+                let db = String(name.dropFirst(4))
+                guard let inner = try? list(full) else { continue }
+                if holdsBinlog(inner) {
+                    result.append(Candidate(name: db, path: full, layout: .database(db)))
+                    continue
+                }
+                for partition in inner.sorted(by: naturalLess) where isPartitionName(partition) {
+                    let partitionPath = FileSystemAccess.join(full, partition)
+                    if isDirectory(partitionPath), let deeper = try? list(partitionPath), holdsBinlog(deeper) {
+                        result.append(
+                            Candidate(
+                                name: "\(db)/\(partition)", path: partitionPath,
+                                layout: .partition(table: db, partition: partition)))
+                    }
+                }
+            } else if isPartitionName(name) && isDirectory(full) {
+                if let inner = try? list(full), holdsBinlog(inner) {
+                    let base = FileSystemAccess.lastComponent(of: path)
+                    let table = base.hasPrefix("log_") ? String(base.dropFirst(4)) : base
+                    result.append(Candidate(name: name, path: full, layout: .partition(table: table, partition: name)))
+                }
+            }
+        }
+        return result
+    }
+
+    /// `log_db0` → `db0`; `log_t/1/` → `t/1`.
+    private static func normalize(_ name: String) -> String {
+        var text = Substring(name)
+        while text.hasSuffix("/") { text = text.dropLast() }
+        if text.hasPrefix("log_") { text = text.dropFirst(4) }
+        return String(text)
+    }
+
+    /// glog's files: `<prog>.<host>.<user>.log.<SEVERITY>.<date>-<time>.<pid>` and the
+    /// `<prog>.<SEVERITY>` symlinks.
+    private static func hasGlogFiles(_ names: [String]) -> Bool {
+        let severities = ["INFO", "WARNING", "ERROR", "FATAL"]
+        return names.contains { name in
+            severities.contains { name.contains(".log.\($0).") || name.hasSuffix(".\($0)") }
+        }
+    }
+}
+
+/// Orders names with embedded numbers numerically: `db2` < `db10`, `write2file9` < `write2file10`.
+private func naturalLess(_ a: String, _ b: String) -> Bool {
+    var i = a.utf8.makeIterator()
+    var j = b.utf8.makeIterator()
+    var x = i.next()
+    var y = j.next()
+    func isDigit(_ c: UInt8?) -> Bool { c.map { $0 >= 48 && $0 <= 57 } ?? false }
+    while let cx = x, let cy = y {
+        if isDigit(cx) && isDigit(cy) {
+            var nx: [UInt8] = []
+            var ny: [UInt8] = []
+            while isDigit(x) { nx.append(x!); x = i.next() }
+            while isDigit(y) { ny.append(y!); y = j.next() }
+            let tx = Array(nx.drop(while: { $0 == 48 }))
+            let ty = Array(ny.drop(while: { $0 == 48 }))
+            if tx.count != ty.count { return tx.count < ty.count }
+            if tx != ty { return tx.lexicographicallyPrecedes(ty) }
+            if nx.count != ny.count { return nx.count < ny.count }
+            continue
+        }
+        if cx != cy { return cx < cy }
+        x = i.next()
+        y = j.next()
+    }
+    return x == nil && y != nil
+}
