@@ -115,14 +115,40 @@ import Testing
     @Test func operatorMistakesGetClearErrorsAndCodes() throws {
         let missing = try CLI.run(["dump", "/nonexistent/binlog/dir/write2file0"])
         #expect(missing.status == 66)
-        #expect(missing.stderr.contains("/nonexistent/binlog/dir/write2file0"))
+        #expect(missing.stderr.contains("/nonexistent/binlog/dir/write2file0: no such file or directory"))
+        let notAName = try CLI.run(["dump", CLI.fixture("basic/NOTES.md")])
+        #expect(notAName.status == 65)
+        #expect(notAName.stderr.contains("not a binlog file name"))
         let empty = try CLI.temporaryDirectory()
         let notBinlog = try CLI.run(["dump", empty.path])
         #expect(notBinlog.status == 65)
-        #expect(notBinlog.stderr.contains("not a Pika binlog directory"))
+        #expect(notBinlog.stderr.contains("no binlog files (write2file<N>)"))
+        let ambiguous = try CLI.run(["dump", CLI.fixture(""), "--db", "db9"])
+        #expect(ambiguous.status == 64)
         let usage = try CLI.run(["dump", basic, "--start-position", "seven"])
         #expect(usage.status == 64)
         let noArgs = try CLI.run(["dump"])
         #expect(noArgs.status == 64)
+    }
+}
+
+/// Compressed archives read like the plain files.
+@Suite struct DumpCompressedTests {
+    @Test func lz4FilesDecodeLikePlainFiles() throws {
+        let dir = try CLI.copyOfFixture("minsize/binlog/log_db0")
+        let plain = try CLI.run(["dump", dir.path, "--format", "json"])
+        // Compress every file with the lz4 tool (frame format) and remove the originals.
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("write2file") {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/lz4")
+            p.arguments = ["-q", "--rm", dir.appendingPathComponent(name).path, dir.appendingPathComponent(name + ".lz4").path]
+            try p.run()
+            p.waitUntilExit()
+            try #require(p.terminationStatus == 0)
+        }
+        let compressed = try CLI.run(["dump", dir.path, "--format", "json"])
+        #expect(compressed.status == 0)
+        #expect(compressed.lines.count == 97)
+        #expect(compressed.stdout == plain.stdout)
     }
 }

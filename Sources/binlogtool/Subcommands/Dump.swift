@@ -147,8 +147,7 @@ struct Dump: ParsableCommand {
         }
         progress.finish()
         if stats {
-            let manifest = resolved.directory.flatMap { readManifestPosition(directory: $0) }
-            writeStatistics(statistics, trailers: stream.trailerCount, manifest: manifest, to: out)
+            writeStatistics(statistics, trailers: stream.trailerCount, input: resolved, to: out)
         }
         out.flush()
         if out.failed { throw ToolError(.ioError, "writing the output failed") }
@@ -158,7 +157,8 @@ struct Dump: ParsableCommand {
         }
     }
 
-    func writeStatistics(_ s: BinlogStatistics, trailers: Int, manifest: ManifestPosition?, to out: OutputBuffer) {
+    func writeStatistics(_ s: BinlogStatistics, trailers: Int, input: BinlogInput, to out: OutputBuffer) {
+        let manifest = input.manifestPosition
         var agreement: ManifestAgreement? = nil
         if let m = manifest {
             agreement = compareManifest(
@@ -203,6 +203,11 @@ struct Dump: ParsableCommand {
                 out.append(",\"padding_bytes\":"); out.append(decimal: f.paddingBytes)
                 out.append(",\"damage_bytes\":"); out.append(decimal: f.damageBytes)
                 out.append("}")
+            }
+            out.append("],\"file_findings\":[")
+            for (i, f) in input.directory.findings.enumerated() {
+                if i > 0 { out.append(",") }
+                out.appendJSONString(f.description)
             }
             out.append("]")
             if let m = manifest, let agreement {
@@ -249,6 +254,9 @@ struct Dump: ParsableCommand {
             if let st = f.firstItemStored { out.append("  first at="); out.append(st.description) }
             out.append("  end "); out.append(decimal: f.end)
             out.append("\n")
+        }
+        for f in input.directory.findings {
+            out.append("note             "); out.append(f.description); out.append("\n")
         }
         if let m = manifest, let agreement {
             out.append("manifest         "); out.append(m.producer.description); out.append(" logic_id "); out.append(decimal: m.logicID)
