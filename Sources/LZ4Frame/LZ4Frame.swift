@@ -1,1 +1,0 @@
-// LZ4 frame reading; see LZ4FrameSource.swift.
