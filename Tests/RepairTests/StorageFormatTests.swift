@@ -1,0 +1,440 @@
+import Foundation
+@_spi(Testing) import RocksSnapshot
+import Testing
+
+@_spi(Testing) @testable import Repair
+
+/// Byte-level pieces of the storage layer: CRC-32 and slot routing, key layouts, the four
+/// custom comparators, time rules, version names, layout detection and decode errors.
+@Suite struct StorageFormatTests {
+    // MARK: CRC-32 and routing
+
+    @Test(
+        arguments: zip(
+            ["", "a", "123456789", "The quick brown fox jumps over the lazy dog"],
+            [UInt32(0), 0xE8B7_BE43, 0xCBF4_3926, 0x414F_A339]))
+    func crc32MatchesZlib(_ text: String, _ expected: UInt32) {
+        #expect(CRC32.checksum(bytes(text)) == expected)
+    }
+
+    @Test(
+        arguments: zip(
+            ["user{1000}.x", "{}", "a{b", "a}b{c}", "{a}{b}", "plain", "{x", "x}{"],
+            ["1000", "", "a{b", "c", "a", "plain", "{x", "x}{"]))
+    func hashTags(_ key: String, _ tag: String) {
+        #expect(Array(PikaSlot.hashTag(of: bytes(key))) == bytes(tag))
+    }
+
+    @Test func slotsAndInstances() {
+        // crc32("123456789") = 0xCBF43926 = 3421780262; % 1024 = 294; % 3 = 0.
+        #expect(PikaSlot.slot(of: bytes("123456789")) == 294)
+        #expect(PikaSlot.instance(of: bytes("123456789"), instanceCount: 3) == 0)
+        #expect(PikaSlot.slot(of: bytes("a{123456789}b")) == 294)
+        #expect(PikaSlot.slot(of: bytes("{}x")) == 0)  // crc32("") = 0
+        #expect(PikaSlot.slot(of: bytes("123456789"), slotCount: 7) == Int(3_421_780_262 % 7))
+    }
+
+    // MARK: Key layouts
+
+    @Test func v3KeyLayouts() {
+        #expect(PikaKeyFormat.v3DataPrefix(bytes("ab"), version: 0x0102_0304) == [2, 0, 0, 0, 0x61, 0x62, 4, 3, 2, 1])
+        #expect(
+            PikaKeyFormat.v3ListDataKey(bytes("k"), version: 1, index: 1 << 63)
+                == [1, 0, 0, 0, 0x6B, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80])
+        #expect(
+            PikaKeyFormat.v3ZSetScoreKey(bytes("k"), version: 1, score: 1.0, member: bytes("m"))
+                == [1, 0, 0, 0, 0x6B, 1, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0xF0, 0x3F] + [0x6D])
+    }
+
+    @Test func v4KeyLayouts() {
+        let zero8 = [UInt8](repeating: 0, count: 8)
+        let zero16 = [UInt8](repeating: 0, count: 16)
+        #expect(PikaKeyFormat.v4MetaKey([0x61, 0x00, 0x62]) == zero8 + [0x61, 0x00, 0x01, 0x62, 0x00, 0x00] + zero16)
+        #expect(PikaKeyFormat.v4MetaKey([]) == zero8 + [0, 0] + zero16)
+        #expect(
+            PikaKeyFormat.v4DataKey(bytes("k"), version: 2, data: bytes("f"))
+                == zero8 + [0x6B, 0, 0] + [2, 0, 0, 0, 0, 0, 0, 0] + [0x66] + zero16)
+        #expect(
+            PikaKeyFormat.v4DataValue(bytes("v"), storedCreationTime: 1 << 63 | 5)
+                == [0x76] + zero16 + [5, 0, 0, 0, 0, 0, 0, 0x80])
+        for key: [UInt8] in [[], [0], [0, 0], [0, 1], [1, 0], bytes("plain"), [0xFF, 0x00, 0x00, 0x01]] {
+            #expect(PikaKeyFormat.v4UserKey(fromMetaKey: PikaKeyFormat.v4MetaKey(key)) == key)
+        }
+        #expect(PikaKeyFormat.v4UserKey(fromMetaKey: zero8 + [0x61, 0x00, 0x02] + zero16) == nil)
+        #expect(PikaKeyFormat.v4UserKey(fromMetaKey: zero8 + [0x61]) == nil)
+    }
+
+    /// enc() keeps bytewise order and is prefix-free.
+    @Test func v4KeyEscapingPreservesOrder() {
+        var rng = SplitMix64(seed: 7)
+        let keys: [[UInt8]] = (0..<300).map { _ in
+            (0..<Int.random(in: 0...4, using: &rng)).map { _ in [0, 1, 2, 0xFF].randomElement(using: &rng)! }
+        }
+        for a in keys {
+            for b in keys {
+                let raw = a.lexicographicallyPrecedes(b)
+                var ea: [UInt8] = []
+                var eb: [UInt8] = []
+                PikaKeyFormat.appendEncodedUserKey(a, to: &ea)
+                PikaKeyFormat.appendEncodedUserKey(b, to: &eb)
+                #expect(ea.lexicographicallyPrecedes(eb) == raw)
+                if a != b { #expect(!eb.starts(with: ea)) }
+            }
+        }
+    }
+
+    // MARK: Comparators: orders on well-formed keys
+
+    static func sign(_ x: Int32) -> Int32 { x == 0 ? 0 : (x < 0 ? -1 : 1) }
+
+    static func sorted(_ keys: [[UInt8]], _ comparator: KeyComparator) -> [[UInt8]] {
+        keys.sorted { a, b in
+            a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in comparator.compare(pa, pb) < 0 } }
+        }
+    }
+
+    static let userKeys: [[UInt8]] = [[], bytes("a"), bytes("ab"), bytes("b"), [0x00], [0x61, 0x00]]
+    static let versions32: [Int32] = [.min, -1, 0, 1, 255, 256, 0x0100_0000, .max]
+    static let indexes: [UInt64] = [0, 1, 255, 256, (1 << 63) - 1, 1 << 63, .max]
+    static let scores: [Double] = [-.infinity, -1e10, -1, -1e-300, 0, 1e-300, 1, 256, 9e15, .infinity]
+    static let members: [[UInt8]] = [[], bytes("a"), bytes("ab"), bytes("b")]
+
+    @Test func blackwidowListOrder() {
+        var keys: [[UInt8]] = []
+        var expected: [(key: [UInt8], version: Int32, index: UInt64)] = []
+        for key in Self.userKeys {
+            for version in Self.versions32 {
+                for index in Self.indexes {
+                    keys.append(
+                        PikaKeyFormat.v3ListDataKey(key, version: UInt64(UInt32(bitPattern: version)), index: index))
+                    expected.append((key, version, index))
+                }
+            }
+        }
+        expected.sort { a, b in
+            a.key != b.key
+                ? a.key.lexicographicallyPrecedes(b.key)
+                : a.version != b.version ? a.version < b.version : a.index < b.index
+        }
+        let order = Self.sorted(keys.shuffled(), PikaKeyComparators.blackwidowListsDataKey)
+        #expect(
+            order
+                == expected.map {
+                    PikaKeyFormat.v3ListDataKey(
+                        $0.key, version: UInt64(UInt32(bitPattern: $0.version)), index: $0.index)
+                })
+        // A seek key that ends after the user key or the version sorts first.
+        let k = bytes("k")
+        let prefix = PikaKeyFormat.v3DataPrefix(k, version: 5)
+        let compare = PikaKeyComparators.compareBlackwidowListsDataKeys
+        let full = PikaKeyFormat.v3ListDataKey(k, version: 5, index: 0)
+        let keyOnly = [1, 0, 0, 0] + k
+        #expect(full.withUnsafeBytes { f in prefix.withUnsafeBytes { p in compare(p, f) } } == -1)
+        #expect(full.withUnsafeBytes { f in keyOnly.withUnsafeBytes { p in compare(p, f) } } == -1)
+    }
+
+    @Test(arguments: [false, true])
+    func blackwidowZSetScoreOrder(is353: Bool) {
+        let comparator =
+            is353 ? PikaKeyComparators.blackwidowZSetsScoreKey353 : PikaKeyComparators.blackwidowZSetsScoreKey
+        var keys: [[UInt8]] = []
+        var expected: [(prefix: [UInt8], key: [UInt8], version: Int32, score: Double, member: [UInt8])] = []
+        for key in Self.userKeys {
+            for version: Int32 in [-1, 1, 255, 256] {
+                for score in Self.scores {
+                    for member in Self.members {
+                        let stored = UInt64(UInt32(bitPattern: version))
+                        keys.append(PikaKeyFormat.v3ZSetScoreKey(key, version: stored, score: score, member: member))
+                        expected.append((PikaKeyFormat.v3DataPrefix(key, version: stored), key, version, score, member))
+                    }
+                }
+            }
+        }
+        expected.sort { a, b in
+            if is353 {
+                // length word + key bytes, then the version as a signed integer
+                let ka = Array(a.prefix.dropLast(4))
+                let kb = Array(b.prefix.dropLast(4))
+                if ka != kb { return ka.lexicographicallyPrecedes(kb) }
+                if a.version != b.version { return a.version < b.version }
+            } else if a.prefix != b.prefix {
+                return a.prefix.lexicographicallyPrecedes(b.prefix)  // raw LE version bytes
+            }
+            return a.score != b.score ? a.score < b.score : a.member.lexicographicallyPrecedes(b.member)
+        }
+        let order = Self.sorted(keys.shuffled(), comparator)
+        #expect(
+            order
+                == expected.map {
+                    PikaKeyFormat.v3ZSetScoreKey(
+                        $0.key, version: UInt64(UInt32(bitPattern: $0.version)), score: $0.score, member: $0.member)
+                })
+        // The two orders differ exactly on versions whose LE bytes disagree with their value.
+        let v256 = PikaKeyFormat.v3ZSetScoreKey(bytes("k"), version: 256, score: 0, member: [])
+        let v1 = PikaKeyFormat.v3ZSetScoreKey(bytes("k"), version: 1, score: 0, member: [])
+        let result = v256.withUnsafeBytes { a in v1.withUnsafeBytes { b in comparator.compare(a, b) } }
+        #expect(result == (is353 ? 1 : -1))
+    }
+
+    @Test func floydListOrder() {
+        let versions: [UInt64] = [0, 1, 255, 256, 1 << 63, .max]
+        var keys: [[UInt8]] = []
+        var expected: [(key: [UInt8], version: UInt64, index: UInt64)] = []
+        for key in Self.userKeys {
+            for version in versions {
+                for index in Self.indexes {
+                    keys.append(PikaKeyFormat.v4ListDataKey(key, version: version, index: index))
+                    expected.append((key, version, index))
+                }
+            }
+        }
+        expected.sort { a, b in
+            a.key != b.key
+                ? a.key.lexicographicallyPrecedes(b.key)
+                : a.version != b.version ? a.version < b.version : a.index < b.index
+        }
+        #expect(
+            Self.sorted(keys.shuffled(), PikaKeyComparators.floydListsDataKey)
+                == expected.map { PikaKeyFormat.v4ListDataKey($0.key, version: $0.version, index: $0.index) })
+    }
+
+    @Test func floydZSetScoreOrder() {
+        let versions: [UInt64] = [1, 256, 1 << 63]
+        var keys: [[UInt8]] = []
+        var expected: [(key: [UInt8], version: UInt64, score: Double, member: [UInt8])] = []
+        for key in Self.userKeys {
+            for version in versions {
+                for score in Self.scores {
+                    for member in Self.members {
+                        keys.append(PikaKeyFormat.v4ZSetScoreKey(key, version: version, score: score, member: member))
+                        expected.append((key, version, score, member))
+                    }
+                }
+            }
+        }
+        expected.sort { a, b in
+            if a.key != b.key { return a.key.lexicographicallyPrecedes(b.key) }
+            if a.version != b.version { return a.version < b.version }
+            if a.score != b.score { return a.score < b.score }
+            return (a.member + [UInt8](repeating: 0, count: 16)).lexicographicallyPrecedes(
+                b.member + [UInt8](repeating: 0, count: 16))
+        }
+        #expect(
+            Self.sorted(keys.shuffled(), PikaKeyComparators.floydZSetsScoreKey)
+                == expected.map {
+                    PikaKeyFormat.v4ZSetScoreKey($0.key, version: $0.version, score: $0.score, member: $0.member)
+                })
+    }
+
+    /// Index-block separators written by Pika's FindShortestSeparator end after the score or in
+    /// the middle of a member; they must order between their neighbours.
+    @Test func shortenedSeparatorsOrderCorrectly() {
+        let compare = PikaKeyComparators.compareBlackwidowZSetsScoreKeys
+        func c(_ a: [UInt8], _ b: [UInt8]) -> Int32 {
+            a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in compare(pa, pb) } }
+        }
+        let k = bytes("zkey")
+        let scoreOnly = PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: 2, member: [])
+        let withMember = PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: 2, member: bytes("abc"))
+        let partial = PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: 2, member: bytes("ab"))
+        let lowerScore = PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: 1.5, member: bytes("zzz"))
+        #expect(c(scoreOnly, withMember) == -1)
+        #expect(c(partial, withMember) == -1)
+        #expect(c(lowerScore, scoreOnly) == -1)
+        #expect(c(withMember, withMember) == 0)
+        // -0 and +0 are the same score.
+        #expect(
+            c(
+                PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: -0.0, member: bytes("a")),
+                PikaKeyFormat.v3ZSetScoreKey(k, version: 9, score: 0.0, member: bytes("a"))) == 0)
+    }
+
+    // MARK: Comparators: never trap
+
+    static let allComparators: [KeyComparator] = [
+        PikaKeyComparators.blackwidowListsDataKey, PikaKeyComparators.blackwidowZSetsScoreKey,
+        PikaKeyComparators.blackwidowZSetsScoreKey353, PikaKeyComparators.floydListsDataKey,
+        PikaKeyComparators.floydZSetsScoreKey,
+    ]
+
+    /// Short, truncated, garbage and NaN-carrying keys: every comparator answers without trapping,
+    /// is reflexive and antisymmetric.
+    @Test func comparatorsNeverTrapOnMalformedKeys() {
+        var rng = SplitMix64(seed: 2026)
+        var keys: [[UInt8]] = [
+            [], [0], [0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [4, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0x7F, 1],
+        ]
+        let wellFormed: [[UInt8]] = [
+            PikaKeyFormat.v3ListDataKey(bytes("key"), version: 3, index: 7),
+            PikaKeyFormat.v3ZSetScoreKey(bytes("key"), version: 3, score: .nan, member: bytes("m")),
+            PikaKeyFormat.v3ZSetScoreKey(bytes("key"), version: 3, score: 1, member: bytes("m")),
+            PikaKeyFormat.v4ListDataKey(bytes("key"), version: 3, index: 7),
+            PikaKeyFormat.v4ZSetScoreKey(bytes("key"), version: 3, score: 2, member: bytes("m")),
+            PikaKeyFormat.v4ZSetScoreKey([0, 0, 1], version: 3, score: -.nan, member: []),
+        ]
+        for key in wellFormed {
+            for length in 0...key.count { keys.append(Array(key.prefix(length))) }
+        }
+        for _ in 0..<150 {
+            let length = Int.random(in: 0...40, using: &rng)
+            keys.append(
+                (0..<length).map { _ in
+                    [0, 0, 1, 0xFF, UInt8.random(in: 0...255, using: &rng)].randomElement(using: &rng)!
+                })
+        }
+        for comparator in Self.allComparators {
+            var failures = 0
+            for a in keys {
+                a.withUnsafeBytes { pa in
+                    if comparator.compare(pa, pa) != 0 { failures += 1 }
+                    for b in keys {
+                        b.withUnsafeBytes { pb in
+                            if Self.sign(comparator.compare(pa, pb)) != -Self.sign(comparator.compare(pb, pa)) {
+                                failures += 1
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(failures == 0, "\(comparator.name)")
+        }
+    }
+
+    // MARK: Time, versions, layout
+
+    @Test func unixTimeAndExpiry() {
+        #expect(UnixTime(milliseconds: -1).seconds == -1)
+        #expect(UnixTime(milliseconds: -1000).seconds == -1)
+        #expect(UnixTime(milliseconds: -1001).seconds == -2)
+        #expect(UnixTime(milliseconds: 1999).seconds == 1)
+        #expect(UnixTime(seconds: .max).milliseconds == .max)
+        let seconds = Expiry(time: UnixTime(seconds: 100), granularity: .seconds)
+        let millis = Expiry(time: UnixTime(seconds: 100), granularity: .milliseconds)
+        #expect(!seconds.hasPassed(at: UnixTime(milliseconds: 100_999)))
+        #expect(seconds.hasPassed(at: UnixTime(milliseconds: 101_000)))
+        #expect(!millis.hasPassed(at: UnixTime(milliseconds: 100_000)))
+        #expect(millis.hasPassed(at: UnixTime(milliseconds: 100_001)))
+    }
+
+    @Test func v4TimestampRule() {
+        // bit 63 set: milliseconds; clear: seconds (×1000), compared per version.
+        #expect(KeyRecord.v4Time(0, .v4_0_1) == nil)
+        #expect(
+            KeyRecord.v4Time(1 << 63 | 1_795_000_000_123, .v4_0_1)
+                == Expiry(time: UnixTime(milliseconds: 1_795_000_000_123), granularity: .milliseconds))
+        #expect(
+            KeyRecord.v4Time(1_795_000_000, .v4_0_1)
+                == Expiry(time: UnixTime(seconds: 1_795_000_000), granularity: .milliseconds))
+        #expect(
+            KeyRecord.v4Time(1_795_000_000, .v4_0_0)
+                == Expiry(time: UnixTime(seconds: 1_795_000_000), granularity: .seconds))
+    }
+
+    @Test(
+        arguments: zip(
+            [
+                "3.3.6", "v3.4.1", "3.5.0", "3.5.3", "3.5.3-alpha", "3.5.5", "4.0.0", "v4.0.1", "4.0.1-alpha", "2.3.6",
+                "4.1.0", "x",
+            ],
+            [PikaStorageVersion.v3, .v3, .v3, .v3_5_3, .v3_5_3, .v3, .v4_0_0, .v4_0_1, .v4_0_1, nil, nil, nil]))
+    func versionsFromReleaseNames(_ release: String, _ expected: PikaStorageVersion?) {
+        #expect(PikaStorageVersion(release: release) == expected)
+    }
+
+    @Test(.enabled(if: RocksDBSupport.isAvailable)) func layoutDetectionErrors() throws {
+        let temp = try TemporaryDirectory("layout")
+        #expect(
+            throws: PikaStorageError.unrecognizedLayout(directory: temp.path + "/none", reason: "no such directory")
+        ) {
+            try SnapshotLayout.detect(in: temp.path + "/none")
+        }
+        #expect(
+            throws: PikaStorageError.unrecognizedLayout(
+                directory: temp.path, reason: "no strings/ hashes/ lists/ sets/ zsets/ or 0/ RocksDB directory")
+        ) {
+            try SnapshotLayout.detect(in: temp.path)
+        }
+        for name in ["strings", "hashes"] {
+            try FileManager.default.createDirectory(atPath: temp.path + "/" + name, withIntermediateDirectories: false)
+            _ = FileManager.default.createFile(atPath: temp.path + "/\(name)/CURRENT", contents: Data())
+        }
+        #expect(
+            throws: PikaStorageError.unrecognizedLayout(
+                directory: temp.path, reason: "per-type directories missing: lists, zsets, sets")
+        ) {
+            try SnapshotLayout.detect(in: temp.path)
+        }
+        #expect(try SnapshotLayout.detect(in: StorageFixtures.v3Dump) == .perType(hasStreams: false))
+        #expect(try SnapshotLayout.detect(in: StorageFixtures.v4Dump) == .instances(count: 3))
+        #expect(
+            throws: PikaStorageError.layoutMismatch(
+                directory: StorageFixtures.v4Dump, version: .v3, layout: .instances(count: 3))
+        ) {
+            try PikaSnapshot(directory: StorageFixtures.v4Dump, options: .init(version: .v3))
+        }
+    }
+
+    /// A value too short for its record type is an error naming the file, CF and key.
+    @Test(.enabled(if: RocksDBSupport.isAvailable)) func malformedValuesAreReported() throws {
+        let temp = try TemporaryDirectory("malformed")
+        let directory = temp.path + "/db0"
+        let builder = try PikaSnapshotBuilder(creatingAt: directory, version: .v3)
+        try builder.putString(bytes("ok"), bytes("v"))
+        try builder.finish()
+        do {
+            let writer = try DatabaseWriter(creatingAt: directory + "/strings", columnFamilies: [])
+            try writer.put(bytes("short"), [0x41, 0x42], in: writer.columnFamilies[0])
+            try writer.flush()
+            writer.close()
+            let hashes = try DatabaseWriter(
+                creatingAt: directory + "/hashes", columnFamilies: [ColumnFamilyDescriptor("data_cf")])
+            try hashes.put(bytes("h"), [1, 0, 0, 0, 9], in: hashes.columnFamilies[0])
+            hashes.close()
+        }
+        let snapshot = try PikaSnapshot(directory: directory)
+        #expect(try snapshot.string(bytes("ok"), at: UnixTime(seconds: 0)) == bytes("v"))
+        #expect(
+            throws: PikaStorageError.malformedRecord(
+                path: directory + "/strings", columnFamily: "default", key: bytes("short"),
+                reason: "string value of 2 bytes, expected at least 4")
+        ) {
+            try snapshot.string(bytes("short"), at: UnixTime(seconds: 0))
+        }
+        #expect(
+            throws: PikaStorageError.malformedRecord(
+                path: directory + "/hashes", columnFamily: "default", key: bytes("h"),
+                reason: "meta value of 5 bytes, expected 12")
+        ) {
+            try snapshot.hashLength(bytes("h"), at: UnixTime(seconds: 0))
+        }
+        let error = PikaStorageError.malformedRecord(
+            path: "/p", columnFamily: "default", key: [0x61, 0x00, 0x22], reason: "r")
+        #expect(error.description == "malformed record in /p column family \"default\" at key \"a\\x00\\\"\": r")
+    }
+
+    /// Without the score index open, only the score-index accessor fails.
+    @Test(.enabled(if: RocksDBSupport.isAvailable)) func scoreIndexIsOptional() throws {
+        let snapshot = try PikaSnapshot(directory: StorageFixtures.v3Dump, options: .init(openZSetScoreIndex: false))
+        let at = StorageFixtures.v3DumpTime
+        #expect(try snapshot.zsetMembers(bytes("bgw:zset"), at: at).count == 586)
+        #expect(
+            throws: PikaStorageError.missingColumnFamily(
+                path: StorageFixtures.v3Dump + "/zsets", columnFamily: "score_cf")
+        ) {
+            try snapshot.zsetMembersByScoreIndex(bytes("bgw:zset"), at: at)
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64) for reproducible test inputs.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
