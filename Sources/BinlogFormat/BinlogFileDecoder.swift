@@ -122,6 +122,7 @@ public struct BinlogFileDecoder: ~Copyable {
     }
 
     /// Returns `record`, reporting any pending damage first.
+    @inline(__always)
     private mutating func emit(_ record: BinlogRecord) -> BinlogRecord {
         skippingLeadingFragments = false
         if damageStart == nil && outbox.isEmpty { return record }
@@ -184,11 +185,22 @@ public struct BinlogFileDecoder: ~Copyable {
                     partialFirstTime = header.time
                     setFragmentTime(0, header.time)
                     assemblyCount = 0
+                } else if header.rawType == RecordType.full.rawValue && header.length == 0 {
+                    // An empty item (§8.5) written with exactly 8 bytes left in the block.
+                    abandonPartial(at: pos)
+                    cursor += 8
+                    return emit(.padding(PaddingRegion(kind: .emptyItem, start: position(pos), end: position(pos + 8))))
                 } else {
                     noteDamage(.dirtyTrailer, from: pos, to: pos + 8)
                 }
                 cursor += 8
                 continue
+            }
+            if left == BinlogConstants.blockSize && isAll(UnsafeRawBufferPointer(rebasing: bytes[cursor..<(cursor + 8)]), 0x20),
+                let end = try skipBlankBlocks()
+            {
+                abandonPartial(at: pos)
+                return emit(.padding(PaddingRegion(kind: .blank, start: position(pos), end: position(end))))
             }
             guard let type = header.type, type != .zero, type != .eof, type != .oldRecord else {
                 abandonPartial(at: pos)
@@ -203,10 +215,11 @@ public struct BinlogFileDecoder: ~Copyable {
                 continue
             }
             if BinlogConstants.headerSize + header.length > available {
-                // The file ends inside this record.
+                // The file ends inside this record, or its length is damaged: resume at a
+                // plausible record inside it if there is one, else at the end of the file.
                 abandonPartial(at: pos)
-                noteDamage(.truncatedRecord(length: header.length), from: pos, to: pos + UInt64(available))
-                cursor += available
+                noteDamage(.truncatedRecord(length: header.length), from: pos, to: pos + 8)
+                try resync(from: pos + 1)
                 continue
             }
             let payloadIndex = cursor + BinlogConstants.headerSize
@@ -225,6 +238,7 @@ public struct BinlogFileDecoder: ~Copyable {
                 {
                     return record
                 }
+                resyncInsideFailedRecord(at: pos, end: recordEnd)
             case .first, .middle:
                 if header.length != room {
                     abandonPartial(at: pos)
@@ -267,6 +281,7 @@ public struct BinlogFileDecoder: ~Copyable {
                 {
                     return record
                 }
+                resyncInsideFailedRecord(at: pos, end: recordEnd)
             case .badRecord:
                 abandonPartial(at: pos)
                 cursor += BinlogConstants.headerSize + header.length
@@ -311,6 +326,7 @@ public struct BinlogFileDecoder: ~Copyable {
 
     /// Turns a complete payload into an item, padding, or damage. Returns nil when it only noted
     /// damage (to be reported before the next record).
+    @inline(__always)
     private mutating func decodeItem(
         _ payload: UnsafeRawBufferPointer, start: UInt64, end: UInt64, fragments: Int, firstTime: UInt32,
         lastTime: UInt32
@@ -411,10 +427,65 @@ public struct BinlogFileDecoder: ~Copyable {
             }
         }
         let firstNonZero = chunkStart + UInt64(cursor)
-        noteDamage(.zeroRegion, from: pos, to: firstNonZero)
-        let candidate = firstNonZero >= pos + 8 ? firstNonZero - 7 : pos + 1
-        try resync(from: max(candidate, pos + 1))
+        // The next header can begin up to 7 bytes before the first non-zero byte (its length can
+        // start with zero bytes), but not in an earlier block: records never cross a block end.
+        // That block start is also never before the current chunk. `pos` is 8 zero bytes, so
+        // `candidate > pos`.
+        let block = UInt64(BinlogConstants.blockSize)
+        let candidate = max(firstNonZero - 7, firstNonZero - firstNonZero % block)
+        noteDamage(.zeroRegion, from: pos, to: candidate)
+        try resync(from: candidate)
         return nil
+    }
+
+    /// Header-less blocks of spaces from the block start at the cursor, with the Full record of
+    /// spaces right after them: what `AppendBlank` writes on a slave (spec §2.7A). Moves the cursor
+    /// past them and returns where they end; returns nil with the cursor unchanged when the block
+    /// is not all spaces (to its end, or to the end of the file).
+    private mutating func skipBlankBlocks() throws(BinlogIOError) -> UInt64? {
+        let space: UInt8 = 0x20
+        let block = BinlogConstants.blockSize
+        func blankBlock(_ chunk: UnsafeMutableRawBufferPointer, _ from: Int, _ count: Int) -> Bool {
+            isAll(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[from..<min(from + block, count)]), space)
+        }
+        guard blankBlock(chunk, cursor, chunkCount) else { return nil }
+        cursor = min(cursor + block, chunkCount)
+        while try ensureBytes(), blankBlock(chunk, cursor, chunkCount) {
+            cursor = min(cursor + block, chunkCount)
+        }
+        let available = chunkCount - cursor
+        if available >= BinlogConstants.headerSize {
+            let bytes = UnsafeRawBufferPointer(chunk)
+            let header = RecordHeader.load(from: bytes, at: cursor)
+            let n = BinlogConstants.headerSize + header.length
+            if header.rawType == RecordType.full.rawValue && header.length <= BinlogConstants.maxRecordPayload
+                && n <= available
+                && isAll(UnsafeRawBufferPointer(rebasing: bytes[(cursor + BinlogConstants.headerSize)..<(cursor + n)]), space)
+            {
+                cursor += n
+            }
+        }
+        return chunkStart + UInt64(cursor)
+    }
+
+    /// A Full or Last record at `pos` whose item did not decode may have a damaged length that
+    /// took in the records after it. If a plausible record starts inside it, the damage ends there
+    /// and decoding resumes there; otherwise the cursor stays at `end`.
+    private mutating func resyncInsideFailedRecord(at pos: UInt64, end: UInt64) {
+        let block = UInt64(BinlogConstants.blockSize)
+        let blockEnd = pos - pos % block + block
+        let bytes = UnsafeRawBufferPointer(chunk)
+        let limitIndex = min(Int(blockEnd - chunkStart), chunkCount)
+        var i = Int(pos + 1 - chunkStart)
+        let stop = Int(end - chunkStart)
+        while i < stop && i + BinlogConstants.headerSize <= limitIndex {
+            if isPlausibleRecord(bytes, at: i, blockEnd: Int(blockEnd - chunkStart), limit: limitIndex) {
+                damageEnd = chunkStart + UInt64(i)
+                cursor = i
+                return
+            }
+            i += 1
+        }
     }
 
     /// After damage at some position before `from`, moves the cursor to the next place where
@@ -435,7 +506,9 @@ public struct BinlogFileDecoder: ~Copyable {
         var i = Int(from - chunkStart)
         while i + BinlogConstants.headerSize <= limitIndex {
             if isPlausibleRecord(bytes, at: i, blockEnd: Int(blockEnd - chunkStart), limit: limitIndex) {
+                // The damage ends where the record starts, even inside the bad header noted before.
                 noteDamage(damageKind, from: from, to: chunkStart + UInt64(i))
+                damageEnd = chunkStart + UInt64(i)
                 cursor = i
                 return
             }
@@ -448,25 +521,37 @@ public struct BinlogFileDecoder: ~Copyable {
 
     /// A header at `i` that a real writer could have produced and whose payload agrees with it:
     /// a Full record holding a whole 34-byte item with matching content length and RESP start,
-    /// a First record running exactly to the block end that starts an item header, or a
-    /// padding record of `*` bytes.
-    private func isPlausibleRecord(_ bytes: UnsafeRawBufferPointer, at i: Int, blockEnd: Int, limit: Int) -> Bool {
+    /// or a whole E2 (bare RESP) item; a First record running exactly to the block end that starts
+    /// an item header or a RESP command, or the zero-length First in a block's last 8 bytes; or a
+    /// padding record of `*` bytes. Uses the argument buffer (no item is borrowed during resync).
+    private mutating func isPlausibleRecord(_ bytes: UnsafeRawBufferPointer, at i: Int, blockEnd: Int, limit: Int) -> Bool {
         let h = RecordHeader.load(from: bytes, at: i)
         let p = i + BinlogConstants.headerSize
         guard p + h.length <= limit else { return false }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)])
         switch h.rawType {
         case RecordType.full.rawValue:
-            guard h.length >= BinlogConstants.itemHeaderSize + 4 else { return false }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)])
-            let header = ItemHeader.load(from: payload)
-            return header.type == 1 && Int(header.contentLength) == h.length - BinlogConstants.itemHeaderSize
-                && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+            if h.length >= BinlogConstants.itemHeaderSize + 4 {
+                let header = ItemHeader.load(from: payload)
+                if header.type == 1 && Int(header.contentLength) == h.length - BinlogConstants.itemHeaderSize
+                    && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+                {
+                    return true
+                }
+            }
+            return h.length > 0 && payload[0] == UInt8(ascii: "*") && (try? RESP.parse(payload, into: &arguments)) != nil
         case RecordType.first.rawValue:
-            guard p + h.length == blockEnd, h.length >= BinlogConstants.itemHeaderSize + 1 else { return false }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)])
-            let header = ItemHeader.load(from: payload)
-            return header.type == 1 && Int(header.contentLength) > h.length - BinlogConstants.itemHeaderSize
-                && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+            guard p + h.length == blockEnd else { return false }
+            if h.length == 0 { return true }
+            if h.length >= BinlogConstants.itemHeaderSize + 1 {
+                let header = ItemHeader.load(from: payload)
+                if header.type == 1 && Int(header.contentLength) > h.length - BinlogConstants.itemHeaderSize
+                    && payload[BinlogConstants.itemHeaderSize] == UInt8(ascii: "*")
+                {
+                    return true
+                }
+            }
+            return startsLikeRESP(payload)
         case RecordType.badRecord.rawValue:
             guard h.length > 0 else { return false }
             return isAll(UnsafeRawBufferPointer(rebasing: bytes[p..<(p + h.length)]), UInt8(ascii: "*"))
@@ -477,6 +562,21 @@ public struct BinlogFileDecoder: ~Copyable {
 }
 
 // MARK: - Byte helpers
+
+/// `*<digits>\r\n$<digits>\r\n`: how every RESP command Pika logs begins.
+func startsLikeRESP(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    for k in 0..<2 {
+        let marker = k == 0 ? UInt8(ascii: "*") : UInt8(ascii: "$")
+        guard i < bytes.count, bytes[i] == marker else { return false }
+        i += 1
+        let digitsStart = i
+        while i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1 }
+        guard i > digitsStart, i + 1 < bytes.count, bytes[i] == 0x0D, bytes[i + 1] == 0x0A else { return false }
+        i += 2
+    }
+    return true
+}
 
 @inline(__always)
 func isZero(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> Bool {
