@@ -1,0 +1,93 @@
+/// The absolute commands a rewrite emits, in either dialect. Each sets what it touches to a value
+/// that does not depend on the state it is applied to.
+extension KeyspaceModel {
+    typealias Command = [[UInt8]]
+
+    static func command(_ name: String, _ args: [UInt8]...) -> Command {
+        [Array(name.utf8)] + args
+    }
+
+    static func decimal(_ v: Int64) -> [UInt8] { Array(String(v).utf8) }
+
+    /// A string with its absolute expiry.
+    /// - Pika: `set k v`, or `pksetexat k <s> v` for a whole-second expiry, or `set k v` then
+    ///   `pexpireat k <ms>` (a v4.0.1 replica rejects milliseconds in `pksetexat`, spec §8.18).
+    /// - Redis: `set k v`, `set k v EXAT s`, `set k v PXAT ms`.
+    func stringForm(_ key: [UInt8], _ value: [UInt8], expiresAtMs: Int64?) -> [Command] {
+        guard let e = expiresAtMs else { return [Self.command("set", key, value)] }
+        let whole = e % 1000 == 0
+        switch dialect {
+        case .pika:
+            if whole, e > 0 { return [Self.command("pksetexat", key, Self.decimal(e / 1000), value)] }
+            return [Self.command("set", key, value), Self.command("pexpireat", key, Self.decimal(e))]
+        case .redis:
+            if whole, e > 0 {
+                return [Self.command("set", key, value, Array("EXAT".utf8), Self.decimal(e / 1000))]
+            }
+            return [Self.command("set", key, value, Array("PXAT".utf8), Self.decimal(max(e, 1)))]
+        }
+    }
+
+    /// `expireat k <s>` for a whole second, else `pexpireat k <ms>`.
+    func expiryForm(_ key: [UInt8], _ expiresAtMs: Int64) -> Command {
+        if expiresAtMs % 1000 == 0 {
+            return Self.command("expireat", key, Self.decimal(expiresAtMs / 1000))
+        }
+        return Self.command("pexpireat", key, Self.decimal(expiresAtMs))
+    }
+
+    /// `name key <items…>` split so that no command carries more than ``chunkByteCount`` bytes
+    /// of items (at least one item each).
+    func chunked(_ name: String, _ key: [UInt8], _ items: [[UInt8]], perItem: Int = 1) -> [Command] {
+        var out: [Command] = []
+        var current: Command = [Array(name.utf8), key]
+        var bytes = 0
+        var index = 0
+        while index < items.count {
+            let group = items[index..<min(index + perItem, items.count)]
+            let size = group.reduce(0) { $0 + $1.count }
+            if current.count > 2 && bytes + size > chunkByteCount {
+                out.append(current)
+                current = [Array(name.utf8), key]
+                bytes = 0
+            }
+            current.append(contentsOf: group)
+            bytes += size
+            index += perItem
+        }
+        if current.count > 2 { out.append(current) }
+        return out
+    }
+
+    /// A whole list: `del k`, `rpush k …` (split), and its expiry again (DEL dropped it).
+    func listForm(_ key: [UInt8], _ list: [[UInt8]], expiresAtMs: Int64?) -> [Command] {
+        guard !list.isEmpty else { return [Self.command("del", key)] }
+        var out = [Self.command("del", key)] + chunked("rpush", key, list)
+        if let e = expiresAtMs { out.append(expiryForm(key, e)) }
+        return out
+    }
+
+    /// A whole set, for the store commands: `del d`, `sadd d …` (split). A store leaves no expiry.
+    func setForm(_ key: [UInt8], _ members: Set<[UInt8]>) -> [Command] {
+        guard !members.isEmpty else { return [Self.command("del", key)] }
+        return [Self.command("del", key)] + chunked("sadd", key, members.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    /// A whole sorted set, for the store commands: `del d`, `zadd d score member …` (split).
+    func zsetForm(_ key: [UInt8], _ scores: [[UInt8]: Double]) -> [Command] {
+        guard !scores.isEmpty else { return [Self.command("del", key)] }
+        var flat: [[UInt8]] = []
+        for (member, score) in Self.ordered(scores) {
+            flat.append(RedisNumbers.formatDouble(score))
+            flat.append(member)
+        }
+        return [Self.command("del", key)] + chunked("zadd", key, flat, perItem: 2)
+    }
+
+    /// Members by score, then bytewise (Redis' order).
+    static func ordered(_ scores: [[UInt8]: Double]) -> [([UInt8], Double)] {
+        scores.map { ($0.key, $0.value) }.sorted { a, b in
+            a.1 != b.1 ? a.1 < b.1 : a.0.lexicographicallyPrecedes(b.0)
+        }
+    }
+}

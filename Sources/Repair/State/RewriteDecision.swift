@@ -1,0 +1,42 @@
+/// What `rewrite` does with one logged item so that replaying the output twice, or replaying it
+/// on top of a state that already holds a prefix of it, ends in the state a single replay gives
+/// (spec `pika-on-disk.md` §4.2).
+public enum RewriteDecision: Hashable, Sendable {
+    /// Write the item as logged: it is already replay-safe (spec §4.2 "yes" rows), or it is
+    /// already the absolute form.
+    case keep
+    /// Write these commands in its place, in order (each an argv, command name first). They set
+    /// the affected keys to absolute values, so applying them again changes nothing. An empty list
+    /// means the item had no effect on the known state (a failed SETNX, an RPUSHX on a missing
+    /// list, …) and is left out.
+    ///
+    /// The commands of one replacement belong together: a replay must not resume between them
+    /// (for a list, `del` then `rpush` of the whole list).
+    case replace([[[UInt8]]])
+    /// Written as logged: replay-safe, but its effect on the value is not modelled (PFADD, GEOADD,
+    /// a type conflict Pika v3 allows). `key` is unknown to the model from here on, so a later
+    /// non-idempotent command on it is ``unknownPriorState(key:reason:)``.
+    case keepUnmodelled(key: [UInt8], reason: String)
+    /// Written as logged and flagged: the item is *not* replay-safe and the absolute form needs
+    /// the key's prior state, which is unknown. `--strict` refuses to write output when any item
+    /// gets this.
+    case unknownPriorState(key: [UInt8], reason: String)
+    /// Not a command: nothing to replay (a `padding` item).
+    case drop
+
+    /// Whether this item stays not replay-safe in the output (what `--strict` refuses).
+    public var isFlagged: Bool {
+        if case .unknownPriorState = self { return true }
+        return false
+    }
+}
+
+/// Which server the rewritten commands are for.
+public enum RewriteDialect: Hashable, Sendable {
+    /// Pika's own forms, for a binlog: `pksetexat key <abs seconds> value`, `expireat`, `set`, …
+    /// A v4.0.1 `pksetexat` carrying milliseconds (spec §8.18) is written in seconds, or as `set`
+    /// plus `pexpireat` when the expiry is not a whole second.
+    case pika
+    /// Redis commands, for `--format resp`: `SET key value EXAT s`/`PXAT ms`, never `pksetexat`.
+    case redis
+}
