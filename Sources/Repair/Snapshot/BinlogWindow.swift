@@ -1,0 +1,191 @@
+import BinlogFormat
+
+/// One binlog item copied out of the decoder: where it is and its command.
+public struct LoggedItem: Sendable {
+    public var reference: ItemReference
+    /// The end of the record before it in the stream: the resume point at which it is the next
+    /// item. On a master this equals ``ItemReference/stored``; a v3.0–v3.5.1 slave's items store
+    /// the master's positions instead.
+    public var resumeBefore: ResumePoint
+    /// Exec time (unix seconds) from the item header; 0 for v2.x items.
+    public var execTime: UInt32
+    /// The command and its arguments.
+    public var arguments: [[UInt8]]
+
+    public init(reference: ItemReference, resumeBefore: ResumePoint, execTime: UInt32, arguments: [[UInt8]]) {
+        self.reference = reference
+        self.resumeBefore = resumeBefore
+        self.execTime = execTime
+        self.arguments = arguments
+    }
+
+    public var logicID: UInt64 { reference.logicID }
+}
+
+/// A run of consecutive items around a recorded resume point, and where the point falls.
+struct CollectedWindow {
+    var items: [LoggedItem]
+    /// Index in `items` of the first item after the recorded point (`items.count` if none).
+    var split: Int
+    var location: OffsetLocation
+    /// Items exist before `items[0]` that were not kept.
+    var hasMoreBefore: Bool
+    /// The stream went on after the last kept item.
+    var hasMoreAfter: Bool
+    /// Damage met between the first kept item and the last.
+    var damage: [Damage]
+}
+
+enum BinlogWindowReader {
+    /// The stream of `files[startIndex...]`.
+    static func stream(_ files: [BinlogFileEntry], from startIndex: Int = 0) -> BinlogStream {
+        BinlogStream(
+            files: files[startIndex...].map { entry in
+                BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
+                    try entry.openSource()
+                }
+            })
+    }
+
+    /// Whether `end` is at or before `point` in stream order; `(N+1):0` counts as after every
+    /// item of file N (pitfall 19), which the tuple order gives.
+    @inline(__always)
+    static func endsAtOrBefore(_ end: PhysicalPosition, _ point: ResumePoint) -> Bool {
+        (end.fileNumber, end.offset) <= (point.fileNumber, point.offset)
+    }
+
+    /// The index of the file to start reading at so that the recorded file and the one before
+    /// it are read.
+    static func defaultStartIndex(_ files: [BinlogFileEntry], recorded: ResumePoint) -> Int {
+        let index = files.firstIndex { $0.fileNumber >= recorded.fileNumber } ?? files.count
+        return max(0, min(index, files.count) - 1)
+    }
+
+    /// Reads the binlog from `files[startIndex]` on, keeping at most `lookback` items before the
+    /// recorded point and `forward` after it, and locates the point.
+    static func collect(
+        _ files: [BinlogFileEntry], recorded: ResumePoint, lookback: Int, forward: Int, startIndex: Int
+    ) throws(BinlogIOError) -> CollectedWindow {
+        var stream = stream(files, from: startIndex)
+        var locator = OffsetLocator(recorded: recorded, fileNumbers: files.map(\.fileNumber))
+        var before: [LoggedItem] = []
+        var after: [LoggedItem] = []
+        var dropped = startIndex > 0
+        var hasMoreAfter = false
+        var previousEnd: ResumePoint? = nil
+        var damage: [Damage] = []
+        while let record = try stream.next() {
+            switch record {
+            case .item(let item):
+                let stored = item.envelope == .pikaItem ? item.header.stored : previousEnd ?? ResumePoint(after: item.start)
+                let reference = ItemReference(
+                    logicID: item.header.logicID, start: item.start, end: item.end, stored: stored)
+                locator.observe(.item, start: item.start, end: item.end, item: reference)
+                if after.count >= forward && !endsAtOrBefore(item.end, recorded) {
+                    hasMoreAfter = true
+                    if locator.location != nil { return finish() }
+                    previousEnd = item.endResumePoint
+                    continue
+                }
+                let logged = LoggedItem(
+                    reference: reference, resumeBefore: previousEnd ?? stored, execTime: item.header.execTime,
+                    arguments: item.command.ownedArguments())
+                if endsAtOrBefore(item.end, recorded) {
+                    if lookback > 0 {
+                        before.append(logged)
+                        if before.count >= 2 * lookback + 1024 {
+                            before.removeFirst(before.count - lookback)
+                            dropped = true
+                            damage.removeAll { $0.start < before[0].reference.start }
+                        }
+                    } else {
+                        dropped = true
+                    }
+                } else {
+                    after.append(logged)
+                }
+            case .padding(let padding):
+                locator.observe(.padding, start: padding.start, end: padding.end, item: nil)
+            case .damage(let d):
+                locator.observe(.damage, start: d.start, end: d.end, item: nil)
+                if after.count < forward { damage.append(d) }
+            }
+            previousEnd = ResumePoint(after: record.end)
+        }
+        return finish()
+
+        func finish() -> CollectedWindow {
+            if before.count > lookback {
+                before.removeFirst(before.count - lookback)
+                dropped = true
+            }
+            if let first = before.first ?? after.first {
+                damage.removeAll { $0.start < first.reference.start }
+            }
+            return CollectedWindow(
+                items: before + after, split: before.count, location: locator.finish(), hasMoreBefore: dropped,
+                hasMoreAfter: hasMoreAfter, damage: damage)
+        }
+    }
+
+    /// Whether the binlog begins a fresh history: `write2file0` whose first record is the item
+    /// with logic id 1 stored at `0:0` (a new Pika binlog), so that replaying it from there
+    /// rebuilds every key from nothing.
+    static func startsFreshHistory(_ files: [BinlogFileEntry]) throws(BinlogIOError) -> Bool {
+        guard let first = files.first, first.fileNumber == 0 else { return false }
+        var stream = stream([first])
+        guard let record = try stream.next(), case .item(let item) = record else { return false }
+        return item.envelope == .pikaItem && item.header.logicID == 1
+            && item.header.stored == ResumePoint(fileNumber: 0, offset: 0)
+    }
+
+    /// Replays every item from the start of the binlog up to (not including) the item starting
+    /// at `stop` into `model`, following only `keys` (and FLUSHDB/FLUSHALL): an item is applied
+    /// when it writes one of them.
+    /// - Returns: the number of items read and the number applied.
+    static func replayHistory(
+        _ files: [BinlogFileEntry], until stop: PhysicalPosition, keys: Set<[UInt8]>, footprints: CommandEffects,
+        into model: inout KeyspaceModel
+    ) throws(BinlogIOError) -> (read: Int, applied: Int) {
+        var hashes = Set<UInt64>()
+        for key in keys { hashes.insert(fnv1a64(key)) }
+        var stream = stream(files)
+        var read = 0
+        var applied = 0
+        while let record = try stream.next() {
+            guard record.start < stop else { break }
+            guard case .item(let item) = record else { continue }
+            read += 1
+            let command = item.command
+            guard command.count >= 1 else { continue }
+            let relevant = command.count == 1 || isGlobalOrMultiKey(command) || hashes.contains(fnv1a64(command[1]))
+            guard relevant else { continue }
+            let logged = LoggedCommand(arguments: command.ownedArguments())
+            let footprint = footprints.footprint(of: logged)
+            guard footprint.isGlobal || footprint.keys.contains(where: { keys.contains($0.key) }) else { continue }
+            let time = item.envelope == .pikaItem ? item.header.execTime : item.firstRecordTime
+            model.applyFollowing(logged, execTime: time, footprint: footprint, followed: keys)
+            applied += 1
+        }
+        return (read, applied)
+    }
+
+    /// FLUSHDB/FLUSHALL, or a command that can write a key other than `argv[1]`.
+    private static func isGlobalOrMultiKey(_ command: RESPCommand) -> Bool {
+        command.nameIs("flushdb") || command.nameIs("flushall") || command.nameIs("del") || command.nameIs("unlink")
+            || command.nameIs("mset") || command.nameIs("msetnx") || command.nameIs("rpoplpush")
+            || command.nameIs("smove") || command.nameIs("rename") || command.nameIs("renamenx")
+            || command.nameIs("bitop")
+    }
+}
+
+/// FNV-1a, 64-bit.
+@inline(__always)
+func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01B3
+    }
+    return hash
+}

@@ -1,0 +1,345 @@
+/// Whether an item's effect is in a snapshot.
+public enum EffectDecision: String, Hashable, Sendable {
+    case applied
+    case notApplied = "not-applied"
+    case undecidable
+}
+
+/// The decision on one item and why.
+struct ItemJudgement {
+    var decision: EffectDecision
+    var evidence: String
+}
+
+/// Decides, key by key, how far into a run of items the snapshot's data has got.
+///
+/// For each key the items write, the states it goes through are computed (from the state before
+/// the run, known when the binlog's history was replayed, otherwise unknown) and compared with
+/// the snapshot. Pika applies the writes to one key in binlog order (each command holds the key's
+/// record lock from `Do()` to `DoBinlog()`), so the snapshot holds a prefix of each key's chain:
+/// the states that agree with it say how long that prefix is. Items up to the shortest agreeing
+/// prefix are applied, items after the longest are not, items in between are undecidable.
+/// Agreement on at least one known fact beats agreement by ignorance: without history, a key
+/// whose value equals the one this item wrote counts as written by it.
+struct EffectAnalysis {
+    let model: any ItemEffectModel
+    let observer: SnapshotObserver
+    /// Whether the states before the run come from a replayed history (else: unknown).
+    let hasHistory: Bool
+
+    private struct Step {
+        var item: Int
+        var comparison: Comparison
+        var before: String
+        var after: String
+        /// What the item writes of this key.
+        var facets: [Facet]
+    }
+
+    private struct Chain {
+        var key: [UInt8]
+        var facets = ChainFacets()
+        var initial: Comparison = .consistent(known: 0, unknown: 0)
+        var steps: [Step] = []
+    }
+
+    /// - Parameters:
+    ///   - items: the run, in binlog order.
+    ///   - exact: the exact model, at the state before the run (after the replayed history, or
+    ///     fresh); it goes on through the run.
+    /// - Returns: one judgement per item.
+    func judge(_ items: [LoggedItem], exact: KeyspaceModel) throws(PikaStorageError) -> [ItemJudgement] {
+        var exact = exact
+        let commands = items.map { LoggedCommand(arguments: $0.arguments) }
+        let footprints = commands.map { model.footprint(of: $0) }
+
+        var chainIndex: [[UInt8]: Int] = [:]
+        var chains: [Chain] = []
+        for footprint in footprints {
+            for (key, facets) in footprint.keys {
+                let index: Int
+                if let known = chainIndex[key] {
+                    index = known
+                } else {
+                    index = chains.count
+                    chainIndex[key] = index
+                    chains.append(Chain(key: key))
+                }
+                for facet in facets { chains[index].facets.add(facet) }
+            }
+        }
+        if footprints.contains(where: \.isGlobal) {
+            for index in chains.indices { chains[index].facets.add(.wholeKey) }
+        }
+
+        var states: [[UInt8]: KeyState] = [:]
+        states.reserveCapacity(chains.count)
+        for chain in chains {
+            states[chain.key] = exact.storedState(of: chain.key).map { KeyState(exact: $0, over: .unknown, allTypes: hasHistory) } ?? .unknown
+        }
+        let followed = Set(chains.map(\.key))
+        for index in chains.indices {
+            let key = chains[index].key
+            chains[index].initial = try observer.compare(states[key]!, chains[index].facets, observer.key(key))
+        }
+
+        for (itemIndex, command) in commands.enumerated() {
+            let footprint = footprints[itemIndex]
+            let affected: [(key: [UInt8], facets: [Facet])] =
+                footprint.isGlobal ? chains.map { ($0.key, [Facet.wholeKey]) } : footprint.keys
+            guard !affected.isEmpty else { continue }
+            let before = affected.map { describe(states[$0.key]!, $0.facets) }
+            model.apply(command, at: Int64(items[itemIndex].execTime), to: &states)
+            exact.applyFollowing(command, execTime: items[itemIndex].execTime, footprint: footprint, followed: followed)
+            for (position, entry) in affected.enumerated() {
+                let index = chainIndex[entry.key]!
+                if let known = exact.storedState(of: entry.key) {
+                    states[entry.key] = KeyState(exact: known, over: states[entry.key]!, allTypes: hasHistory)
+                }
+                let state = states[entry.key]!
+                let comparison = try observer.compare(state, chains[index].facets, observer.key(entry.key))
+                chains[index].steps.append(
+                    Step(
+                        item: itemIndex, comparison: comparison, before: before[position],
+                        after: describe(state, entry.facets), facets: entry.facets))
+            }
+        }
+
+        var perItem: [[(key: [UInt8], judgement: ItemJudgement)]] = Array(repeating: [], count: items.count)
+        for chain in chains {
+            for (item, judgement) in try decide(chain, items) { perItem[item].append((chain.key, judgement)) }
+        }
+        return perItem.enumerated().map { index, judgements in
+            merge(judgements, command: commands[index])
+        }
+    }
+
+    private func decide(_ chain: Chain, _ items: [LoggedItem]) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
+        let comparisons = [chain.initial] + chain.steps.map(\.comparison)
+        let strong = comparisons.indices.filter { comparisons[$0].isStrongMatch }
+        let weak = comparisons.indices.filter { !comparisons[$0].isMismatch && !comparisons[$0].isStrongMatch }
+        let bounds: (low: Int, high: Int)?
+        if let low = strong.first {
+            bounds = (low, max(strong.last!, weak.last(where: { $0 > low }) ?? low))
+        } else if let low = weak.first {
+            bounds = (low, weak.last!)
+        } else {
+            bounds = nil
+        }
+
+        let observed = observer.key(chain.key)
+        var result: [(Int, ItemJudgement)] = []
+        for (offset, step) in chain.steps.enumerated() {
+            let position = offset + 1
+            let found = try describeObserved(observed, step.facets)
+            let name = printable(chain.key)
+            var evidence = "\(name): found \(found); before: \(step.before); after: \(step.after)"
+            let decision: EffectDecision
+            if let bounds {
+                if position <= bounds.low {
+                    decision = .applied
+                    if case .mismatch(let why) = comparisons[position - 1] { evidence += " (the state before it: \(why))" }
+                } else if position > bounds.high {
+                    decision = .notApplied
+                    if case .mismatch(let why) = step.comparison { evidence += " (the state after it: \(why))" }
+                } else {
+                    decision = .undecidable
+                    evidence += " (" + undecidableReason(comparisons, position, bounds, items, chain) + ")"
+                }
+            } else {
+                decision = .undecidable
+                let why: String
+                if case .mismatch(let reason) = step.comparison { why = reason } else { why = "" }
+                evidence += " (the snapshot agrees with none of the states \(name) goes through in the window"
+                    + (why.isEmpty ? "" : ": \(why)") + ")"
+            }
+            result.append((step.item, ItemJudgement(decision: decision, evidence: evidence)))
+        }
+        return result
+    }
+
+    private func undecidableReason(
+        _ comparisons: [Comparison], _ position: Int, _ bounds: (low: Int, high: Int), _ items: [LoggedItem],
+        _ chain: Chain
+    ) -> String {
+        let beforeWeak = !comparisons[position - 1].isMismatch && !comparisons[position - 1].isStrongMatch
+        let afterWeak = !comparisons[position].isMismatch && !comparisons[position].isStrongMatch
+        if beforeWeak && afterWeak || (!comparisons[position].isStrongMatch && !comparisons[position].isMismatch) {
+            return hasHistory
+                ? "the key's state here cannot be computed: a command before it is not modelled"
+                : "the key's state before the window is unknown (no history replayed) and this item's effect alone cannot be recognised"
+        }
+        if comparisons[position - 1].isStrongMatch && comparisons[position].isStrongMatch {
+            return "the snapshot agrees with the state both before and after this item"
+        }
+        func label(_ index: Int) -> String {
+            index == 0 ? "before the window" : "after logic id \(items[chain.steps[index - 1].item].logicID)"
+        }
+        return "the snapshot agrees with the states \(label(bounds.low)) and \(label(bounds.high))"
+    }
+
+    private func merge(_ judgements: [(key: [UInt8], judgement: ItemJudgement)], command: LoggedCommand) -> ItemJudgement {
+        guard !judgements.isEmpty else {
+            return ItemJudgement(
+                decision: .undecidable,
+                evidence: command.name == "padding"
+                    ? "a padding item: no effect to look for" : "\(command.name) names no key: nothing to look up")
+        }
+        let decisions = Set(judgements.map(\.judgement.decision))
+        let decided = decisions.subtracting([.undecidable])
+        let decision: EffectDecision = decided.count == 1 ? decided.first! : .undecidable
+        var evidence = judgements.prefix(4).map(\.judgement.evidence).joined(separator: "; ")
+        if judgements.count > 4 { evidence += "; … \(judgements.count - 4) more keys" }
+        if decided.count > 1 { evidence = "keys disagree: " + evidence }
+        return ItemJudgement(decision: decision, evidence: evidence)
+    }
+
+    // MARK: Descriptions
+
+    private func describe(_ state: KeyState, _ facets: [Facet]) -> String {
+        let parts = facets.prefix(3).map { describe(state, $0) }
+        return parts.joined(separator: ", ") + (facets.count > 3 ? ", …" : "")
+    }
+
+    private func describe(_ state: KeyState, _ facet: Facet) -> String {
+        switch facet {
+        case .stringValue:
+            switch state.string.value {
+            case .known(let value?): return quoted(value) + expirySuffix(state.string.expiry)
+            case .known(nil): return "absent"
+            case .unknown: return "unknown"
+            }
+        case .hashField(let field):
+            return describeElement(state.hash.entry(field), "field \(printable(field))") { quoted($0) }
+        case .setMember(let member):
+            return describeElement(state.set.entry(member), "member \(printable(member))") { _ in "present" }
+        case .zsetMember(let member):
+            return describeElement(state.zset.entry(member), "member \(printable(member))") { "score " + formatScore($0) }
+        case .listHead, .listTail, .listWhole:
+            let list = state.list
+            if list.complete {
+                if list.head.isEmpty { return "absent" }
+                let shown = facet == .listHead ? "first \(quotedList(Array(list.head.prefix(2))))" : "last \(quotedList(Array(list.head.suffix(2))))"
+                return "LLEN \(list.head.count), \(shown)" + expirySuffix(list.expiry)
+            }
+            if facet == .listHead && !list.head.isEmpty { return "starts \(quotedList(Array(list.head.prefix(2))))" }
+            if facet != .listHead && !list.tail.isEmpty { return "ends \(quotedList(Array(list.tail.suffix(2))))" }
+            return "unknown"
+        case .collection(let type):
+            return describeCount(state, type)
+        case .wholeKey:
+            var parts: [String] = []
+            var unknown = false
+            for type in KeyState.modelledTypes {
+                switch state.exists(type) {
+                case .known(true):
+                    parts.append(type == .string ? describe(state, .stringValue) : describeCount(state, type))
+                case .unknown: unknown = true
+                case .known(false): break
+                }
+            }
+            if parts.isEmpty { return unknown ? "unknown" : "absent" }
+            return parts.joined(separator: " + ")
+        }
+    }
+
+    private func describeCount(_ state: KeyState, _ type: PikaDataType) -> String {
+        let count: Known<Int64>
+        switch type {
+        case .hash: count = state.hash.count
+        case .set: count = state.set.count
+        case .zset: count = state.zset.count
+        case .list: count = state.list.count
+        default: return describe(state, .stringValue)
+        }
+        switch (state.exists(type), count) {
+        case (.known(false), _): return "absent"
+        case (_, .known(let n)): return "\(countName(type)) \(n)" + expirySuffix(state.expiry(type))
+        case (.known(true), _): return "a \(type)" + expirySuffix(state.expiry(type))
+        default: return "unknown"
+        }
+    }
+
+    private func describeElement<V>(_ element: ElementState<V>, _ label: String, _ show: (V) -> String) -> String {
+        switch element {
+        case .present(let value): return "\(label) \(show(value))"
+        case .presentWithUnknownValue: return "\(label) present"
+        case .absent: return "no \(label)"
+        case .unknown: return "\(label) unknown"
+        }
+    }
+
+    private func expirySuffix(_ expiry: Known<ExpirySeconds>) -> String {
+        if case .known(let e?) = expiry { return " expiring at \(e)" }
+        return ""
+    }
+
+    private func describeObserved(_ observed: ObservedKey, _ facets: [Facet]) throws(PikaStorageError) -> String {
+        var parts: [String] = []
+        for facet in facets.prefix(3) { parts.append(try describeObserved(observed, facet)) }
+        return parts.joined(separator: ", ") + (facets.count > 3 ? ", …" : "")
+    }
+
+    private func describeObserved(_ observed: ObservedKey, _ facet: Facet) throws(PikaStorageError) -> String {
+        let time = observer.snapshotTime
+        func status(_ type: PikaDataType) throws(PikaStorageError) -> (ObservedType, String) {
+            let found = try observer.type(type, of: observed)
+            var suffix = ""
+            if let expiry = found.expiry {
+                suffix = found.isLive(at: time) ? " expiring at \(expiry.time.seconds)" : " (expired at \(expiry.time.seconds), before the snapshot)"
+            }
+            return (found, suffix)
+        }
+        switch facet {
+        case .stringValue:
+            let (found, suffix) = try status(.string)
+            return found.isPresent ? quoted(found.value ?? []) + suffix : "absent"
+        case .hashField(let field):
+            let (found, suffix) = try status(.hash)
+            guard found.isPresent else { return "no hash" }
+            return (try observer.hashField(field, of: observed)).map { "field \(printable(field)) \(quoted($0))" + suffix }
+                ?? "no field \(printable(field))"
+        case .setMember(let member):
+            let (found, suffix) = try status(.set)
+            guard found.isPresent else { return "no set" }
+            return try observer.setContains(member, of: observed)
+                ? "member \(printable(member)) present" + suffix : "no member \(printable(member))"
+        case .zsetMember(let member):
+            let (found, suffix) = try status(.zset)
+            guard found.isPresent else { return "no zset" }
+            return (try observer.zsetScore(member, of: observed)).map {
+                "member \(printable(member)) score \(formatScore($0))" + suffix
+            } ?? "no member \(printable(member))"
+        case .listHead, .listTail, .listWhole:
+            let (found, suffix) = try status(.list)
+            guard found.isPresent else { return "absent" }
+            let list = try observer.list(of: observed)
+            let shown =
+                facet == .listHead
+                ? "first \(quotedList(Array(list.head.prefix(2))))" : "last \(quotedList(Array(list.elementsFromTheEnd.suffix(2))))"
+            return "LLEN \(list.count), \(shown)" + suffix
+        case .collection(let type):
+            let (found, suffix) = try status(type)
+            return found.isPresent ? "\(countName(type)) \(found.count)" + suffix : "absent"
+        case .wholeKey:
+            var parts: [String] = []
+            for type in KeyState.modelledTypes {
+                let (found, suffix) = try status(type)
+                guard found.isPresent else { continue }
+                parts.append(type == .string ? quoted(found.value ?? []) + suffix : "\(countName(type)) \(found.count)" + suffix)
+            }
+            return parts.isEmpty ? "absent" : parts.joined(separator: " + ")
+        }
+    }
+}
+
+private func countName(_ type: PikaDataType) -> String {
+    switch type {
+    case .hash: return "HLEN"
+    case .set: return "SCARD"
+    case .zset: return "ZCARD"
+    case .list: return "LLEN"
+    case .string: return "STRLEN"
+    case .stream: return "XLEN"
+    }
+}

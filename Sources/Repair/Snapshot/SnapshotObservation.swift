@@ -1,0 +1,408 @@
+/// A reference time before every expiry: reads records as stored, expired or not.
+let asStored = UnixTime(milliseconds: .min)
+
+/// What a snapshot holds for one type of one key, read as stored (an expired record is still
+/// read; staleness is judged later against the snapshot's time).
+struct ObservedType {
+    /// A record with count ≠ 0 (any string record).
+    var isPresent: Bool
+    var expiry: Expiry?
+    var count: Int64
+    /// Strings only.
+    var value: [UInt8]?
+
+    static let absent = ObservedType(isPresent: false, expiry: nil, count: 0, value: nil)
+
+    /// Pika's exists rule at `time`.
+    func isLive(at time: UnixTime) -> Bool {
+        guard isPresent else { return false }
+        if let expiry, expiry.hasPassed(at: time) { return false }
+        return true
+    }
+
+    /// The expiry in whole seconds, as the binlog writes it.
+    var expirySeconds: ExpirySeconds { expiry?.time.seconds }
+}
+
+/// A list as the verifier reads it: all elements when short, else the two ends.
+struct ObservedList {
+    var count: Int64
+    /// The first elements (all of them when `isWhole`).
+    var head: [[UInt8]]
+    /// The last elements (empty when `isWhole`).
+    var tail: [[UInt8]]
+    var isWhole: Bool
+
+    /// Longest list read whole.
+    static let wholeLimit: Int64 = 1024
+    /// Elements read at each end of a longer list.
+    static let edgeCount = 64
+
+    var elementsFromTheEnd: [[UInt8]] { isWhole ? head : tail }
+}
+
+/// The snapshot's state of one key, read lazily and kept.
+final class ObservedKey {
+    let key: [UInt8]
+    var types: [PikaDataType: ObservedType] = [:]
+    var hashFields: [[UInt8]: [UInt8]?] = [:]
+    var setMembers: [[UInt8]: Bool] = [:]
+    var zsetScores: [[UInt8]: Double?] = [:]
+    var list: ObservedList?
+
+    init(key: [UInt8]) { self.key = key }
+}
+
+/// Reads keys from a ``PikaSnapshot`` for the verifier, each facet once.
+final class SnapshotObserver {
+    let snapshot: PikaSnapshot
+    /// The time the snapshot's staleness is judged at.
+    let snapshotTime: UnixTime
+    private var keys: [[UInt8]: ObservedKey] = [:]
+    /// Point reads done (for the report).
+    private(set) var readCount = 0
+
+    init(snapshot: PikaSnapshot, snapshotTime: UnixTime) {
+        self.snapshot = snapshot
+        self.snapshotTime = snapshotTime
+    }
+
+    func key(_ key: [UInt8]) -> ObservedKey {
+        if let known = keys[key] { return known }
+        let observed = ObservedKey(key: key)
+        keys[key] = observed
+        return observed
+    }
+
+    /// Forgets the cached reads (between passes over different windows).
+    func reset() { keys.removeAll(keepingCapacity: true) }
+
+    func type(_ type: PikaDataType, of observed: ObservedKey) throws(PikaStorageError) -> ObservedType {
+        if let known = observed.types[type] { return known }
+        readCount += 1
+        var result = ObservedType.absent
+        if let (record, _) = try snapshot.liveRecord(for: observed.key, type: type, at: asStored) {
+            result = ObservedType(isPresent: true, expiry: record.expiry, count: record.count, value: record.value)
+        }
+        observed.types[type] = result
+        return result
+    }
+
+    func hashField(_ field: [UInt8], of observed: ObservedKey) throws(PikaStorageError) -> [UInt8]? {
+        if let known = observed.hashFields[field] { return known }
+        readCount += 1
+        let value = try snapshot.hashField(observed.key, field: field, at: asStored)
+        observed.hashFields[field] = .some(value)
+        return value
+    }
+
+    func setContains(_ member: [UInt8], of observed: ObservedKey) throws(PikaStorageError) -> Bool {
+        if let known = observed.setMembers[member] { return known }
+        readCount += 1
+        let value = try snapshot.setContains(observed.key, member: member, at: asStored)
+        observed.setMembers[member] = value
+        return value
+    }
+
+    func zsetScore(_ member: [UInt8], of observed: ObservedKey) throws(PikaStorageError) -> Double? {
+        if let known = observed.zsetScores[member] { return known }
+        readCount += 1
+        let value = try snapshot.zsetScore(observed.key, member: member, at: asStored)
+        observed.zsetScores[member] = .some(value)
+        return value
+    }
+
+    func list(of observed: ObservedKey) throws(PikaStorageError) -> ObservedList {
+        if let known = observed.list { return known }
+        readCount += 1
+        let count = try type(.list, of: observed).count
+        let result: ObservedList
+        if count <= ObservedList.wholeLimit {
+            let elements = try snapshot.listElements(observed.key, at: asStored)
+            result = ObservedList(count: count, head: elements, tail: [], isWhole: true)
+        } else {
+            let edges = try snapshot.listEdges(observed.key, count: ObservedList.edgeCount, at: asStored)
+            result = ObservedList(count: count, head: edges.head, tail: edges.tail, isWhole: false)
+        }
+        observed.list = result
+        return result
+    }
+}
+
+extension PikaSnapshot {
+    /// The first and last `count` elements of list `key` at `reference` (LRANGE 0 count-1 and
+    /// LRANGE -count -1), read with two seeks.
+    func listEdges(
+        _ key: [UInt8], count: Int, at reference: UnixTime
+    ) throws(PikaStorageError) -> (head: [[UInt8]], tail: [[UInt8]]) {
+        guard let (record, store) = try liveRecord(for: key, type: .list, at: reference),
+            let indexes = record.listIndexes
+        else { return ([], []) }
+        let isV3 = version.encoding == .blackwidow
+        let prefix =
+            isV3
+            ? PikaKeyFormat.v3DataPrefix(key, version: record.version)
+            : PikaKeyFormat.v4DataPrefix(key, version: record.version)
+        let keyCount = prefix.count + 8 + (isV3 ? 0 : PikaKeyFormat.v4KeySuffixLength)
+        func read(from first: UInt64, limit: Int) throws(PikaStorageError) -> [[UInt8]] {
+            var seekKey = prefix
+            StorageBytes.append(first, to: &seekKey)
+            var elements: [[UInt8]] = []
+            try store.scan(.listData, prefix: prefix, seekKey: seekKey) { (storedKey, value) throws(PikaStorageError) in
+                guard storedKey.count == keyCount, let index = StorageBytes.uint64(storedKey, at: prefix.count) else {
+                    throw store.malformed(.listData, key: storedKey, "list data key of \(storedKey.count) bytes")
+                }
+                guard index < indexes.right, elements.count < limit else { return false }
+                if isV3 {
+                    elements.append(value)
+                } else {
+                    guard value.count >= PikaKeyFormat.v4DataValueSuffixLength else {
+                        throw store.malformed(.listData, key: storedKey, "list value of \(value.count) bytes")
+                    }
+                    elements.append(Array(value[..<(value.count - PikaKeyFormat.v4DataValueSuffixLength)]))
+                }
+                return true
+            }
+            return elements
+        }
+        let n = Int(min(Int64(count), record.count))
+        let head = try read(from: indexes.left &+ 1, limit: n)
+        let tail = try read(from: indexes.right &- UInt64(n), limit: n)
+        return (head, tail)
+    }
+}
+
+// MARK: Comparing a model state with the snapshot
+
+/// How a model state compares with the snapshot's.
+enum Comparison {
+    /// Some known fact differs.
+    case mismatch(String)
+    /// Nothing differs: `known` facts agreed, `unknown` ones could not be checked.
+    case consistent(known: Int, unknown: Int)
+
+    var isMismatch: Bool {
+        if case .mismatch = self { return true }
+        return false
+    }
+
+    /// At least one known fact agreed and none differed.
+    var isStrongMatch: Bool {
+        if case .consistent(let known, _) = self { return known > 0 }
+        return false
+    }
+}
+
+/// The parts of one key a chain of items touches, compared for every state of the chain.
+struct ChainFacets {
+    var types: Set<PikaDataType> = []
+    var hashFields: Set<[UInt8]> = []
+    var setMembers: Set<[UInt8]> = []
+    var zsetMembers: Set<[UInt8]> = []
+
+    mutating func add(_ facet: Facet) {
+        for type in facet.types { types.insert(type) }
+        switch facet {
+        case .hashField(let f): hashFields.insert(f)
+        case .setMember(let m): setMembers.insert(m)
+        case .zsetMember(let m): zsetMembers.insert(m)
+        default: break
+        }
+    }
+}
+
+/// Tolerance when comparing an expiry computed from the binlog with the stored one: Pika takes
+/// `now` for a relative TTL at `Do()` time, the item's exec time a moment later (§4).
+let expiryToleranceSeconds: Int64 = 1
+
+extension SnapshotObserver {
+    /// Compares `state` with the snapshot on every facet of `facets`.
+    func compare(_ state: KeyState, _ facets: ChainFacets, _ observed: ObservedKey) throws(PikaStorageError)
+        -> Comparison
+    {
+        var known = 0
+        var unknown = 0
+        let time = snapshotTime.seconds
+        let name = printable(observed.key)
+        for type in KeyState.modelledTypes where facets.types.contains(type) {
+            let found = try self.type(type, of: observed)
+            let foundLive = found.isLive(at: snapshotTime)
+            let expectedLive: Known<Bool>
+            switch (state.exists(type), state.expiry(type)) {
+            case (.known(false), _): expectedLive = .known(false)
+            case (.known(true), .known(let e)): expectedLive = .known(!isExpired(e, at: time))
+            case (.unknown, .known(let e?)) where isExpired(e, at: time): expectedLive = .known(false)
+            case (.known(true), .unknown) where !found.isPresent:
+                // A key that exists with an expiry nobody logged: an expiry would still leave
+                // its record behind until a compaction, so a missing record means it was not
+                // written.
+                expectedLive = .known(true)
+            default: expectedLive = .unknown
+            }
+            switch expectedLive {
+            case .known(let live):
+                if live != foundLive {
+                    return .mismatch(
+                        live
+                            ? "expected a live \(type), found \(describeAbsence(found))"
+                            : "expected no live \(type) at the snapshot's time, found one")
+                }
+                known += 1
+                if !live { continue }
+            case .unknown:
+                unknown += 1
+                if !foundLive { continue }
+            }
+            if case .known(let e) = state.expiry(type) {
+                if !expiriesAgree(e, found.expirySeconds) {
+                    return .mismatch(
+                        "\(type) expiry: expected \(describeExpiry(e)), found \(describeExpiry(found.expirySeconds))")
+                }
+                known += 1
+            } else {
+                unknown += 1
+            }
+            switch type {
+            case .string:
+                switch state.string.value {
+                case .known(let value?):
+                    if value != found.value {
+                        return .mismatch("expected \(quoted(value)), found \(quoted(found.value ?? []))")
+                    }
+                    known += 1
+                default:
+                    unknown += 1
+                }
+            case .hash:
+                if let mismatch = try compareCollection(
+                    state.hash, found, facets.hashFields, name, "field", &known, &unknown,
+                    read: { (f) throws(PikaStorageError) in try hashField(f, of: observed) }, show: { quoted($0) })
+                { return .mismatch(mismatch) }
+            case .set:
+                if let mismatch = try compareCollection(
+                    state.set, found, facets.setMembers, name, "member", &known, &unknown,
+                    read: { (m) throws(PikaStorageError) in try setContains(m, of: observed) ? [] : nil },
+                    show: { _ in "present" })
+                { return .mismatch(mismatch) }
+            case .zset:
+                if let mismatch = try compareCollection(
+                    state.zset, found, facets.zsetMembers, name, "member", &known, &unknown,
+                    read: { (m) throws(PikaStorageError) in try zsetScore(m, of: observed) }, show: { formatScore($0) })
+                { return .mismatch(mismatch) }
+            case .list:
+                let list = try self.list(of: observed)
+                if let mismatch = compareList(state.list, list, name, &known, &unknown) { return .mismatch(mismatch) }
+            case .stream:
+                break
+            }
+        }
+        return .consistent(known: known, unknown: unknown)
+    }
+
+    private func compareCollection<Value: Hashable>(
+        _ state: CollectionState<Value>, _ found: ObservedType, _ elements: Set<[UInt8]>, _ name: String,
+        _ noun: String, _ known: inout Int, _ unknown: inout Int,
+        read: ([UInt8]) throws(PikaStorageError) -> Value?, show: (Value) -> String
+    ) throws(PikaStorageError) -> String? {
+        if case .known(let count) = state.count {
+            if count != found.count {
+                return "expected \(count) \(noun)s, found \(found.count)"
+            }
+            known += 1
+        }
+        for element in elements {
+            let value = try read(element)
+            switch state.entry(element) {
+            case .present(let expected):
+                guard let value, value == expected else {
+                    return "\(noun) \(quoted(element)): expected \(show(expected)), found " + (value.map(show) ?? "none")
+                }
+                known += 1
+            case .presentWithUnknownValue:
+                guard value != nil else {
+                    return "\(noun) \(quoted(element)): expected present, found none"
+                }
+                unknown += 1
+            case .absent:
+                if let value {
+                    return "\(noun) \(quoted(element)): expected none, found \(show(value))"
+                }
+                known += 1
+            case .unknown:
+                unknown += 1
+            }
+        }
+        return nil
+    }
+
+    private func compareList(
+        _ state: ListState, _ found: ObservedList, _ name: String, _ known: inout Int, _ unknown: inout Int
+    ) -> String? {
+        if let elements = state.elements {
+            if Int64(elements.count) != found.count {
+                return "expected LLEN \(elements.count), found \(found.count)"
+            }
+            known += 1
+            if found.isWhole {
+                if elements != found.head { return "other elements (\(firstDifference(elements, found.head)))" }
+            } else {
+                if Array(elements.prefix(found.head.count)) != found.head
+                    || Array(elements.suffix(found.tail.count)) != found.tail
+                {
+                    return "other elements at the list's ends"
+                }
+            }
+            known += 1
+            return nil
+        }
+        let minimum = state.head.count + state.tail.count
+        if found.count < Int64(minimum) {
+            return "expected at least \(minimum) elements, found LLEN \(found.count)"
+        }
+        if state.head.isEmpty && state.tail.isEmpty {
+            unknown += 1
+            return nil
+        }
+        if !state.head.isEmpty {
+            let available = found.head
+            let n = min(state.head.count, available.count)
+            if Array(state.head.prefix(n)) != Array(available.prefix(n)) {
+                return "expected the list to start \(quotedList(Array(state.head.prefix(3)))), found \(quotedList(Array(available.prefix(3))))"
+            }
+            known += 1
+        }
+        if !state.tail.isEmpty {
+            let available = found.elementsFromTheEnd
+            let n = min(state.tail.count, available.count)
+            if Array(state.tail.suffix(n)) != Array(available.suffix(n)) {
+                return "expected the list to end \(quotedList(Array(state.tail.suffix(3)))), found \(quotedList(Array(available.suffix(3))))"
+            }
+            known += 1
+        }
+        unknown += 1
+        return nil
+    }
+}
+
+func expiriesAgree(_ a: ExpirySeconds, _ b: ExpirySeconds) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case (let x?, let y?): return abs(x - y) <= expiryToleranceSeconds
+    default: return false
+    }
+}
+
+func describeExpiry(_ expiry: ExpirySeconds) -> String {
+    expiry.map { "at \($0)" } ?? "never"
+}
+
+private func describeAbsence(_ found: ObservedType) -> String {
+    found.isPresent ? "one that expired at \(found.expirySeconds.map(String.init) ?? "?")" : "none"
+}
+
+private func firstDifference(_ a: [[UInt8]], _ b: [[UInt8]]) -> String {
+    for index in 0..<min(a.count, b.count) where a[index] != b[index] {
+        return "index \(index): \(quoted(a[index])) vs \(quoted(b[index]))"
+    }
+    return "lengths \(a.count) vs \(b.count)"
+}
