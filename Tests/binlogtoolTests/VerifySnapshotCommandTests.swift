@@ -1,0 +1,250 @@
+import BinlogFormat
+import Foundation
+import Testing
+
+/// `binlogtool verify-snapshot` end to end on the real bgsave fixtures: JSON and text, exit
+/// codes, dumps whose `info` offset was moved by K items, several DBs at once, and proof that
+/// the dump is left byte for byte as it was.
+@Suite struct VerifySnapshotCommandTests {
+    static let v3Dump = CLI.fixture("bgsave/dump/20261120/db0")
+    static let v4Dump = CLI.fixture("v4-bgsave/dump/20261121/db0")
+    static let v3Binlog = CLI.fixture("bgsave/binlog/log_db0")
+    static let v4Binlog = CLI.fixture("v4-bgsave/binlog/log_db0")
+
+    /// Built without RocksDB, the command exits 69 and says so; these tests need it.
+    static let hasRocksDB: Bool = {
+        guard let result = try? CLI.run(["verify-snapshot", v4Dump, "--binlog", v4Binlog]) else { return false }
+        return result.status != 69
+    }()
+
+    static func json(_ result: CLIResult) throws -> [[String: Any]] {
+        try result.lines.map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    static func point(_ object: Any?) -> String? {
+        guard let o = object as? [String: Any], let f = o["filenum"] as? Int, let off = o["offset"] as? Int else { return nil }
+        return "\(f):\(off)"
+    }
+
+    /// Logic id → (stored position, end) for every item of a binlog directory.
+    static func positions(_ directory: String) throws -> [UInt64: (stored: ResumePoint, end: ResumePoint)] {
+        let files = try BinlogDirectory(path: directory).files
+        var stream = BinlogStream(
+            files: files.map { entry in
+                BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
+                    try entry.openSource()
+                }
+            })
+        var result: [UInt64: (stored: ResumePoint, end: ResumePoint)] = [:]
+        while let record = try stream.next() {
+            if case .item(let item) = record { result[item.header.logicID] = (item.header.stored, item.endResumePoint) }
+        }
+        return result
+    }
+
+    /// A writable copy of a dump, with its `info` offset replaced.
+    static func dumpCopy(_ dump: String, offset: ResumePoint?, name: String = "db0", in root: URL) throws -> String {
+        let target = root.appendingPathComponent(name).path
+        try FileManager.default.copyItem(atPath: dump, toPath: target)
+        try makeWritable(target)
+        if let offset {
+            var info = try BgsaveInfo.read(path: target + "/info")
+            info.resumePoint = offset
+            try Data(info.encoded()).write(to: URL(fileURLWithPath: target + "/info"))
+        }
+        return target
+    }
+
+    static func makeWritable(_ path: String) throws {
+        let manager = FileManager.default
+        try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        for relative in try manager.subpathsOfDirectory(atPath: path) {
+            var isDirectory: ObjCBool = false
+            _ = manager.fileExists(atPath: path + "/" + relative, isDirectory: &isDirectory)
+            try manager.setAttributes(
+                [.posixPermissions: isDirectory.boolValue ? 0o755 : 0o644], ofItemAtPath: path + "/" + relative)
+        }
+    }
+
+    /// FNV-1a-64 and size of every file under `root`, by relative path.
+    static func fingerprint(_ root: String) throws -> [String: [UInt64]] {
+        var result: [String: [UInt64]] = [:]
+        for relative in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory)
+            if isDirectory.boolValue { continue }
+            let data = try Data(contentsOf: URL(fileURLWithPath: root + "/" + relative))
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in data {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+            result[relative] = [UInt64(data.count), hash]
+        }
+        return result
+    }
+
+    // MARK: Real fixtures
+
+    @Test(.enabled(if: hasRocksDB)) func v3DumpIsLaggingByOneItem() throws {
+        let result = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--format", "json"])
+        #expect(result.status == 1, "\(result.stderr)")
+        let reports = try Self.json(result)
+        #expect(reports.count == 1)
+        let report = try #require(reports.first)
+        #expect(report["verdict"] as? String == "lagging")
+        #expect(Self.point(report["recorded"]) == "7:262165")
+        #expect(Self.point(report["corrected"]) == "8:129")
+        #expect(report["corrected_logic_id"] as? Int == 11965)
+        #expect(report["lagging"] as? [Int] == [11964])
+        let items = try #require(report["items"] as? [[String: Any]])
+        let first = try #require(items.first)
+        #expect(first["logic_id"] as? Int == 11964)
+        #expect(first["decision"] as? String == "applied")
+        #expect(first["unsafe_to_replay"] as? Bool == false)
+        #expect((first["command"] as? String)?.hasPrefix("SET bgw:key:11729 v11729-") == true)
+        #expect(first["filenum"] as? Int == 8 && first["offset"] as? Int == 0)
+        #expect((first["evidence"] as? String)?.contains("bgw:key:11729: found \"v11729-") == true)
+        #expect(items.dropFirst().allSatisfy { $0["decision"] as? String == "not-applied" })
+        let location = try #require(report["location"] as? [String: Any])
+        #expect(location["kind"] as? String == "item-end")
+        #expect(location["next_logic_id"] as? Int == 11964)
+    }
+
+    @Test(.enabled(if: hasRocksDB)) func v4DumpIsConsistent() throws {
+        let result = try CLI.run(["verify-snapshot", Self.v4Dump, "--binlog", Self.v4Binlog, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try Self.json(result).first)
+        #expect(report["verdict"] as? String == "consistent")
+        #expect(Self.point(report["recorded"]) == "6:159990")
+        #expect(Self.point(report["corrected"]) == "6:159990")
+        #expect((report["skip"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test(.enabled(if: hasRocksDB)) func textOutput() throws {
+        let result = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--window", "3"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("recorded   7:262165: the end of logic id 11963; next item: logic id 11964 at 8:0"))
+        #expect(result.stdout.contains("verdict    lagging: 1 item after the offset already in the data (logic id 11964)"))
+        #expect(result.stdout.contains("corrected  8:129: the stored position of logic id 11965"))
+        #expect(result.stdout.contains("  applied     11964 8:0 after         SET bgw:key:11729"))
+        #expect(result.stdout.contains("  not-applied 11965 8:129 after"))
+        #expect(result.stderr.isEmpty)
+    }
+
+    // MARK: info moved by K items (copies of the dump)
+
+    @Test(.enabled(if: hasRocksDB), arguments: [1, 5, 20])
+    func infoMovedBackIsLagging(_ k: Int) throws {
+        let positions = try Self.positions(Self.v3Binlog)
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dump = try Self.dumpCopy(Self.v3Dump, offset: positions[UInt64(11964 - k)]!.stored, in: root)
+        let result = try CLI.run(["verify-snapshot", dump, "--binlog", Self.v3Binlog, "--format", "json"])
+        #expect(result.status == 1)
+        let report = try #require(try Self.json(result).first)
+        #expect(report["verdict"] as? String == "lagging")
+        #expect(report["lagging"] as? [Int] == Array((11964 - k)...11964))
+        #expect(Self.point(report["corrected"]) == "8:129")
+    }
+
+    @Test(.enabled(if: hasRocksDB), arguments: [1, 5, 20])
+    func infoMovedForwardIsLeading(_ k: Int) throws {
+        let positions = try Self.positions(Self.v4Binlog)
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dump = try Self.dumpCopy(Self.v4Dump, offset: positions[UInt64(9513 + k)]!.end, in: root)
+        let result = try CLI.run(["verify-snapshot", dump, "--binlog", Self.v4Binlog, "--format", "json"])
+        #expect(result.status == 1)
+        let report = try #require(try Self.json(result).first)
+        #expect(report["verdict"] as? String == "leading")
+        #expect(report["leading"] as? [Int] == Array(9514...(9513 + k)))
+        #expect(Self.point(report["corrected"]) == "6:159990")
+    }
+
+    @Test(.enabled(if: hasRocksDB)) func severalDatabasesUnderOneLogRoot() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dumps = root.appendingPathComponent("dump")
+        try FileManager.default.createDirectory(at: dumps, withIntermediateDirectories: true)
+        let db0 = try Self.dumpCopy(Self.v3Dump, offset: nil, name: "db0", in: dumps)
+        let db1 = try Self.dumpCopy(Self.v4Dump, offset: nil, name: "db1", in: dumps)
+        let log = root.appendingPathComponent("log")
+        try FileManager.default.createDirectory(at: log, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: log.path + "/log_db0", withDestinationPath: Self.v3Binlog)
+        try FileManager.default.createSymbolicLink(atPath: log.path + "/log_db1", withDestinationPath: Self.v4Binlog)
+        let result = try CLI.run(["verify-snapshot", db0, db1, "--binlog", log.path, "--format", "json"])
+        #expect(result.status == 1)
+        let reports = try Self.json(result)
+        #expect(reports.map { $0["verdict"] as? String } == ["lagging", "consistent"])
+        #expect(reports.map { $0["dump"] as? String } == [db0, db1])
+    }
+
+    // MARK: Read only
+
+    @Test(.enabled(if: hasRocksDB)) func theDumpIsNeverModified() throws {
+        for (dump, binlog) in [(Self.v3Dump, Self.v3Binlog), (Self.v4Dump, Self.v4Binlog)] {
+            let before = try Self.fingerprint(dump)
+            let result = try CLI.run(["verify-snapshot", dump, "--binlog", binlog, "--window", "500", "--format", "json"])
+            #expect(result.status == 0 || result.status == 1)
+            #expect(try Self.fingerprint(dump) == before)
+            #expect(!before.keys.contains { $0.hasSuffix("LOCK") })
+        }
+    }
+
+    // MARK: Errors
+
+    @Test func badCommandLines() throws {
+        #expect(try CLI.run(["verify-snapshot", "--binlog", Self.v3Binlog]).status == 64)
+        #expect(try CLI.run(["verify-snapshot", Self.v3Dump]).status == 64)
+        let badVersion = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--pika-version", "2.3"])
+        #expect(badVersion.status == 64)
+        #expect(badVersion.stderr.contains("--pika-version"))
+        #expect(try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--window", "0"]).status == 64)
+    }
+
+    @Test(.enabled(if: hasRocksDB)) func versionContradictingTheLayout() throws {
+        let result = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--pika-version", "4.0.1"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("layout"))
+    }
+
+    @Test func missingInputs() throws {
+        let noDump = try CLI.run(["verify-snapshot", "/nonexistent/db0", "--binlog", Self.v3Binlog])
+        #expect(noDump.status == 66)
+        #expect(noDump.stderr.contains("/nonexistent/db0"))
+        let noBinlog = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", "/nonexistent/log"])
+        #expect(noBinlog.status == 66)
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let noInfo = try Self.dumpCopy(Self.v3Dump, offset: nil, in: root)
+        try FileManager.default.removeItem(atPath: noInfo + "/info")
+        let result = try CLI.run(["verify-snapshot", noInfo, "--binlog", Self.v3Binlog])
+        #expect(result.status == 66)
+        #expect(result.stderr.contains("info"))
+    }
+
+    @Test func unreadableInputs() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dump = try Self.dumpCopy(Self.v3Dump, offset: nil, in: root)
+        try Data("0s\n127.0.0.1\n9221\nseven\n262165\n".utf8).write(to: URL(fileURLWithPath: dump + "/info"))
+        let badInfo = try CLI.run(["verify-snapshot", dump, "--binlog", Self.v3Binlog])
+        #expect(badInfo.status == 65)
+        #expect(badInfo.stderr.contains("binlog filenum"))
+        // A directory without binlog files.
+        let empty = root.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        #expect(try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", empty]).status == 65)
+    }
+
+    @Test func helpListsTheCommand() throws {
+        let result = try CLI.run(["--help"])
+        #expect(result.stdout.contains("verify-snapshot"))
+        let own = try CLI.run(["verify-snapshot", "--help"])
+        #expect(own.stdout.contains("--binlog"))
+        #expect(own.stdout.contains("--window"))
+    }
+}
