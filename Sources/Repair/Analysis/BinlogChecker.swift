@@ -1,0 +1,437 @@
+import BinlogFormat
+
+/// What ``BinlogChecker`` tolerates and how much it remembers.
+public struct CheckConfiguration: Sendable {
+    /// Exec time may go back this many seconds before it is reported (clock skew, v3.0's
+    /// exec time taken outside the binlog lock; spec §8 pitfall 10).
+    public var timeSkewSeconds: UInt32 = 2
+    /// The shortest run of repeated commands reported as a duplicated range. Shorter repeats are
+    /// common in real workloads (`INCR a; INCR b` in a loop).
+    public var minimumDuplicateRun = 3
+    /// How many recent items duplicate detection remembers (about 48 bytes each).
+    public var duplicateWindow = 1 << 18
+    /// Items that replicas cannot apply.
+    public var rules: [ReplicaApplyRule] = ReplicaApplyRule.all
+    /// Whether header field 6 is a term (v3.3+) that must not go down. False for v3.0–v3.2, where
+    /// it is a server id.
+    public var checkTerms = true
+
+    public init() {}
+}
+
+/// Totals of a check, for the summary line.
+public struct CheckSummary: Sendable {
+    public var items = 0
+    /// Physical bytes of items, padding and damage.
+    public var itemBytes: UInt64 = 0
+    public var paddingBytes: UInt64 = 0
+    public var damageBytes: UInt64 = 0
+    /// Files that held at least one record.
+    public var files = 0
+    public var firstItem: FindingLocation?
+    public var lastItem: FindingLocation?
+    /// The resume point after the last item's bytes.
+    public var lastItemEnd: ResumePoint?
+    public var flushes = 0
+    public var manifest: Manifest?
+    /// The manifest values that would agree with the items, when the manifest does not.
+    public var correctedManifest: ProducerStatus?
+}
+
+/// The result of a check: findings in position order, and totals.
+public struct CheckReport: Sendable {
+    public var findings: [Finding]
+    public var summary: CheckSummary
+
+    /// Whether anything worse than informational was found (exit code 1).
+    public var hasProblems: Bool { findings.contains { $0.severity > .info } }
+}
+
+/// The fsck of a Pika binlog: fed record by record in file order, it reports structural damage,
+/// padding, position-chain breaks, logic-id gaps, repeats and reorderings, time and term going back,
+/// duplicated ranges, flushes, items replicas cannot apply, and (at the end) file-sequence and
+/// manifest problems.
+///
+/// Memory is bounded: a fixed window of recent content hashes (``CheckConfiguration/duplicateWindow``),
+/// a few open runs, one summary per file, and the findings themselves. Nothing is kept per item.
+///
+/// Usage: `var c = BinlogChecker(directory: d)`, `c.add(record)` for each record of a
+/// ``BinlogStream`` over the directory's files, then `c.finish()` once. The recent-items window is
+/// shared by copies of a checker: use one checker per binlog.
+public struct BinlogChecker {
+    struct FileSummary {
+        var fileNumber: FileNumber
+        var items = 0
+        var firstItem: FindingLocation?
+        var lastItem: FindingLocation?
+        var lastItemEnd: ResumePoint?
+    }
+
+    /// A run of items being coalesced into one finding. Plain data (its text is an index into
+    /// ``details``), so that checking and copying it per item costs no reference counting.
+    struct OpenRun {
+        var first: FindingLocation
+        var last: FindingLocation
+        var count = 1
+        var related: FindingRange? = nil
+        /// Index of the run's explanation in ``details``.
+        var detail: Int
+        var key: UInt64 = 0
+        var byteCount: UInt64 = 0
+        var end: PhysicalPosition? = nil
+    }
+
+    /// What the checker keeps of the previous item.
+    struct PreviousItem {
+        var location: FindingLocation
+        var end: PhysicalPosition
+        var stored: ResumePoint
+        /// What the next item of the same history stores (see ``ItemGeometry/nextStored``).
+        var next: (sameFile: ResumePoint, afterRoll: ResumePoint)
+        var execTime: UInt32
+        var term: UInt32
+    }
+
+    /// A numbering gap right before the current file, and what the first item after it showed.
+    struct FileGapNote {
+        var before: FileNumber
+        var after: FileNumber
+        var missingIDs: ClosedRange<UInt64>? = nil
+        var chainJump: (stored: ResumePoint, expected: ResumePoint)? = nil
+        var resolved = false
+    }
+
+    let configuration: CheckConfiguration
+    let manifest: Manifest?
+    let manifestFileMissing: Bool
+    let directoryFindings: [BinlogDirectoryFinding]
+
+    var findings: [Finding] = []
+    var summary = CheckSummary()
+    var files: [FileSummary] = []
+    var fileGaps: [FileGapNote] = []
+    var currentFile: FileNumber? = nil
+    var itemsInFile = 0
+    /// The file began with blank padding (v2.0–v3.0.9, §2.7A): logical and physical offsets may
+    /// differ by this much in the rest of it.
+    var acceptedSkew: Int64? = nil
+    var fileStartsWithBlank = false
+
+    var previous: PreviousItem? = nil
+    /// Where the next item should say it starts, after a full-sync padding with no item yet.
+    var resumeAfterPadding: ResumePoint? = nil
+    var damageSinceItem: PhysicalPosition? = nil
+    /// Zero-length items since the last item: each took a logic id (v3.3.0–v3.3.5).
+    var emptyItemsSinceItem: UInt64 = 0
+    var sequence = LogicIDSequence()
+    var maxExecTime: UInt32? = nil
+    var maxTerm: UInt32? = nil
+
+    var paddingRun: OpenRun? = nil
+    var paddingKinds: Set<String> = []
+    var emptyRun: OpenRun? = nil
+    var zeroTail: (region: PaddingRegion, fileNumber: FileNumber)? = nil
+    var lastDamage: (index: Int, damage: Damage)? = nil
+    var recordsAfterDamage = 0
+
+    var chainRun: OpenRun? = nil
+    var skewRun: OpenRun? = nil
+    var outOfOrderRun: OpenRun? = nil
+    var regressionRun: OpenRun? = nil
+    var repeatRun: OpenRun? = nil
+    var timeRun: OpenRun? = nil
+    var termRun: OpenRun? = nil
+    var ruleRun: OpenRun? = nil
+    /// Locations that explain lower-level findings starting there (see ``fold()``).
+    var outOfOrderAnchors: [(finding: Int, anchors: [FindingLocation])] = []
+    /// The open out-of-order run, or the items it was moved across, holds a flush.
+    var flushInOutOfOrder = false
+    /// The most recent flush items (at most 64), to tell whether a reordering crossed one.
+    var recentFlushes: [FindingLocation] = []
+    /// Files whose items claim another file number: (physical, claimed).
+    var renamedFiles: [(FileNumber, FileNumber)] = []
+
+    var duplicates: DuplicateRunDetector
+    /// Explanations of runs, written when a run starts (as many as findings, not items).
+    var details: [String] = [""]
+
+    // Full syncs and the manifest.
+    var fullSyncSeen = false
+    var itemsSinceFullSync = 0
+    var firstIDAfterFullSync: UInt64? = nil
+    var itemsAfterManifest = 0
+    var firstAfterManifest: FindingLocation? = nil
+    var manifestBoundary: FindingLocation? = nil
+    typealias LastItem = (location: FindingLocation, end: ResumePoint, term: UInt32, itemsSinceFullSync: Int)
+    /// The last item in files up to the manifest's, and the last item of all, with the resume point
+    /// after their bytes (what Pika's producer status, and so the manifest, holds).
+    var lastInManifestRange: LastItem? = nil
+    var lastOverall: LastItem? = nil
+    /// Whether the first file above the manifest's continues its history (nil: no such file).
+    var aboveManifestContinues: Bool? = nil
+
+    /// - Parameters:
+    ///   - configuration: tolerances and window sizes.
+    ///   - manifest: the directory's manifest, if any.
+    ///   - manifestFileMissing: the manifest's current file is not among the inputs.
+    ///   - directoryFindings: what ``BinlogDirectory`` found about the file set.
+    public init(
+        configuration: CheckConfiguration = CheckConfiguration(), manifest: Manifest? = nil,
+        manifestFileMissing: Bool = false, directoryFindings: [BinlogDirectoryFinding] = []
+    ) {
+        var configuration = configuration
+        if let layout = manifest?.layout, layout == .v3_0 || layout == .v3_1 || layout.family == .v2 {
+            configuration.checkTerms = false
+        }
+        self.configuration = configuration
+        self.manifest = manifest
+        self.manifestFileMissing = manifestFileMissing
+        self.directoryFindings = directoryFindings
+        duplicates = DuplicateRunDetector(
+            window: RecentItemWindow(capacity: configuration.duplicateWindow),
+            minimumRun: configuration.minimumDuplicateRun)
+        summary.manifest = manifest
+    }
+
+    /// A checker for a directory found by ``BinlogDirectory``.
+    public init(configuration: CheckConfiguration = CheckConfiguration(), directory: BinlogDirectory) {
+        let manifest = directory.manifest?.manifest
+        self.init(
+            configuration: configuration, manifest: manifest,
+            manifestFileMissing: directory.findings.contains {
+                if case .manifestFileMissing = $0 { true } else { false }
+            },
+            directoryFindings: directory.findings)
+    }
+
+    /// Checks every file of `directory`: decodes, adds each record, finishes.
+    /// - Throws: ``BinlogIOError`` when a file cannot be read.
+    public static func check(
+        _ directory: BinlogDirectory, configuration: CheckConfiguration = CheckConfiguration()
+    ) throws(BinlogIOError) -> CheckReport {
+        var checker = BinlogChecker(configuration: configuration, directory: directory)
+        var stream = BinlogStream(
+            files: directory.files.map { entry in
+                BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
+                    try entry.openSource()
+                }
+            })
+        try checker.add(contentsOf: &stream)
+        return checker.finish()
+    }
+
+    /// Adds every remaining record of `stream`.
+    /// - Parameter progress: called every 4096 records with the bytes consumed so far.
+    /// - Throws: ``BinlogIOError`` when a file cannot be read.
+    public mutating func add(
+        contentsOf stream: inout BinlogStream, progress: ((UInt64) -> Void)? = nil
+    ) throws(BinlogIOError) {
+        var n = 0
+        while let record = try stream.next() {
+            switch record {
+            case .item(let item):
+                let file = item.start.fileNumber
+                if file != currentFile { beginFile(file) }
+                addItem(item)
+            default:
+                add(record)
+            }
+            n &+= 1
+            if n & 4095 == 0, let progress { progress(stream.bytesConsumed) }
+        }
+    }
+
+    // MARK: - Records
+
+    /// Adds the next record of the binlog (in file order).
+    public mutating func add(_ record: BinlogRecord) {
+        let file = record.start.fileNumber
+        if file != currentFile { beginFile(file) }
+        switch record {
+        case .item(let item): addItem(item)
+        case .padding(let padding): addPadding(padding)
+        case .damage(let damage): addDamage(damage)
+        }
+    }
+
+    mutating func beginFile(_ file: FileNumber) {
+        closePadding(followedBy: nil)
+        closeEmptyRun()
+        if let tail = zeroTail {
+            // A zero tail in a file that is not the last: that file was never closed cleanly.
+            emitZeroTail(tail.region, isLastFile: false)
+            zeroTail = nil
+        }
+        if let previousFile = currentFile, file > previousFile &+ 1 {
+            fileGaps.append(FileGapNote(before: previousFile, after: file))
+        }
+        currentFile = file
+        itemsInFile = 0
+        acceptedSkew = nil
+        fileStartsWithBlank = false
+        files.append(FileSummary(fileNumber: file))
+        summary.files += 1
+    }
+
+    mutating func addPadding(_ padding: PaddingRegion) {
+        summary.paddingBytes += padding.byteCount
+        if lastDamage != nil && padding.kind != .zeroTail { recordsAfterDamage += 1 }
+        switch padding.kind {
+        case .zeroTail:
+            closePadding(followedBy: nil)
+            zeroTail = (padding, padding.start.fileNumber)
+        case .emptyItem:
+            closePadding(followedBy: nil)
+            // Pika's producer counts the 8 bytes and the logic id: the next item stores the point
+            // after them and skips one id per empty item.
+            if previous != nil { resumeAfterPadding = ResumePoint(after: padding.end) }
+            emptyItemsSinceItem += 1
+            if var run = emptyRun, run.end == padding.start {
+                run.count += 1
+                run.last = FindingLocation(padding.start)
+                run.byteCount += padding.byteCount
+                run.end = padding.end
+                emptyRun = run
+            } else {
+                closeEmptyRun()
+                emptyRun = OpenRun(
+                    first: FindingLocation(padding.start), last: FindingLocation(padding.start), detail: 0,
+                    byteCount: padding.byteCount, end: padding.end)
+            }
+        case .badRecord, .paddingItem, .blank:
+            closeEmptyRun()
+            if padding.kind == .blank && padding.start.offset == 0 { fileStartsWithBlank = true }
+            if var run = paddingRun, run.end == padding.start {
+                run.count += 1
+                run.last = FindingLocation(padding.start)
+                run.byteCount += padding.byteCount
+                run.end = padding.end
+                paddingRun = run
+            } else {
+                closePadding(followedBy: nil)
+                paddingRun = OpenRun(
+                    first: FindingLocation(padding.start), last: FindingLocation(padding.start), detail: 0,
+                    byteCount: padding.byteCount, end: padding.end)
+                paddingKinds = []
+            }
+            paddingKinds.insert(padding.kind.rawValue)
+        }
+    }
+
+    mutating func addDamage(_ damage: Damage) {
+        closePadding(followedBy: nil)
+        summary.damageBytes += damage.length
+        findings.append(
+            Finding(
+                kind: .damage, severity: .error, range: FindingRange(FindingLocation(damage.start)), count: 1,
+                message: "\(damage.length) bytes at \(damage.start) do not decode: \(damage.reason)",
+                byteCount: damage.length))
+        lastDamage = (findings.count - 1, damage)
+        recordsAfterDamage = 0
+        damageSinceItem = damageSinceItem ?? damage.start
+    }
+
+    /// Keeps a run explanation; returns its index for ``OpenRun/detail``.
+    mutating func note(_ text: String) -> Int {
+        details.append(text)
+        return details.count - 1
+    }
+
+    // MARK: - Padding
+
+    /// Decides what a run of padding records was, now that what follows it is known: full-sync
+    /// padding starts a file and is followed by an item storing its end (or by nothing).
+    mutating func closePadding(followedBy item: (stored: ResumePoint, start: PhysicalPosition)?) {
+        guard let run = paddingRun, let end = run.end else { return }
+        paddingRun = nil
+        let kinds = paddingKinds.sorted().joined(separator: "+")
+        let origin: String
+        switch kinds {
+        case "bad-record": origin = "kBadRecord records (Pika v3.3.2–v4.0.1)"
+        case "padding-item": origin = "padding items (Pika v3.0.10–v3.3.1)"
+        case "blank": origin = "blank blocks of spaces (Pika v2.0–v3.0.9, v3.1.0)"
+        default: origin = "padding (\(kinds))"
+        }
+        let atFileStart = run.first.offset == 0
+        var fullSync = atFileStart
+        if let item {
+            let point = ResumePoint(fileNumber: end.fileNumber, offset: end.offset)
+            fullSync =
+                atFileStart && item.start.fileNumber == end.fileNumber
+                && (item.stored == point || kinds == "blank")
+        }
+        let range = FindingRange(first: run.first, last: run.last)
+        let records = plural(run.count, "record")
+        if fullSync {
+            findings.append(
+                Finding(
+                    kind: .padding, severity: .info, range: range, count: run.count,
+                    message:
+                        "full-sync padding \(run.first)..\(end) (\(records), \(run.byteCount) bytes of \(origin)): "
+                        + "this node was reset to the master's offset \(end.fileNumber):\(end.offset) by a full sync; "
+                        + "its items start after it",
+                    byteCount: run.byteCount))
+            startNewHistory(at: ResumePoint(fileNumber: end.fileNumber, offset: end.offset))
+        } else {
+            let place = atFileStart ? "at the start of write2file\(end.fileNumber)" : "in the middle of write2file\(end.fileNumber)"
+            let why =
+                atFileStart
+                ? "but the item after it does not continue from its end: not a clean full-sync start"
+                : "where only items belong: damaged bytes that parse as padding, or a replayed `padding` command"
+            findings.append(
+                Finding(
+                    kind: .padding, severity: .warning, range: range, count: run.count,
+                    message: "\(records) of \(origin) \(place) (\(run.byteCount) bytes), \(why)",
+                    byteCount: run.byteCount))
+        }
+    }
+
+    mutating func closeEmptyRun() {
+        if emptyRun == nil { return }
+        guard let run = emptyRun else { return }
+        emptyRun = nil
+        findings.append(
+            Finding(
+                kind: .emptyItem, severity: .warning, range: FindingRange(first: run.first, last: run.last),
+                count: run.count,
+                message:
+                    "\(plural(run.count, "zero-length item record")) (a failed SETNX in Pika v3.3.0–v3.3.5): "
+                    + "Pika's own reader stops here as if at the end of the file, so replication stalls at this point",
+                byteCount: run.byteCount))
+    }
+
+    mutating func emitZeroTail(_ region: PaddingRegion, isLastFile: Bool) {
+        let where_ = "\(region.start)..\(region.end) (\(region.byteCount) bytes)"
+        if isLastFile {
+            findings.append(
+                Finding(
+                    kind: .zeroTail, severity: .info, range: FindingRange(FindingLocation(region.start)), count: 1,
+                    message:
+                        "zero-filled tail \(where_): mmap preallocation of the live file, left by a running or "
+                        + "killed server; not data",
+                    byteCount: region.byteCount))
+        } else {
+            findings.append(
+                Finding(
+                    kind: .zeroTail, severity: .warning, range: FindingRange(FindingLocation(region.start)), count: 1,
+                    message:
+                        "zero-filled tail \(where_) in a file that is not the last: write2file\(region.start.fileNumber) "
+                        + "was not closed cleanly (server killed before the roll completed) or was copied while live",
+                    byteCount: region.byteCount))
+        }
+    }
+
+    /// After full-sync padding: a new history starts at `point` (logic ids, times, terms restart).
+    mutating func startNewHistory(at point: ResumePoint) {
+        closeSequenceRuns(after: nil)
+        sequence.reset()
+        previous = nil
+        resumeAfterPadding = point
+        maxExecTime = nil
+        maxTerm = nil
+        fullSyncSeen = true
+        itemsSinceFullSync = 0
+        firstIDAfterFullSync = nil
+        damageSinceItem = nil
+    }
+}

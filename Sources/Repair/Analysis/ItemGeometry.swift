@@ -1,0 +1,101 @@
+import BinlogFormat
+
+/// Position arithmetic of Pika's writer (`Binlog::Produce`, spec §2.3–2.6), used to predict where
+/// an item says the next one begins.
+enum ItemGeometry {
+    /// The producer offset after writing `payloadLength` bytes from producer offset `start`:
+    /// a block trailer when fewer than 8 bytes are left, then one 8-byte header per fragment.
+    static func produceEnd(from start: UInt64, payloadLength: Int) -> UInt64 {
+        let block = UInt64(BinlogConstants.blockSize)
+        let header = UInt64(BinlogConstants.headerSize)
+        var offset = start
+        var inBlock = start % block
+        var left = UInt64(payloadLength)
+        repeat {
+            if block - inBlock < header {
+                offset += block - inBlock
+                inBlock = 0
+            }
+            let n = min(left, block - inBlock - header)
+            offset += header + n
+            inBlock += header + n
+            left -= n
+        } while left > 0
+        return offset
+    }
+
+    /// Where the next item of the same history says it begins, from this item's stored position and
+    /// size alone (not from where its bytes lie): `(N, end)` when the item was written in file N
+    /// after its stored point, or `(N+1, end)` when a roll put it at the start of file N+1 (its header
+    /// keeps `N:<size>`). Both are possible from the header alone; the next item tells which.
+    static func nextStored(stored: ResumePoint, payloadLength: Int) -> (sameFile: ResumePoint, afterRoll: ResumePoint) {
+        (
+            ResumePoint(fileNumber: stored.fileNumber, offset: produceEnd(from: stored.offset, payloadLength: payloadLength)),
+            ResumePoint(fileNumber: stored.fileNumber &+ 1, offset: produceEnd(from: 0, payloadLength: payloadLength))
+        )
+    }
+
+    /// Whether two resume points name the same place in the item stream: equal, or `N:<end of N>`
+    /// and `(N+1):0` (spec §8 pitfall 19), given the end of file N.
+    static func sameResumePoint(_ a: ResumePoint, _ b: ResumePoint) -> Bool {
+        if a == b { return true }
+        if b.offset == 0 && b.fileNumber == a.fileNumber &+ 1 { return true }
+        if a.offset == 0 && a.fileNumber == b.fileNumber &+ 1 { return true }
+        return false
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds (UTC), for messages.
+func isoTime(_ seconds: UInt32) -> String {
+    let unix = Int64(seconds)
+    let days = unix / 86400
+    let secs = Int(unix - days * 86400)
+    let z = days + 719468
+    let era = z / 146097
+    let doe = z - era * 146097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(y)-\(two(Int(m)))-\(two(Int(d)))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
+}
+
+/// A short printable form of a command for messages: the name and the first arguments, each cut
+/// to 40 bytes, non-printable bytes as `\xNN`.
+func commandExcerpt(_ command: RESPCommand, maxArguments: Int = 4) -> String {
+    var parts: [String] = []
+    for i in 0..<min(command.count, maxArguments) {
+        let arg = command[i]
+        var s = ""
+        var quoted = arg.isEmpty
+        for (k, c) in arg.enumerated() {
+            if k == 40 {
+                s += "…"
+                break
+            }
+            if c == 0x20 || c == 0x22 { quoted = true }
+            if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C {
+                s.unicodeScalars.append(Unicode.Scalar(c))
+            } else {
+                quoted = true
+                let hex = Array("0123456789abcdef")
+                s += "\\x" + String(hex[Int(c >> 4)]) + String(hex[Int(c & 15)])
+            }
+        }
+        parts.append(quoted ? "\"\(s)\"" : s)
+    }
+    if command.count > maxArguments { parts.append("…") }
+    return parts.joined(separator: " ")
+}
+
+/// Whether a command is a flush: `flushdb`/`flushall` in any case (FLUSHALL is logged as one
+/// `flushdb` per DB from v3.1, spec §4.1, §5.3).
+func isFlush(_ command: RESPCommand) -> Bool {
+    command.count >= 1 && (command.nameIs("flushdb") || command.nameIs("flushall"))
+}
+
+/// "1 item" / "3 items".
+func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }

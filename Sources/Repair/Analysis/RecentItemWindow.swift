@@ -1,0 +1,247 @@
+/// The content hashes and locations of the last `capacity` items (a ring), with an index from hash
+/// to the most recent item that had it. Memory is fixed at creation: 32 bytes per item of capacity
+/// plus the index (8 bytes per slot). This is what keeps duplicate detection flat over a binlog of
+/// any size.
+///
+/// The index is a table of 4-slot buckets, smaller than the ring: a slot packs 32 bits of the hash
+/// (a tag) with the low 32 bits of the item's sequence number, and a hit is confirmed against the
+/// full hash in the ring. When a bucket is full its oldest slot is replaced, so the index forgets
+/// before the ring does. It is kept small on purpose: it is read once per item at a random place,
+/// and a table that stays in the CPU caches costs a few nanoseconds where a large one costs a
+/// memory access (the decoder streams the binlog through the caches between two visits). A run of
+/// repeated items is found when its start is still in the index (the last `indexSlots` items or so)
+/// and is then followed through the ring.
+final class RecentItemWindow {
+    struct Entry {
+        var hash: UInt64
+        var offset: UInt64
+        var logicID: UInt64
+        var fileNumber: UInt32
+        var hasLogicID: Bool
+
+        var location: FindingLocation {
+            FindingLocation(fileNumber: fileNumber, offset: offset, logicID: hasLogicID ? logicID : nil)
+        }
+    }
+
+    /// Items kept in the ring (a power of two).
+    let capacity: Int
+    private let mask: UInt64
+    private let entries: UnsafeMutablePointer<Entry>
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let bucketMask: UInt64
+    /// The sequence number the next appended item gets (items appended so far).
+    @exclusivity(unchecked) private(set) var count: UInt64 = 0
+
+    /// - Parameters:
+    ///   - capacity: items to remember; rounded up to a power of two, at least 16.
+    ///   - indexSlots: hash index size; rounded up to a power of two, at most twice the capacity.
+    init(capacity: Int, indexSlots: Int = 1 << 15) {
+        var c = 16
+        while c < capacity { c <<= 1 }
+        self.capacity = c
+        mask = UInt64(c - 1)
+        entries = .allocate(capacity: c)
+        var n = 16
+        while n < min(indexSlots, 2 * c) { n <<= 1 }
+        let buckets = n / 4
+        bucketMask = UInt64(buckets - 1)
+        slots = .allocate(capacity: n)
+        slots.initialize(repeating: 0, count: n)
+    }
+
+    deinit {
+        entries.deallocate()
+        slots.deallocate()
+    }
+
+    /// The oldest sequence number still in the ring.
+    var oldest: UInt64 { count > UInt64(capacity) ? count - UInt64(capacity) : 0 }
+
+    func contains(_ seq: UInt64) -> Bool { seq < count && seq >= oldest }
+
+    /// The entry of a sequence number; the caller checked ``contains(_:)``.
+    func entry(_ seq: UInt64) -> Entry { entries[Int(seq & mask)] }
+
+    @inline(__always)
+    private func tag(_ hash: UInt64) -> UInt64 { (hash >> 32) | 1 }
+
+    /// The full sequence number a slot refers to, if it is still in the ring.
+    @inline(__always)
+    private func sequence(of slot: UInt64) -> UInt64? {
+        let low = UInt32(truncatingIfNeeded: slot)
+        let distance = UInt64(UInt32(truncatingIfNeeded: count) &- low)
+        guard distance >= 1, distance <= UInt64(capacity), distance <= count else { return nil }
+        return count - distance
+    }
+
+    @exclusivity(unchecked) private var touched: UInt64 = 0
+
+    /// Loads the index bucket of `hash` without using it, so that the memory access overlaps with
+    /// other work before ``mostRecent(_:)`` and ``append(_:)`` need it.
+    @inline(__always)
+    func touch(_ hash: UInt64) {
+        touched = slots[Int(hash & bucketMask) << 2]
+    }
+
+    /// The most recent item with this hash that the window still remembers.
+    func mostRecent(_ hash: UInt64) -> UInt64? {
+        let base = Int(hash & bucketMask) << 2
+        let t = tag(hash)
+        var best: UInt64? = nil
+        for k in 0..<4 {
+            let slot = slots[base + k]
+            guard slot >> 32 == t, let seq = sequence(of: slot), entries[Int(seq & mask)].hash == hash else { continue }
+            if best == nil || seq > best! { best = seq }
+        }
+        return best
+    }
+
+    /// Appends an item; returns its sequence number.
+    @discardableResult
+    func append(_ entry: Entry) -> UInt64 {
+        let seq = count
+        entries[Int(seq & mask)] = entry
+        let base = Int(entry.hash & bucketMask) << 2
+        let t = tag(entry.hash)
+        var target = -1
+        var oldestSeq = UInt64.max
+        for k in 0..<4 {
+            let slot = slots[base + k]
+            guard slot != 0, let s = sequence(of: slot) else {
+                if target < 0 || oldestSeq != 0 { target = base + k; oldestSeq = 0 }
+                continue
+            }
+            if slot >> 32 == t && entries[Int(s & mask)].hash == entry.hash && s != seq {
+                target = base + k
+                break
+            }
+            if s < oldestSeq {
+                oldestSeq = s
+                target = base + k
+            }
+        }
+        slots[target] = (t << 32) | UInt64(UInt32(truncatingIfNeeded: seq))
+        count += 1
+        return seq
+    }
+}
+
+/// A run of items whose commands repeat an earlier run, found by ``DuplicateRunDetector``.
+struct DuplicateRun: Hashable {
+    var later: FindingRange
+    var earlier: FindingRange
+    var count: Int
+    /// Every item of the later run has the logic id of its earlier counterpart: the same items
+    /// written twice, headers included.
+    var sameLogicIDs: Bool
+}
+
+/// Finds runs of consecutive items whose content hashes repeat a run of consecutive earlier items,
+/// within a ``RecentItemWindow``.
+///
+/// Item j either extends the open run (its hash equals that of the item after the run's earlier
+/// end) or starts a new one at the most recent earlier item with its hash, extended backwards as far
+/// as the two sequences agree. The earlier run must end before the later one begins, so one command
+/// repeated many times (`INCR cnt` in a loop) never forms a run. Runs shorter than `minimumRun`, or
+/// made of one command only, are not reported.
+struct DuplicateRunDetector {
+    let window: RecentItemWindow
+    let minimumRun: Int
+
+    private var active = false
+    private var earlierStart: UInt64 = 0
+    private var laterStart: UInt64 = 0
+    private var length = 0
+    private var earlierFirst = FindingLocation(fileNumber: 0, offset: 0)
+    private var earlierLast = FindingLocation(fileNumber: 0, offset: 0)
+    private var laterFirst = FindingLocation(fileNumber: 0, offset: 0)
+    private var laterLast = FindingLocation(fileNumber: 0, offset: 0)
+    private var firstHash: UInt64 = 0
+    private var allSame = true
+    private var sameLogicIDs = true
+    /// Backward extension never reaches into a reported run.
+    private var reportedEnd: UInt64 = 0
+
+    init(window: RecentItemWindow, minimumRun: Int) {
+        self.window = window
+        self.minimumRun = max(minimumRun, 2)
+    }
+
+    /// Adds the next item; returns a run that this item closed, if it is long enough to report.
+    mutating func add(hash: UInt64, location: FindingLocation) -> DuplicateRun? {
+        let entry = RecentItemWindow.Entry(
+            hash: hash, offset: location.offset, logicID: location.logicID ?? 0, fileNumber: location.fileNumber,
+            hasLogicID: location.logicID != nil)
+        var closed: DuplicateRun? = nil
+        if active {
+            let next = earlierStart + UInt64(length)
+            if next < laterStart && window.contains(next) {
+                let e = window.entry(next)
+                if e.hash == hash {
+                    length += 1
+                    earlierLast = e.location
+                    laterLast = location
+                    allSame = allSame && hash == firstHash
+                    sameLogicIDs = sameLogicIDs && e.hasLogicID && entry.hasLogicID && e.logicID == entry.logicID
+                    window.append(entry)
+                    return nil
+                }
+            }
+            closed = close()
+        }
+        let j = window.count
+        if let i = window.mostRecent(hash) {
+            start(earlier: i, later: j, hash: hash, location: location, entry: entry)
+        }
+        window.append(entry)
+        return closed
+    }
+
+    private mutating func start(
+        earlier i: UInt64, later j: UInt64, hash: UInt64, location: FindingLocation, entry: RecentItemWindow.Entry
+    ) {
+        active = true
+        var es = i
+        var ls = j
+        var len = 1
+        let first = window.entry(i)
+        earlierLast = first.location
+        laterLast = location
+        firstHash = hash
+        allSame = true
+        sameLogicIDs = first.hasLogicID && entry.hasLogicID && first.logicID == entry.logicID
+        // Backwards while the two sequences agree, the earlier run stays before the later one, and
+        // the later run does not reach into a reported run.
+        while es > window.oldest && ls > reportedEnd && ls - 1 >= window.oldest && es + UInt64(len) < ls {
+            let a = window.entry(es - 1)
+            let b = window.entry(ls - 1)
+            guard a.hash == b.hash else { break }
+            es -= 1
+            ls -= 1
+            len += 1
+            allSame = allSame && a.hash == hash
+            sameLogicIDs = sameLogicIDs && a.hasLogicID && b.hasLogicID && a.logicID == b.logicID
+        }
+        earlierStart = es
+        laterStart = ls
+        length = len
+        earlierFirst = window.entry(es).location
+        laterFirst = ls == j ? location : window.entry(ls).location
+    }
+
+    private mutating func close() -> DuplicateRun? {
+        active = false
+        guard length >= minimumRun, !allSame else { return nil }
+        reportedEnd = laterStart + UInt64(length)
+        return DuplicateRun(
+            later: FindingRange(first: laterFirst, last: laterLast),
+            earlier: FindingRange(first: earlierFirst, last: earlierLast), count: length,
+            sameLogicIDs: sameLogicIDs)
+    }
+
+    /// Closes the open run at the end of the input.
+    mutating func finish() -> DuplicateRun? {
+        active ? close() : nil
+    }
+}

@@ -1,0 +1,300 @@
+import BinlogFormat
+import Foundation
+import Repair
+import Testing
+
+/// `check` on real binlogs edited the ways binlogs go wrong. Edited item lists are written back with
+/// ``BinlogWriter`` (Pika's exact framing): `.verbatim` keeps every item's original header, as bytes
+/// copied around or a v3.0–v3.5.1 replica writing the master's items would; `.producer` computes
+/// headers afresh, as a master or a v3.5.2+ replica does.
+@Suite struct CheckEditedTests {
+    let basic: OwnedBinlog
+    let basicSize: UInt64
+
+    init() throws {
+        basic = try OwnedBinlog("basic/binlog/log_db0")
+        basicSize = try CheckFixtures.binlogFileSize("basic")
+    }
+
+    func check(_ w: WrittenBinlog) throws -> CheckReport {
+        try CheckFixtures.check(directory: w.directory)
+    }
+
+    @Test func rewrittenUnchangedIsStillClean() throws {
+        let w = try writeBinlog(basic.items, binlogFileSize: basicSize, mode: .verbatim)
+        // Byte for byte the original layout: the same positions as Pika wrote.
+        #expect(w.items.map(\.start) == basic.items.map(\.start))
+        #expect(try check(w).findings.shapes == [])
+    }
+
+    @Test func rangeSplicedInTwiceWithItsHeaders() throws {
+        // Items 150..159 (in write2file3) written a second time right after themselves.
+        var items = basic.items
+        let i = try basic.index(of: 150)
+        items.insert(contentsOf: basic.items[i..<(i + 10)], at: i + 10)
+        let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 388)
+        let report = try check(w)
+        // One finding: the copy, with the original as related. The chain break, the logic-id
+        // regression and the shift of every later item are folded into it.
+        #expect(
+            report.findings.shapes == [
+                FindingShape(
+                    .duplicateRange, .error, loc(3, 17568, 150), loc(3, 31611, 159), count: 10,
+                    related: FindingRange(first: loc(3, 3349, 150), last: loc(3, 17392, 159)))
+            ])
+        #expect(w.location(i + 10) == loc(3, 17568, 150))
+        #expect(basic.items[i].start == PhysicalPosition(fileNumber: 3, offset: 3349))
+        let message = report.findings[0].message
+        #expect(message.contains("written a second time, headers included"))
+        #expect(message.contains("their logic ids repeat"))
+        #expect(message.contains("its stored positions break the chain"))
+    }
+
+    @Test func rangeReceivedTwiceByAReplicaThatNumbersItsOwnItems() throws {
+        // The same splice logged afresh (positions and logic ids continue): only content shows it.
+        var items = basic.items
+        let i = try basic.index(of: 150)
+        items.insert(contentsOf: basic.items[i..<(i + 10)], at: i + 10)
+        let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .producer))
+        #expect(
+            report.findings.shapes == [
+                FindingShape(
+                    .duplicateRange, .warning, loc(3, 17568, 160), loc(3, 31611, 169), count: 10,
+                    related: FindingRange(first: loc(3, 3349, 150), last: loc(3, 17392, 159)))
+            ])
+    }
+
+    @Test func twoRangesSwapped() throws {
+        // 200..204 and 205..209 change places.
+        var items = basic.items
+        let i = try basic.index(of: 200)
+        let b = Array(items[i..<(i + 5)])
+        let c = Array(items[(i + 5)..<(i + 10)])
+        items.replaceSubrange(i..<(i + 10), with: c + b)
+        let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim))
+        #expect(
+            report.findings.shapes == [
+                FindingShape(
+                    .outOfOrder, .error, loc(3, 69826, 200), loc(3, 73470, 204), count: 5,
+                    related: FindingRange(first: loc(3, 59289, 205), last: loc(3, 61738, 209)))
+            ])
+        #expect(!report.findings[0].message.contains("FLUSH"))
+    }
+
+    @Test func itemsDropped() throws {
+        var items = basic.items
+        let i = try basic.index(of: 300)
+        items.removeSubrange(i..<(i + 5))
+        let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 388))
+        // From the item before the hole to the item after it; the count is the ids lost.
+        #expect(report.findings.shapes == [FindingShape(.logicIDGap, .error, loc(5, 869, 299), loc(5, 1046, 305), count: 5)])
+        #expect(report.findings[0].message.hasPrefix("logic ids 300..304 never appear"))
+    }
+
+    @Test func flushMovedAheadOfWrites() throws {
+        // slave/master: 292 and 293 are written before FLUSHDB (294); move the flush ahead of them.
+        let master = try OwnedBinlog("slave/master/binlog/log_db0")
+        var items = master.items
+        let i = try master.index(of: 292)
+        let flush = items.remove(at: i + 2)
+        items.insert(flush, at: i)
+        let w = try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("slave/master"), mode: .verbatim)
+        let report = try check(w)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.flush, .info, loc(11, 55411, 294), loc(11, 55411, 294), count: 1),
+                FindingShape(
+                    .outOfOrder, .error, loc(11, 55470, 292), loc(11, 55552, 293), count: 2,
+                    related: FindingRange(loc(11, 55411, 294))),
+                FindingShape(.flush, .info, loc(11, 55809, 297), loc(11, 55809, 297), count: 1),
+            ])
+        #expect(report.findings[1].message.contains("a FLUSHDB/FLUSHALL is among the items moved across each other"))
+    }
+
+    @Test func fileRenamedToLeaveAGap() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        try FileManager.default.moveItem(atPath: dir + "/write2file6", toPath: dir + "/write2file8")
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestFileMissing, .error, nil, nil, count: 0),
+                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
+                FindingShape(.fileGap, .warning, loc(5, 130636, 357), loc(8, 0, 358), count: 0),
+                FindingShape(.fileAboveManifest, .warning, loc(8, 0, 358), loc(8, 70457, 388), count: 31),
+                FindingShape(.positionSkew, .warning, loc(8, 8089, 359), loc(8, 70457, 388), count: 30),
+            ])
+        #expect(report.findings[0].message.contains("write2file8 holds items that say they belong to write2file6"))
+        #expect(report.findings[2].message.contains("no item is lost"))
+        #expect(report.findings[3].message.contains("it is that file under another name"))
+    }
+
+    @Test func fileDeletedFromTheMiddle() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        try FileManager.default.removeItem(atPath: dir + "/write2file3")
+        let report = try CheckFixtures.check(directory: dir)
+        // The chain break and the logic-id jump at write2file4 are reported with the gap.
+        #expect(report.findings.shapes == [FindingShape(.fileGap, .error, loc(2, 123381, 146), loc(4, 0, 228), count: 81)])
+        #expect(report.findings[0].message.contains("logic ids 147..227 (81 items) were in them"))
+    }
+
+    @Test func manifestRolledBackToAnEarlierFile() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        try writeManifest(Manifest(fileNumber: 5, offset: 131232, logicID: 357, term: 0), to: dir)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
+                FindingShape(.fileAboveManifest, .warning, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
+                FindingShape(.manifestLags, .error, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
+            ])
+        let corrected = ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0)
+        #expect(report.findings[2].correctedManifest == corrected)
+        #expect(report.summary.correctedManifest == corrected)
+        #expect(report.findings[2].message.contains("the end of the item at 5:130636 id=357"))
+    }
+
+    @Test func manifestRolledBackInsideTheLastFile() throws {
+        // The point where the first server session of `basic` ended (logic id 380).
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        try writeManifest(Manifest(fileNumber: 6, offset: 69897, logicID: 380, term: 0), to: dir)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.findings.shapes == [FindingShape(.manifestLags, .error, loc(6, 69897, 381), loc(6, 70457, 388), count: 8)])
+        #expect(report.summary.correctedManifest == ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0))
+    }
+
+    @Test func manifestNamingTheNextEmptyFileIsTheSamePoint() throws {
+        // Right after a roll Pika has created write2file7 and written (7, 0) (spec §8 pitfall 19).
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        _ = FileManager.default.createFile(atPath: dir + "/write2file7", contents: Data())
+        try writeManifest(Manifest(fileNumber: 7, offset: 0, logicID: 388, term: 0), to: dir)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.findings.shapes == [FindingShape(.manifestNextFile, .info, loc(6, 70457, 388), loc(6, 70457, 388), count: 0)])
+        #expect(!report.hasProblems)
+    }
+
+    @Test func crashTruncatedLastFile() throws {
+        // The killed master's live file cut inside its last item (big:3, from 1:307885).
+        let dir = try CheckFixtures.copy("crash/binlog/log_db0")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/write2file1"))
+        try handle.truncate(atOffset: 600_000)
+        try handle.close()
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestLeads, .error, loc(1, 0, 202), loc(1, 0, 202), count: 0),
+                FindingShape(.tornTail, .warning, loc(1, 307885), loc(1, 307885), count: 1),
+            ])
+        #expect(report.findings[1].byteCount == 292_115)
+        #expect(report.findings[0].correctedManifest == ProducerStatus(fileNumber: 1, offset: 307885, logicID: 202, term: 0))
+    }
+
+    @Test func v4PsetexMillisecondItemIsFlagged() throws {
+        // What v4.0.1 logs for `PSETEX str:px 123 v-px`, in place of item 4.
+        let v4 = try OwnedBinlog("v4-basic/binlog/log_db0")
+        var items = v4.items
+        items[try v4.index(of: 4)].content = resp("pksetexat", "str:px", "1795227949123", "v-px")
+        let report = try check(
+            try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer))
+        #expect(report.findings.shapes == [FindingShape(.replicaCannotApply, .error, loc(0, 295, 4), loc(0, 295, 4), count: 1)])
+        #expect(report.findings[0].rule == "pksetexat-milliseconds")
+        #expect(report.findings[0].versions?.contains("v4.0.1") == true)
+        #expect(report.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
+    }
+
+    @Test func execTimeGoingBackBeyondTheTolerance() throws {
+        var items = basic.items
+        let i = try basic.index(of: 100)
+        items[i].header.execTime -= 100
+        let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim))
+        let at = FindingLocation(basic.items[i].start, logicID: 100)
+        #expect(report.findings.shapes == [FindingShape(.timeRegression, .warning, at, at, count: 1)])
+        // Within the tolerance nothing is reported.
+        items[i].header.execTime += 99
+        #expect(try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim)).findings.shapes == [])
+    }
+
+    @Test func termGoingDown() throws {
+        var items = basic.items
+        for k in items.indices { items[k].header.termOrServerID = items[k].logicID <= 100 ? 2 : 1 }
+        let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim))
+        let at = FindingLocation(try basic.item(101).start, logicID: 101)
+        #expect(report.findings.shapes == [FindingShape(.termRegression, .warning, at, at, count: 1)])
+    }
+
+    @Test func itemWrittenTwiceInARow() throws {
+        var items = basic.items
+        let i = try basic.index(of: 50)
+        items.insert(basic.items[i], at: i + 1)
+        let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 388)
+        let report = try check(w)
+        #expect(report.findings.shapes == [FindingShape(.logicIDRepeat, .error, w.location(i + 1), w.location(i + 1), count: 1)])
+        #expect(w.location(i + 1).logicID == 50)
+    }
+
+    @Test func anotherHistoryAppended() throws {
+        // basic's first 146 items, then minsize's first 25 (logic ids from 1 again): the binlog of
+        // another server continuing the directory. (Not v4-basic: its workload repeats basic's
+        // commands, which the duplicate detector rightly reports.)
+        let other = try OwnedBinlog("minsize/binlog/log_db0")
+        let items = Array(basic.items.prefix(146)) + Array(other.items.prefix(25))
+        let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 25)
+        let report = try check(w)
+        #expect(report.findings.shapes == [FindingShape(.logicIDRestart, .warning, w.location(146), w.location(146), count: 1)])
+        #expect(w.location(146).logicID == 1)
+    }
+
+    @Test func emptyItemOfPika33() throws {
+        // A failed SETNX in v3.3.0–v3.3.5: an 8-byte Full record with no payload, counted by the
+        // producer; Pika's own reader stops there.
+        let dir = try CheckFixtures.temporaryDirectory()
+        let output = try BinlogDirectoryOutput(directory: dir)
+        var writer = try BinlogWriter(output: output, binlogFileSize: basicSize)
+        for item in basic.items.prefix(10) { _ = try writer.append(content: item.content, execTime: item.header.execTime) }
+        let empty = try writer.appendPayload([UInt8](), recordTimes: [basic.items[9].header.execTime])
+        for item in basic.items[10..<20] { _ = try writer.append(content: item.content, execTime: item.header.execTime) }
+        _ = try writer.finish()
+        let report = try CheckFixtures.check(directory: dir)
+        // The empty item took logic id 11 (Pika's Put counts it): no gap is reported for it. The
+        // manifest of a lone write2file0 with term 0 fits both layouts (a note from discovery).
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
+                FindingShape(.emptyItem, .warning, FindingLocation(empty.start), FindingLocation(empty.start), count: 1),
+            ])
+    }
+
+    @Test func damagedRecordInTheMiddle() throws {
+        // A record type byte of an item in write2file2 overwritten with 9 (never written by Pika).
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        let item = try basic.item(100)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir + "/write2file\(item.start.fileNumber)"))
+        try handle.seek(toOffset: item.start.offset + 7)
+        try handle.write(contentsOf: [9])
+        try handle.close()
+        let report = try CheckFixtures.check(directory: dir)
+        // Item 100 is lost with its record: the gap runs from 99 to 101, the damage starts at 100.
+        let before = FindingLocation(try basic.item(99).start, logicID: 99)
+        let after = FindingLocation(try basic.item(101).start, logicID: 101)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.logicIDGap, .error, before, after, count: 1),
+                FindingShape(.damage, .error, FindingLocation(item.start), FindingLocation(item.start), count: 1),
+            ])
+        #expect(report.findings[1].message.contains("record type 9 is never written by Pika"))
+    }
+
+    @Test func tolerancesAndWindowAreConfigurable() throws {
+        var items = basic.items
+        let i = try basic.index(of: 150)
+        items.insert(contentsOf: basic.items[i..<(i + 3)], at: i + 3)
+        let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .producer)
+        var configuration = CheckConfiguration()
+        #expect(try CheckFixtures.check(directory: w.directory, configuration: configuration).findings.count == 1)
+        configuration.minimumDuplicateRun = 4
+        #expect(try CheckFixtures.check(directory: w.directory, configuration: configuration).findings.isEmpty)
+    }
+
+    func writeManifest(_ m: Manifest, to dir: String) throws {
+        try Data(m.encoded()).write(to: URL(fileURLWithPath: dir + "/manifest"))
+    }
+}
