@@ -1,0 +1,248 @@
+import BinlogFormat
+import Foundation
+import Repair
+import Testing
+
+/// `diff` on real master/replica pairs and on replicas edited the ways replication goes wrong.
+@Suite struct DiffTests {
+    let master: BinlogDirectory
+    let slave: OwnedBinlog
+    let slaveSize: UInt64
+    /// The v3.5.0 replica's full-sync point: its write2file7 begins with 1360 bytes of padding.
+    let fullSync = ProducerStatus(fileNumber: 7, offset: 1360)
+
+    init() throws {
+        master = try CheckFixtures.directory("slave/master/binlog/log_db0")
+        slave = try OwnedBinlog("slave/slave/binlog/log_db0")
+        slaveSize = try CheckFixtures.binlogFileSize("slave/slave")
+    }
+
+    /// Writes replica items the way the v3.5.0 replica did: from its full-sync padding, with the
+    /// master's headers, counting its own puts in the manifest.
+    func replica(_ items: [OwnedItem]) throws -> BinlogDirectory {
+        let w = try writeBinlog(
+            items, binlogFileSize: slaveSize, start: fullSync, mode: .verbatim, manifestLogicID: UInt64(items.count))
+        return try BinlogDirectory(path: w.directory)
+    }
+
+    static let replicaStart = FindingShape(
+        .replicaStart, .info, loc(0, 0, 1), loc(7, 1278, 200), count: 200, related: FindingRange(loc(7, 1360, 201)))
+
+    static func prefix(through last: FindingLocation, count: Int) -> FindingShape {
+        FindingShape(
+            .commonPrefix, .info, loc(7, 1360, 201), last, count: count,
+            related: FindingRange(first: loc(7, 1360, 201), last: last))
+    }
+
+    // MARK: - Real pairs
+
+    @Test func v350PairHasEverythingSinceTheFullSync() throws {
+        let report = try BinlogDiff.diff(master: master, replica: try CheckFixtures.directory("slave/slave/binlog/log_db0"))
+        #expect(report.findings.shapes == [Self.replicaStart, Self.prefix(through: loc(11, 56052, 300), count: 100)])
+        #expect(!report.hasProblems)
+        let s = report.summary
+        #expect(s.alignment == .position)
+        #expect((s.masterItems, s.replicaItems, s.common, s.masterBeforeReplica) == (300, 100, 100, 200))
+        #expect((s.missing, s.extra, s.duplicated, s.reordered, s.unapplied) == (0, 0, 0, 0, 0))
+        #expect(report.findings[0].message.contains("after full-sync padding up to 7:1360"))
+    }
+
+    @Test func v4PairAlignsAlthoughLogicIDsDiffer() throws {
+        // The v4.0.1 replica numbers its items 1..142; the master has them as 162..303.
+        let report = try BinlogDiff.diff(
+            master: try CheckFixtures.directory("v4-slave/master/binlog/log_db0"),
+            replica: try CheckFixtures.directory("v4-slave/slave/binlog/log_db0"))
+        #expect(
+            report.findings.shapes == [
+                FindingShape(
+                    .replicaStart, .info, loc(0, 0, 1), loc(7, 42592, 161), count: 161,
+                    related: FindingRange(loc(7, 42674, 1))),
+                FindingShape(
+                    .commonPrefix, .info, loc(7, 42674, 162), loc(12, 57504, 303), count: 142,
+                    related: FindingRange(first: loc(7, 42674, 1), last: loc(12, 57504, 142))),
+            ])
+        #expect(report.summary.alignment == .position)
+        #expect(!report.hasProblems)
+    }
+
+    @Test func rewrittenReplicaIsTheSame() throws {
+        let report = try BinlogDiff.diff(master: master, replica: try replica(slave.items))
+        #expect(report.findings.shapes == [Self.replicaStart, Self.prefix(through: loc(11, 56052, 300), count: 100)])
+    }
+
+    @Test func differentLayoutsAlignByContent() throws {
+        // The replica's items logged afresh from 0:0 in one big file: no stored position matches.
+        let w = try writeBinlog(slave.items, binlogFileSize: 1 << 20, mode: .producer)
+        let report = try BinlogDiff.diff(master: master, replica: try BinlogDirectory(path: w.directory))
+        #expect(report.summary.alignment == .content)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.replicaStart, .info, loc(0, 0, 1), loc(7, 1278, 200), count: 200, related: FindingRange(loc(0, 0, 1))),
+                FindingShape(
+                    .commonPrefix, .info, loc(7, 1360, 201), loc(11, 56052, 300), count: 100,
+                    related: FindingRange(first: loc(0, 0, 1), last: loc(0, 508165, 100))),
+            ])
+    }
+
+    // MARK: - Edited replicas
+
+    @Test func itemsMissingOnTheReplica() throws {
+        var items = slave.items
+        let i = try slave.index(of: 250)
+        items.removeSubrange(i..<(i + 5))
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(7, 5486, 249), count: 49),
+                FindingShape(
+                    .missing, .error, loc(7, 5574, 250), loc(7, 5927, 254), count: 5,
+                    related: FindingRange(loc(7, 5486, 249))),
+            ])
+        #expect(report.summary.missing == 5)
+        #expect(report.summary.common == 95)
+    }
+
+    @Test func rangeDuplicatedOnTheReplica() throws {
+        var items = slave.items
+        let i = try slave.index(of: 240)
+        items.insert(contentsOf: slave.items[i..<(i + 5)], at: i + 5)
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(7, 5032, 244), count: 44),
+                FindingShape(
+                    .duplicateRange, .error, loc(7, 5108, 240), loc(7, 5433, 244), count: 5,
+                    related: FindingRange(first: loc(7, 4707, 240), last: loc(7, 5032, 244))),
+            ])
+        #expect(report.summary.duplicated == 5)
+        #expect(report.summary.common == 100)
+    }
+
+    @Test func flushAppliedAheadOfTheWritesBeforeIt() throws {
+        // The replica has FLUSHDB (294) before 292 and 293, which the master logged before it.
+        var items = slave.items
+        let i = try slave.index(of: 292)
+        let flush = items.remove(at: i + 2)
+        items.insert(flush, at: i)
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(11, 54819, 291), count: 91),
+                FindingShape(
+                    .flushReorder, .error, loc(11, 55411, 294), loc(11, 55552, 293), count: 3,
+                    related: FindingRange(first: loc(11, 55411, 292), last: loc(11, 55576, 294))),
+            ])
+        #expect(
+            report.findings[2].message.contains(
+                "flushdb at master 11:55576 id=294 is at replica 11:55411 id=294 ahead of 2 items the master logged before it"))
+    }
+
+    @Test func writeAppliedAfterAFlushItPreceded() throws {
+        // 293 moved after FLUSHDB (294) on the replica: the write crossed the flush.
+        var items = slave.items
+        let i = try slave.index(of: 293)
+        items.swapAt(i, i + 1)
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(report.findings.shapes.dropFirst(2).map(\.kind) == [.flushReorder])
+        #expect(report.findings.last?.count == 2)
+        #expect(report.summary.reordered == 2)
+    }
+
+    @Test func rangesAppliedInAnotherOrder() throws {
+        var items = slave.items
+        let i = try slave.index(of: 220)
+        let b = Array(items[i..<(i + 5)])
+        let c = Array(items[(i + 5)..<(i + 10)])
+        items.replaceSubrange(i..<(i + 10), with: c + b)
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(7, 2893, 219), count: 19),
+                FindingShape(
+                    .outOfOrder, .error, loc(7, 2982, 225), loc(7, 3330, 229), count: 5,
+                    related: FindingRange(first: loc(7, 3435, 225), last: loc(7, 3783, 229))),
+            ])
+    }
+
+    @Test func replicaStuckAfterFlushall() throws {
+        // The replica's binlog ends with the flushdb logged for FLUSHALL (297).
+        let items = Array(slave.items[...(try slave.index(of: 297))])
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(11, 55809, 297), count: 97),
+                FindingShape(
+                    .replicaStopped, .error, loc(11, 55868, 298), loc(11, 56052, 300), count: 3,
+                    related: FindingRange(loc(11, 55809, 297))),
+            ])
+        #expect(report.findings[2].message.contains("a replica stuck right after FLUSHDB/FLUSHALL"))
+        #expect(report.summary.firstUnapplied == loc(11, 55868, 298))
+    }
+
+    @Test func replicaThatStoppedLagging() throws {
+        let items = Array(slave.items[...(try slave.index(of: 260))])
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        #expect(
+            report.findings.shapes.last
+                == FindingShape(
+                    .replicaStopped, .warning, loc(7, 6546, 261), loc(11, 56052, 300), count: 40,
+                    related: FindingRange(loc(7, 6458, 260))))
+    }
+
+    @Test func replicaStuckOnAnItemItRejects() throws {
+        // A v4.0.1 master logged PSETEX as pksetexat with milliseconds (item 100); its replica
+        // (numbering its own items) has everything before it and nothing after.
+        let v4 = try OwnedBinlog("v4-basic/binlog/log_db0")
+        var items = v4.items
+        let i = try v4.index(of: 100)
+        items[i].content = resp("pksetexat", "psx", "1795220800123", "v")
+        let size = try CheckFixtures.binlogFileSize("v4-basic")
+        let m = try writeBinlog(items, binlogFileSize: size, mode: .producer)
+        let r = try writeBinlog(Array(items[..<i]), binlogFileSize: size, mode: .producer)
+        let report = try BinlogDiff.diff(
+            master: try BinlogDirectory(path: m.directory), replica: try BinlogDirectory(path: r.directory))
+        #expect(
+            report.findings.shapes == [
+                FindingShape(
+                    .commonPrefix, .info, loc(0, 0, 1), loc(3, 19426, 99), count: 99,
+                    related: FindingRange(first: loc(0, 0, 1), last: loc(3, 19426, 99))),
+                FindingShape(
+                    .replicaStopped, .error, loc(3, 22503, 100), loc(6, 54357, 342), count: 243,
+                    related: FindingRange(loc(3, 19426, 99))),
+            ])
+        #expect(report.findings[1].rule == "pksetexat-milliseconds")
+        #expect(report.findings[1].message.contains("the first master item it never applied is pksetexat at 3:22503 id=100"))
+    }
+
+    @Test func v4ReplicaMissingItemsAlsoLosesTheSharedLayout() throws {
+        // A v4.0.1 replica writes its own positions: without 3 items, its later items sit
+        // elsewhere than the master's, which breaks Pika's offset-based acks.
+        let v4 = try OwnedBinlog("v4-slave/slave/binlog/log_db0")
+        var items = v4.items
+        let i = try v4.index(of: 10)
+        items.removeSubrange(i..<(i + 3))
+        let w = try writeBinlog(
+            items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-slave/slave"),
+            start: ProducerStatus(fileNumber: 7, offset: 42674), mode: .producer)
+        let report = try BinlogDiff.diff(
+            master: try CheckFixtures.directory("v4-slave/master/binlog/log_db0"), replica: try BinlogDirectory(path: w.directory))
+        #expect(
+            report.findings.shapes.filter { $0.severity > .info } == [
+                FindingShape(
+                    .positionMismatch, .warning, loc(7, 43532, 10), loc(8, 0, 73), count: 64,
+                    related: FindingRange(first: loc(7, 43770, 174), last: loc(8, 0, 237))),
+                FindingShape(
+                    .missing, .error, loc(7, 43532, 171), loc(7, 43679, 173), count: 3,
+                    related: FindingRange(loc(7, 43443, 9))),
+            ])
+    }
+
+    @Test func nothingInCommon() throws {
+        let other = try OwnedBinlog("minsize/binlog/log_db0")
+        let w = try writeBinlog(other.items, binlogFileSize: 1 << 20, mode: .producer)
+        let report = try BinlogDiff.diff(master: master, replica: try BinlogDirectory(path: w.directory))
+        #expect(report.findings.shapes.map(\.kind) == [.noCommonItems])
+        #expect(report.summary.alignment == .none)
+        #expect(report.hasProblems)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// `binlogtool check` and `binlogtool diff` run as processes.
+@Suite struct CheckCommandTests {
+    /// The complete fixture set (the committed crash case lacks its 4 MiB live file).
+    static func shared(_ relative: String) -> String {
+        CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real/" + relative).path
+    }
+
+    func json(_ r: CLIResult) throws -> [[String: Any]] {
+        try r.lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    func location(_ object: Any?) -> [Int?] {
+        guard let o = object as? [String: Any] else { return [] }
+        return [o["filenum"] as? Int, o["offset"] as? Int, o["logic_id"] as? Int]
+    }
+
+    @Test func cleanBinlogPrintsASummaryAndExitsZero() throws {
+        let r = try CLI.run(["check", CLI.fixture("basic/binlog")])
+        #expect(r.status == 0)
+        #expect(r.lines.first?.hasPrefix("SEVERITY KIND") == true)
+        #expect(r.lines.contains("check: 388 items in 7 files, 0:0 id=1 .. 6:70457 id=388 (ends at 6:70544); 0 flushes"))
+        #expect(r.lines.last == "result: 0 errors, 0 warnings, 0 infos (clean)")
+    }
+
+    @Test func jsonLinesFindingsThenSummary() throws {
+        let r = try CLI.run(["check", CLI.fixture("slave/slave/binlog"), "--format", "json"])
+        #expect(r.status == 0)
+        let objects = try json(r)
+        #expect(objects.map { $0["kind"] as? String } == ["padding", "flush", "flush", "manifest-logic-id", "summary"])
+        let padding = objects[0]
+        #expect(padding["severity"] as? String == "info")
+        #expect(location(padding["first"]) == [7, 0, nil])
+        #expect(location(padding["last"]) == [7, 0, nil])
+        #expect(padding["count"] as? Int == 1)
+        #expect(padding["related"] is NSNull)
+        #expect(padding["bytes"] as? Int == 1360)
+        #expect(location(objects[1]["first"]) == [11, 55576, 294])
+        let summary = objects[4]
+        #expect(summary["items"] as? Int == 100)
+        #expect(summary["status"] as? String == "clean")
+        #expect(summary["errors"] as? Int == 0)
+        #expect(summary["infos"] as? Int == 4)
+        #expect(location(summary["manifest"]) == [11, 56125, 100])
+    }
+
+    @Test func killedMasterIsClean() throws {
+        let r = try CLI.run(["check", Self.shared("crash/binlog"), "--format", "json"])
+        #expect(r.status == 0)
+        let objects = try json(r)
+        #expect(objects.map { $0["kind"] as? String } == ["zero-tail", "summary"])
+        #expect(objects[0]["bytes"] as? Int == 3_579_088)
+    }
+
+    @Test func renamedFileAndRolledBackManifestExitOne() throws {
+        let renamed = try CLI.copyOfFixture("basic/binlog/log_db0")
+        try FileManager.default.moveItem(at: renamed.appendingPathComponent("write2file6"), to: renamed.appendingPathComponent("write2file8"))
+        let r = try CLI.run(["check", renamed.path, "--format", "json"])
+        #expect(r.status == 1)
+        let kinds = try json(r).compactMap { $0["kind"] as? String }
+        #expect(kinds == ["manifest-file-missing", "manifest-layout", "file-gap", "file-above-manifest", "position-skew", "summary"])
+
+        let rolledBack = try CLI.copyOfFixture("basic/binlog/log_db0")
+        var manifest = [UInt8](repeating: 0, count: 65536)
+        manifest[0] = 6
+        withUnsafeBytes(of: UInt64(69897).littleEndian) { manifest.replaceSubrange(4..<12, with: $0) }
+        withUnsafeBytes(of: UInt64(380).littleEndian) { manifest.replaceSubrange(12..<20, with: $0) }
+        try Data(manifest).write(to: rolledBack.appendingPathComponent("manifest"))
+        let t = try CLI.run(["check", rolledBack.path, "--format", "json"])
+        #expect(t.status == 1)
+        let objects = try json(t)
+        #expect(objects.map { $0["kind"] as? String } == ["manifest-lags", "summary"])
+        #expect(location(objects[0]["first"]) == [6, 69897, 381])
+        #expect(location(objects[0]["last"]) == [6, 70457, 388])
+        #expect(objects[0]["count"] as? Int == 8)
+        let corrected = objects[0]["corrected_manifest"] as? [String: Any]
+        #expect(corrected?["offset"] as? Int == 70544)
+        #expect(corrected?["logic_id"] as? Int == 388)
+        #expect(objects[1]["status"] as? String == "problems")
+        // The text form names the corrected values; the input is never written.
+        let text = try CLI.run(["check", rolledBack.path])
+        #expect(text.stdout.contains("corrected (printed, not written): 6:70544 logic_id 388 term 0"))
+        #expect(try Data(contentsOf: rolledBack.appendingPathComponent("manifest")) == Data(manifest))
+    }
+
+    @Test func exitCodes() throws {
+        #expect(try CLI.run(["check", "/nonexistent/binlog"]).status == 66)
+        let empty = try CLI.temporaryDirectory()
+        #expect(try CLI.run(["check", empty.path]).status == 65)
+        #expect(try CLI.run(["check", CLI.fixture("basic/binlog"), "--min-duplicate-run", "1"]).status == 64)
+        #expect(try CLI.run(["diff", CLI.fixture("basic/binlog")]).status == 64)
+        #expect(try CLI.run(["diff", CLI.fixture("basic/binlog"), "/nonexistent"]).status == 66)
+    }
+
+    @Test func diffOfARealPairIsClean() throws {
+        let r = try CLI.run(["diff", CLI.fixture("slave/master/binlog"), CLI.fixture("slave/slave/binlog"), "--format", "json"])
+        #expect(r.status == 0)
+        let objects = try json(r)
+        #expect(objects.map { $0["kind"] as? String } == ["replica-start", "common-prefix", "summary"])
+        #expect(location(objects[1]["first"]) == [7, 1360, 201])
+        #expect(location(objects[1]["last"]) == [11, 56052, 300])
+        let related = objects[1]["related"] as? [String: Any]
+        #expect(location(related?["first"]) == [7, 1360, 201])
+        let summary = objects[2]
+        #expect(summary["alignment"] as? String == "position")
+        #expect(summary["common"] as? Int == 100)
+        #expect(summary["missing"] as? Int == 0)
+        #expect(summary["status"] as? String == "clean")
+
+        let v4 = try CLI.run(["diff", CLI.fixture("v4-slave/master/binlog"), CLI.fixture("v4-slave/slave/binlog")])
+        #expect(v4.status == 0)
+        #expect(v4.stdout.contains("common 142"))
+    }
+
+    @Test func diffNamesWhereTheReplicaStopped() throws {
+        let replica = try CLI.copyOfFixture("slave/slave/binlog/log_db0")
+        try FileManager.default.removeItem(at: replica.appendingPathComponent("write2file11"))
+        let r = try CLI.run(["diff", CLI.fixture("slave/master/binlog"), replica.path])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("replica-stopped"))
+        #expect(r.stdout.contains("first master item the replica never applied: 11:0 id=272"))
+    }
+}
