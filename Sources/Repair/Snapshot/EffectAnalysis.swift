@@ -34,6 +34,9 @@ struct EffectAnalysis {
         var after: String
         /// What the item writes of this key.
         var facets: [Facet]
+        /// The item's own effect on this key is known after it, was not before it, and agrees
+        /// with the snapshot: the state before it agrees only by not knowing.
+        var verifiesItsEffect: Bool
     }
 
     private struct Chain {
@@ -78,9 +81,13 @@ struct EffectAnalysis {
             states[chain.key] = exact.storedState(of: chain.key).map { KeyState(exact: $0, over: .unknown, allTypes: hasHistory) } ?? .unknown
         }
         let followed = Set(chains.map(\.key))
+        var comparators: [ChainComparator] = []
+        comparators.reserveCapacity(chains.count)
         for index in chains.indices {
             let key = chains[index].key
-            chains[index].initial = try observer.compare(states[key]!, chains[index].facets, observer.key(key))
+            let comparator = ChainComparator(facets: chains[index].facets, observed: observer.key(key), observer: observer)
+            comparators.append(comparator)
+            chains[index].initial = try comparator.compare(states[key]!, .all)
         }
 
         for (itemIndex, command) in commands.enumerated() {
@@ -88,20 +95,47 @@ struct EffectAnalysis {
             let affected: [(key: [UInt8], facets: [Facet])] =
                 footprint.isGlobal ? chains.map { ($0.key, [Facet.wholeKey]) } : footprint.keys
             guard !affected.isEmpty else { continue }
-            let before = affected.map { describe(states[$0.key]!, $0.facets) }
-            model.apply(command, at: Int64(items[itemIndex].execTime), to: &states)
+            let time = Int64(items[itemIndex].execTime)
+            let previous = affected.map { states[$0.key]! }
+            model.apply(command, at: time, to: &states)
             exact.applyFollowing(command, execTime: items[itemIndex].execTime, footprint: footprint, followed: followed)
             for (position, entry) in affected.enumerated() {
                 let index = chainIndex[entry.key]!
-                if let known = exact.storedState(of: entry.key) {
-                    states[entry.key] = KeyState(exact: known, over: states[entry.key]!, allTypes: hasHistory)
+                let before = previous[position]
+                var state = states[entry.key]!
+                var changes = StateChanges(everything: before.expiresSomething(at: time))
+                for facet in entry.facets {
+                    switch facet {
+                    case .wholeKey: changes.everything = true
+                    case .hashField(let f): changes.elements[.hash, default: []].append(f)
+                    case .setMember(let m): changes.elements[.set, default: []].append(m)
+                    case .zsetMember(let m): changes.elements[.zset, default: []].append(m)
+                    default: break
+                    }
                 }
-                let state = states[entry.key]!
-                let comparison = try observer.compare(state, chains[index].facets, observer.key(entry.key))
+                if let known = exact.storedState(of: entry.key) {
+                    let exactState = KeyState(exact: known, over: state, allTypes: hasHistory)
+                    for type in [PikaDataType.hash, .set, .zset] where exactState.shape(type) != state.shape(type) {
+                        changes.wholeTypes.insert(type)
+                    }
+                    state = exactState
+                    states[entry.key] = state
+                }
+                for type in [PikaDataType.hash, .set, .zset] {
+                    let (a, b) = (before.shape(type), state.shape(type))
+                    if a.complete != b.complete || abs(a.count - b.count) > (changes.elements[type]?.count ?? 0) {
+                        changes.wholeTypes.insert(type)
+                    }
+                }
+                let comparison = try comparators[index].compare(state, changes)
+                let own = entry.facets.filter { if case .collection = $0 { return false } else { return true } }
+                let verifies =
+                    !comparison.isMismatch && !own.isEmpty && own.allSatisfy { state.knows($0) }
+                    && own.contains { !before.knows($0) }
                 chains[index].steps.append(
                     Step(
-                        item: itemIndex, comparison: comparison, before: before[position],
-                        after: describe(state, entry.facets), facets: entry.facets))
+                        item: itemIndex, comparison: comparison, before: describe(before, entry.facets),
+                        after: describe(state, entry.facets), facets: entry.facets, verifiesItsEffect: verifies))
             }
         }
 
@@ -116,8 +150,13 @@ struct EffectAnalysis {
 
     private func decide(_ chain: Chain, _ items: [LoggedItem]) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
         let comparisons = [chain.initial] + chain.steps.map(\.comparison)
-        let strong = comparisons.indices.filter { comparisons[$0].isStrongMatch }
-        let weak = comparisons.indices.filter { !comparisons[$0].isMismatch && !comparisons[$0].isStrongMatch }
+        // A state that agrees only because it does not know what the next item wrote, while
+        // the state after that item knows it and agrees, is no evidence of its own.
+        var outdone = Set<Int>()
+        for (offset, step) in chain.steps.enumerated() where step.verifiesItsEffect { outdone.insert(offset) }
+        let strong = comparisons.indices.filter { comparisons[$0].isStrongMatch && !outdone.contains($0) }
+        let strongSet = Set(strong)
+        let weak = comparisons.indices.filter { !comparisons[$0].isMismatch && !strongSet.contains($0) }
         let bounds: (low: Int, high: Int)?
         if let low = strong.first {
             bounds = (low, max(strong.last!, weak.last(where: { $0 > low }) ?? low))
