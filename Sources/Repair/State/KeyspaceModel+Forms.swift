@@ -36,6 +36,39 @@ extension KeyspaceModel {
         return Self.command("pexpireat", key, Self.decimal(expiresAtMs))
     }
 
+    /// The commands of a write that can create `key`, followed by `key`'s modelled expiry (as
+    /// stored after the write) when it has one; without one, `.keep` when `commands` is the item as
+    /// logged (`logged`), else `.replace(commands)`.
+    ///
+    /// A late replay finds a key whose expiry has passed already deleted, and the write recreates
+    /// it without the expiry; the expiry written again deletes it as the original timeline did.
+    mutating func reassertingExpiry(_ key: [UInt8], _ it: ModelItem, _ commands: [Command], logged: Bool) -> RewriteDecision {
+        guard case .known(let entry?) = slots[key], let e = entry.expiresAtMs else {
+            return logged ? .keep : .replace(commands)
+        }
+        reassertion = (key, e, it.execSeconds)
+        return .replace(commands + [expiryForm(key, e)])
+    }
+
+    /// The whole key as absolute commands, with its expiry: what a late replay needs when the key
+    /// may have expired there but lives on in the log (PERSIST or a later expiry). `nil` for a
+    /// stream (re-adding entries cannot restore its last ID everywhere).
+    func wholeForm(_ key: [UInt8], _ entry: Entry) -> [Command]? {
+        var out: [Command]
+        switch entry.value {
+        case .string(let v): return stringForm(key, v, expiresAtMs: entry.expiresAtMs)
+        case .list(let items): return listForm(key, items, expiresAtMs: entry.expiresAtMs)
+        case .hash(let fields):
+            let flat = fields.sorted { $0.key.lexicographicallyPrecedes($1.key) }.flatMap { [$0.key, $0.value] }
+            out = [Self.command("del", key)] + chunked("hmset", key, flat, perItem: 2)
+        case .set(let members): out = setForm(key, members)
+        case .zset(let scores): out = zsetForm(key, scores)
+        case .stream: return nil
+        }
+        if let e = entry.expiresAtMs { out.append(expiryForm(key, e)) }
+        return out
+    }
+
     /// `name key <items…>` split so that no command carries more than ``chunkByteCount`` bytes
     /// of items (at least one item each).
     func chunked(_ name: String, _ key: [UInt8], _ items: [[UInt8]], perItem: Int = 1) -> [Command] {

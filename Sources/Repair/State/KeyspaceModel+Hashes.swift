@@ -42,7 +42,7 @@ extension KeyspaceModel {
         detach(it.key)
         for i in stride(from: 2, to: it.args.count, by: 2) { hash.fields[it.args[i]] = it.args[i + 1] }
         storeHash(it.key, hash)
-        return .keep
+        return reassertingExpiry(it.key, it, [it.args], logged: true)
     }
 
     /// `HSETNX k f v`: replay-safe; when the hash is known, `hset` if it set the field, nothing if not.
@@ -54,7 +54,7 @@ extension KeyspaceModel {
         detach(it.key)
         hash.fields[it.args[2]] = it.args[3]
         storeHash(it.key, hash)
-        return .replace([Self.command("hset", it.key, it.args[2], it.args[3])])
+        return reassertingExpiry(it.key, it, [Self.command("hset", it.key, it.args[2], it.args[3])], logged: false)
     }
 
     /// `HDEL k f…`: replay-safe, kept; `del k` when it empties a known hash (so that a replay
@@ -90,7 +90,7 @@ extension KeyspaceModel {
         detach(it.key)
         hash.fields[it.args[2]] = value
         storeHash(it.key, hash)
-        return .replace([Self.command("hset", it.key, it.args[2], value)])
+        return reassertingExpiry(it.key, it, [Self.command("hset", it.key, it.args[2], value)], logged: false)
     }
 
     /// `HINCRBYFLOAT k f x` → `hset k f <result>`, formatted as Redis does.
@@ -113,6 +113,6 @@ extension KeyspaceModel {
         detach(it.key)
         hash.fields[it.args[2]] = value
         storeHash(it.key, hash)
-        return .replace([Self.command("hset", it.key, it.args[2], value)])
+        return reassertingExpiry(it.key, it, [Self.command("hset", it.key, it.args[2], value)], logged: false)
     }
 }

@@ -23,6 +23,13 @@ extension KeyspaceModel {
             guard ["nx", "xx", "gt", "lt"].contains(o), condition == nil else { return malformed(it, "bad option") }
             condition = o
         }
+        if condition == nil, let previous = previousReassertion, previous.key == it.key,
+            previous.expiresAtMs == expiresAtMs, previous.execSeconds == it.execSeconds
+        {
+            // The expiry the previous item's rewrite already wrote again (this rewrite's own
+            // output, read back): nothing to add.
+            return .replace([])
+        }
         let entry: Entry?
         if let condition {
             entry = try need(it.key, it)
@@ -46,6 +53,7 @@ extension KeyspaceModel {
             }
         }
         guard var live = entry else { return relative || condition != nil ? .replace([]) : .keep }
+        let previous = live.expiresAtMs
         switch Self.liveness(expiresAtMs, execMs: it.execMs) {
         case .expired:
             store(it.key, nil)
@@ -54,6 +62,10 @@ extension KeyspaceModel {
         case .live:
             live.expiresAtMs = expiresAtMs
             store(it.key, live)
+            if let previous, expiresAtMs > previous, let whole = wholeForm(it.key, live) {
+                // A late replay may find the key gone at its old expiry: write it again.
+                return .replace(whole)
+            }
         }
         return relative || condition != nil ? .replace([expiryForm(it.key, expiresAtMs)]) : .keep
     }
@@ -61,11 +73,11 @@ extension KeyspaceModel {
     /// `PERSIST k`: absolute (drops the expiry).
     mutating func persist(_ it: ModelItem) throws -> RewriteDecision {
         guard it.args.count == 2 else { return malformed(it, "wrong number of arguments") }
-        if case .known(var entry?) = try prior(it.key, it) {
-            entry.expiresAtMs = nil
-            store(it.key, entry)
-        }
-        return .keep
+        guard case .known(var entry?) = try prior(it.key, it), entry.expiresAtMs != nil else { return .keep }
+        entry.expiresAtMs = nil
+        store(it.key, entry)
+        // A late replay may find the key gone at its old expiry: write it again, without one.
+        return wholeForm(it.key, entry).map { .replace($0) } ?? .keep
     }
 
     /// `FLUSHDB`/`FLUSHALL`: every key known and absent from here on. Order-critical (spec §5.3),

@@ -42,7 +42,7 @@ extension KeyspaceModel {
         detach(it.key)
         set.members.formUnion(it.args[2...])
         storeSet(it.key, set)
-        return .keep
+        return reassertingExpiry(it.key, it, [it.args], logged: true)
     }
 
     /// `SREM k m…`: replay-safe, kept; `del k` when it empties a known set.
@@ -108,7 +108,7 @@ extension KeyspaceModel {
         storeSet(source, from)
         out.append(from.members.isEmpty ? Self.command("del", source) : Self.command("srem", source, member))
         out.append(Self.command("sadd", destination, member))
-        return .replace(out)
+        return reassertingExpiry(destination, it, out, logged: false)
     }
 
     /// `SUNIONSTORE`/`SINTERSTORE`/`SDIFFSTORE d k…` as sent (≤ v3.4) → `del d` + `sadd d …`.

@@ -90,7 +90,7 @@ extension KeyspaceModel {
             entries.removeFirst(Self.trimmed(entries, trim))
         }
         store(it.key, Entry(value: .stream(entries: entries, lastID: id), expiresAtMs: entry?.expiresAtMs))
-        return .keep
+        return reassertingExpiry(it.key, it, [it.args], logged: true)
     }
 
     /// `XDEL k id…`: replay-safe, kept. An emptied stream stays (streams are not deleted when empty).

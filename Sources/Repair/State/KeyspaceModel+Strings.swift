@@ -212,7 +212,7 @@ extension KeyspaceModel {
             if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }
             bytes.replaceSubrange(Int(offset)..<end, with: patch)
             store(it.key, Entry(value: .string(bytes), expiresAtMs: entry?.expiresAtMs))
-            return .keep
+            return reassertingExpiry(it.key, it, [it.args], logged: true)
         }
     }
 
@@ -237,7 +237,7 @@ extension KeyspaceModel {
             let mask = UInt8(1) << UInt8(7 - (offset & 7))
             if it.args[3] == [0x31] { bytes[index] |= mask } else { bytes[index] &= ~mask }
             store(it.key, Entry(value: .string(bytes), expiresAtMs: entry?.expiresAtMs))
-            return .keep
+            return reassertingExpiry(it.key, it, [it.args], logged: true)
         }
     }
 

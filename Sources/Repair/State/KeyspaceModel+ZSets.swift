@@ -79,7 +79,7 @@ extension KeyspaceModel {
             detach(it.key)
             for u in updates { zset.scores[u.member] = u.score }
             storeZSet(it.key, zset)
-            return .keep
+            return reassertingExpiry(it.key, it, [it.args], logged: true)
         }
         let (known, stop) = try priorZSet(it.key, it)
         guard var zset = known else { return stop! }
@@ -102,7 +102,7 @@ extension KeyspaceModel {
         }
         guard !changed.isEmpty else { return .replace([]) }
         storeZSet(it.key, zset)
-        return .replace(chunked("zadd", it.key, changed, perItem: 2))
+        return reassertingExpiry(it.key, it, chunked("zadd", it.key, changed, perItem: 2), logged: false)
     }
 
     /// `ZINCRBY k increment member` → `zadd k <score> member`.
@@ -117,7 +117,8 @@ extension KeyspaceModel {
         detach(it.key)
         zset.scores[it.args[3]] = score
         storeZSet(it.key, zset)
-        return .replace([Self.command("zadd", it.key, RedisNumbers.formatDouble(score), it.args[3])])
+        return reassertingExpiry(
+            it.key, it, [Self.command("zadd", it.key, RedisNumbers.formatDouble(score), it.args[3])], logged: false)
     }
 
     /// `ZREM k m…`: replay-safe, kept; `del k` when it empties a known set.

@@ -24,6 +24,16 @@ import BinlogFormat
 /// and their sizes, not with the length of the log. With a log that starts at the beginning of
 /// history, absent keys are not stored at all.
 ///
+/// A replay happens later than the original run, so a key whose absolute expiry fell between the
+/// two is already gone when the replay reaches a write to it: the write would create the key anew,
+/// without its expiry. Every write that can create a key that had an expiry is therefore followed
+/// by that expiry again (`… ; pexpireat k <ms>`), which deletes the recreated key at once when the
+/// expiry has passed and changes nothing otherwise.
+///
+/// The other way round, a key the log keeps alive past its old expiry (PERSIST, a later
+/// EXPIREAT) would already be gone when the replay reaches that command, so such a command is
+/// written as the whole key with its new expiry.
+///
 /// Values follow Redis semantics: one type per key. Pika v3 keeps one key per type, so a log
 /// that writes a string and a hash under the same name turns that key unknown ("type conflict")
 /// instead of being modelled wrong.
@@ -55,6 +65,11 @@ public struct KeyspaceModel {
     /// A `del k` item just seen: pushes to `k` in the same second that follow it complete a
     /// whole-list write (what this rewrite emits), so they are kept.
     var wholeWrite: (key: [UInt8], execSeconds: Int64)? = nil
+    /// The expiry the previous item re-asserted after a write (see ``reassertingExpiry(_:_:)``):
+    /// an `expireat`/`pexpireat` of the same key and time right after it is redundant (it is what
+    /// this rewrite emits, read back).
+    var reassertion: (key: [UInt8], expiresAtMs: Int64, execSeconds: Int64)? = nil
+    var previousReassertion: (key: [UInt8], expiresAtMs: Int64, execSeconds: Int64)? = nil
 
     /// - Parameters:
     ///   - startsAtBeginningOfHistory: the log starts with the first item Pika ever wrote, so the
@@ -149,6 +164,8 @@ public struct KeyspaceModel {
         let item = ModelItem(name: name, args: arguments, execSeconds: Int64(execTimeSeconds))
         let pending = wholeWrite
         wholeWrite = nil
+        previousReassertion = reassertion
+        reassertion = nil
         let continuesWholeWrite =
             pending != nil && arguments.count > 2 && pending!.key == arguments[1]
             && pending!.execSeconds == item.execSeconds && (name == "rpush" || name == "lpush")

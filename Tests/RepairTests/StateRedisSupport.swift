@@ -1,0 +1,346 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A throw-away `redis-server` on a free loopback port, with no persistence; stopped by `stop()`
+/// (and on deinit).
+final class RedisServerProcess {
+    static let executable = "/usr/bin/redis-server"
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    let port: UInt16
+    private let process = Process()
+    private let directory: URL
+
+    init() throws {
+        port = try Self.freeLoopbackPort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    /// Connects, retrying while the server starts (up to ~5 s).
+    func connect() throws -> RedisConnection {
+        var lastError: Error = RedisError.protocolError("no attempt")
+        for _ in 0..<100 {
+            do {
+                let c = try RedisConnection(port: port)
+                if case .simple("PONG") = try c.call([Array("PING".utf8)]) { return c }
+            } catch {
+                lastError = error
+            }
+            usleep(50_000)
+        }
+        throw lastError
+    }
+
+    func stop() {
+        if process.isRunning {
+            // SIGKILL: the server inherits a signal mask with SIGTERM blocked from Foundation's
+            // spawning thread, and there is nothing to save.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A port the kernel hands out for 127.0.0.1 (bound then released).
+    static func freeLoopbackPort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RedisError.system("socket", errno) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw RedisError.system("bind", errno) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw RedisError.system("getsockname", errno) }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}
+
+enum RedisError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case protocolError(String)
+    case closed
+
+    var description: String {
+        switch self {
+        case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
+        case .protocolError(let what): "RESP: \(what)"
+        case .closed: "connection closed"
+        }
+    }
+}
+
+/// A RESP2 reply.
+indirect enum RedisReply: Equatable {
+    case simple(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8]?)
+    case array([RedisReply]?)
+
+    var bytes: [UInt8]? {
+        switch self {
+        case .bulk(let b): return b
+        case .simple(let s): return Array(s.utf8)
+        default: return nil
+        }
+    }
+
+    var integer: Int64? {
+        if case .integer(let v) = self { return v }
+        return nil
+    }
+
+    /// Every bulk string of a (nested) array reply, in order.
+    var flattened: [[UInt8]] {
+        switch self {
+        case .array(let items?): return items.flatMap(\.flattened)
+        case .bulk(let b?): return [b]
+        case .simple(let s): return [Array(s.utf8)]
+        case .integer(let i): return [Array(String(i).utf8)]
+        default: return []
+        }
+    }
+}
+
+// The C calls under names the connection's methods do not shadow.
+private func socketConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    connect(fd, address, length)
+}
+
+private func socketSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+    send(fd, bytes, count, flags)
+}
+
+/// A blocking RESP connection over a plain TCP socket, with pipelining.
+final class RedisConnection {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var position = 0
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RedisError.system("socket", errno) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                socketConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw RedisError.system("connect", code)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// The RESP encoding of one command.
+    static func encode(_ argv: [[UInt8]], into out: inout [UInt8]) {
+        out.append(contentsOf: Array("*\(argv.count)\r\n".utf8))
+        for arg in argv {
+            out.append(contentsOf: Array("$\(arg.count)\r\n".utf8))
+            out.append(contentsOf: arg)
+            out.append(contentsOf: [13, 10])
+        }
+    }
+
+    func call(_ argv: [[UInt8]]) throws -> RedisReply {
+        try pipeline([argv])[0]
+    }
+
+    /// Sends every command, then reads one reply per command.
+    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+        var out: [UInt8] = []
+        for c in commands { Self.encode(c, into: &out) }
+        return try send(encoded: out, replies: commands.count)
+    }
+
+    /// Sends pre-encoded commands, then reads `replies` replies.
+    func send(encoded: [UInt8], replies: Int) throws -> [RedisReply] {
+        try encoded.withUnsafeBytes { raw in
+            var sent = 0
+            while sent < raw.count {
+                let n = socketSend(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RedisError.system("send", errno)
+                }
+                sent += n
+            }
+        }
+        var out: [RedisReply] = []
+        out.reserveCapacity(replies)
+        for _ in 0..<replies { out.append(try readReply()) }
+        return out
+    }
+
+    private func fill() throws {
+        if position > 0 && position == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        if n < 0 {
+            if errno == EINTR { return }
+            throw RedisError.system("recv", errno)
+        }
+        if n == 0 { throw RedisError.closed }
+        buffer.append(contentsOf: chunk[0..<n])
+    }
+
+    private func readLine() throws -> [UInt8] {
+        while true {
+            var i = position
+            while i + 1 < buffer.count {
+                if buffer[i] == 13 && buffer[i + 1] == 10 {
+                    let line = Array(buffer[position..<i])
+                    position = i + 2
+                    return line
+                }
+                i += 1
+            }
+            try fill()
+        }
+    }
+
+    private func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count - position < count + 2 { try fill() }
+        let bytes = Array(buffer[position..<(position + count)])
+        position += count + 2
+        return bytes
+    }
+
+    private func readReply() throws -> RedisReply {
+        let line = try readLine()
+        guard let kind = line.first else { throw RedisError.protocolError("empty line") }
+        let rest = String(decoding: line.dropFirst(), as: UTF8.self)
+        switch kind {
+        case UInt8(ascii: "+"): return .simple(rest)
+        case UInt8(ascii: "-"): return .error(rest)
+        case UInt8(ascii: ":"):
+            guard let v = Int64(rest) else { throw RedisError.protocolError("integer \(rest)") }
+            return .integer(v)
+        case UInt8(ascii: "$"):
+            guard let n = Int(rest) else { throw RedisError.protocolError("bulk \(rest)") }
+            return n < 0 ? .bulk(nil) : .bulk(try readBytes(n))
+        case UInt8(ascii: "*"):
+            guard let n = Int(rest) else { throw RedisError.protocolError("array \(rest)") }
+            if n < 0 { return .array(nil) }
+            var items: [RedisReply] = []
+            for _ in 0..<n { items.append(try readReply()) }
+            return .array(items)
+        default:
+            throw RedisError.protocolError("reply type \(kind)")
+        }
+    }
+}
+
+/// A dataset read back without DUMP: per key its type, its contents and whether it has a TTL.
+struct RedisDataset: Equatable {
+    struct Value: Equatable, CustomStringConvertible {
+        var type: String
+        /// Strings: [value]; hashes: field, value pairs sorted by field; lists: elements; sets:
+        /// members sorted; zsets: member, score in rank order; streams: id, fields… in order.
+        var contents: [[UInt8]]
+        var hasTTL: Bool
+
+        var description: String {
+            let shown = contents.prefix(8).map { String(decoding: $0.prefix(24), as: UTF8.self) }
+            return "\(type)\(hasTTL ? " (ttl)" : "") \(shown)\(contents.count > 8 ? "… (\(contents.count))" : "")"
+        }
+    }
+
+    var keys: [[UInt8]: Value]
+
+    /// Reads every key with TYPE, PTTL, then GET/HGETALL/LRANGE/SMEMBERS/ZRANGE WITHSCORES/XRANGE.
+    static func read(_ c: RedisConnection) throws -> RedisDataset {
+        guard case .array(let keyReplies?) = try c.call([Array("KEYS".utf8), Array("*".utf8)]) else {
+            throw RedisError.protocolError("KEYS")
+        }
+        let names = keyReplies.compactMap(\.bytes)
+        var meta: [[[UInt8]]] = []
+        for k in names {
+            meta.append([Array("TYPE".utf8), k])
+            meta.append([Array("PTTL".utf8), k])
+        }
+        let metaReplies = try c.pipeline(meta)
+        var reads: [[[UInt8]]] = []
+        var types: [String] = []
+        for (i, k) in names.enumerated() {
+            let type = String(decoding: metaReplies[2 * i].bytes ?? [], as: UTF8.self)
+            types.append(type)
+            switch type {
+            case "string": reads.append([Array("GET".utf8), k])
+            case "hash": reads.append([Array("HGETALL".utf8), k])
+            case "list": reads.append([Array("LRANGE".utf8), k, Array("0".utf8), Array("-1".utf8)])
+            case "set": reads.append([Array("SMEMBERS".utf8), k])
+            case "zset": reads.append([Array("ZRANGE".utf8), k, Array("0".utf8), Array("-1".utf8), Array("WITHSCORES".utf8)])
+            case "stream": reads.append([Array("XRANGE".utf8), k, Array("-".utf8), Array("+".utf8)])
+            default: reads.append([Array("TYPE".utf8), k])
+            }
+        }
+        let contentReplies = try c.pipeline(reads)
+        var keys: [[UInt8]: Value] = [:]
+        for (i, k) in names.enumerated() {
+            guard types[i] != "none" else { continue }  // expired between KEYS and TYPE
+            var contents = contentReplies[i].flattened
+            switch types[i] {
+            case "hash":
+                var pairs: [([UInt8], [UInt8])] = []
+                for p in stride(from: 0, to: contents.count - 1, by: 2) { pairs.append((contents[p], contents[p + 1])) }
+                contents = pairs.sorted { $0.0.lexicographicallyPrecedes($1.0) }.flatMap { [$0.0, $0.1] }
+            case "set":
+                contents.sort { $0.lexicographicallyPrecedes($1) }
+            default:
+                break
+            }
+            let pttl = metaReplies[2 * i + 1].integer ?? -1
+            keys[k] = Value(type: types[i], contents: contents, hasTTL: pttl >= 0)
+        }
+        return RedisDataset(keys: keys)
+    }
+
+    /// Keys whose values differ (or exist on one side only), as text.
+    func differences(from other: RedisDataset) -> [String] {
+        var out: [String] = []
+        for key in Set(keys.keys).union(other.keys.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let a = keys[key]
+            let b = other.keys[key]
+            if a != b {
+                out.append("\(String(decoding: key, as: UTF8.self)): \(a.map(\.description) ?? "absent") ≠ \(b.map(\.description) ?? "absent")")
+            }
+        }
+        return out
+    }
+}
