@@ -18,6 +18,11 @@ extension BinlogChecker {
             zeroTail = nil
         }
         markTornTail()
+        recordLastItem()
+        if let c = currentSummary {
+            files.append(c)
+            currentSummary = nil
+        }
         sequence.finish()
         for gap in sequence.closedGaps where gap.missing > 0 { emitGap(gap) }
         addDirectoryFindings()

@@ -6,13 +6,15 @@ extension BinlogChecker {
         let stored = header.stored
         let hasLogicID = item.envelope == .pikaItem
         let hasPositions =
-            item.envelope == .pikaItem
+            hasLogicID
             || (item.envelope == .affiliatedRESP && (stored.offset != 0 || stored.fileNumber != 0 || header.execTime != 0))
         let location = FindingLocation(item.start, logicID: hasLogicID ? header.logicID : nil)
         let contentHash = ContentHash.hash(item.content)
         duplicates.window.touch(contentHash)
-        if paddingRun != nil { closePadding(followedBy: (stored, item.start)) }
-        if emptyRun != nil { closeEmptyRun() }
+        if openRuns & (RunBit.padding | RunBit.empty) != 0 {
+            closePadding(followedBy: (stored, item.start))
+            closeEmptyRun()
+        }
         if lastDamage != nil { recordsAfterDamage += 1 }
 
         let end = ResumePoint(after: item.end)
@@ -22,26 +24,54 @@ extension BinlogChecker {
             gapNote = last
         }
 
+        // The common case first: the item continues the one before in every respect.
         var chained = false
         if hasPositions {
-            chained = checkChain(stored: stored, location: location, firstInFile: firstInFile, gapNote: gapNote)
+            if resumeAfterPadding == nil, openRuns & (RunBit.chain | RunBit.skew) == 0, gapNote == nil,
+                damageSinceItem == nil, acceptedSkew == nil, let p = previous, stored == p.nextSameFile,
+                stored == ResumePoint(after: p.end)
+            {
+                chained = true
+            } else {
+                chained = checkChain(stored: stored, location: location, firstInFile: firstInFile, gapNote: gapNote)
+                checkSkew(stored: stored, item: item, location: location, gapNote: gapNote)
+            }
         }
-        if hasPositions { checkSkew(stored: stored, item: item, location: location, gapNote: gapNote) }
         resumeAfterPadding = nil
         let command = item.command
         let itemIsFlush = isFlush(command)
         if hasLogicID {
-            checkLogicID(
-                header.logicID, location: location, firstInFile: firstInFile, gapNote: gapNote, isFlush: itemIsFlush)
+            let id = header.logicID
+            if openRuns & RunBit.sequence == 0, gapNote == nil, emptyItemsSinceItem == 0, !itemIsFlush,
+                let max = sequence.maximum, id == max &+ 1
+            {
+                sequence.advance(to: id)
+            } else {
+                checkLogicID(id, location: location, firstInFile: firstInFile, gapNote: gapNote, isFlush: itemIsFlush)
+            }
         }
         if itemIsFlush {
             recentFlushes.append(location)
             if recentFlushes.count > 64 { recentFlushes.removeFirst() }
         }
-        checkTime(header.execTime, location: location)
-        if configuration.checkTerms && hasLogicID { checkTerm(header.termOrServerID, location: location) }
+        let time = header.execTime
+        if time != 0 {
+            if openRuns & RunBit.time != 0 || maxExecTime.map({ UInt64(time) + UInt64(configuration.timeSkewSeconds) < UInt64($0) }) == true {
+                checkTime(time, location: location)
+            } else {
+                maxExecTime = time
+            }
+        }
+        if configuration.checkTerms && hasLogicID {
+            let term = header.termOrServerID
+            if openRuns & RunBit.term != 0 || maxTerm.map({ term < $0 }) == true {
+                checkTerm(term, location: location)
+            } else {
+                maxTerm = term
+            }
+        }
 
-        if let run = duplicates.add(hash: contentHash, location: location) {
+        if duplicates.add(hash: contentHash, location: location), let run = duplicates.closed {
             emitDuplicate(run)
         }
         if itemIsFlush {
@@ -54,43 +84,58 @@ extension BinlogChecker {
                         + "before it is gone; a replica that applies it out of order with the writes around it "
                         + "diverges (spec §5.3)"))
         }
-        checkRules(command, location: location)
+        if command.count > 0, (ruleNameLengths >> UInt64(min(command[0].count, 63))) & 1 != 0 || openRuns & RunBit.rule != 0 {
+            checkRules(command, location: location)
+        }
 
-        // Bookkeeping.
+        // Bookkeeping (the last item's totals are taken from `previous` when needed).
         summary.items += 1
         if item.end.fileNumber == item.start.fileNumber { summary.itemBytes += item.end.offset - item.start.offset }
-        if summary.firstItem == nil { summary.firstItem = location }
-        summary.lastItem = location
-        summary.lastItemEnd = end
-        files[files.count - 1].items += 1
-        if files[files.count - 1].firstItem == nil { files[files.count - 1].firstItem = location }
-        files[files.count - 1].lastItem = location
-        files[files.count - 1].lastItemEnd = end
+        if firstInFile {
+            if summary.firstItem == nil { summary.firstItem = location }
+            currentSummary!.firstItem = location
+        }
         itemsSinceFullSync += 1
         if fullSyncSeen && firstIDAfterFullSync == nil && hasLogicID { firstIDAfterFullSync = header.logicID }
-        if let m = manifest {
-            if end == m.producer { manifestBoundary = location }
-            if m.producer < end && !ItemGeometry.sameResumePoint(end, m.producer) {
+        if hasManifest {
+            if end == manifestProducer { manifestBoundary = location }
+            if manifestProducer < end && !ItemGeometry.sameResumePoint(end, manifestProducer) {
                 itemsAfterManifest += 1
                 if firstAfterManifest == nil { firstAfterManifest = location }
             }
-            let last = (location, end, header.termOrServerID, itemsSinceFullSync)
-            if item.start.fileNumber <= m.fileNumber {
-                lastInManifestRange = last
-            } else if firstInFile && aboveManifestContinues == nil {
+            if firstInFile && item.start.fileNumber > manifestProducer.fileNumber && aboveManifestContinues == nil {
                 // The first file above the manifest's: a continuation of its history (the manifest
                 // lags) or a stale file of another one (spec §8.7)?
                 aboveManifestContinues = chained
             }
-            lastOverall = last
         }
         itemsInFile += 1
         damageSinceItem = nil
         emptyItemsSinceItem = 0
         previous = PreviousItem(
             location: location, end: item.end, stored: stored,
-            next: ItemGeometry.nextStored(stored: stored, payloadLength: item.payload.count), execTime: header.execTime,
-            term: header.termOrServerID)
+            nextSameFile: ResumePoint(
+                fileNumber: stored.fileNumber,
+                offset: ItemGeometry.produceEnd(from: stored.offset, payloadLength: item.payload.count)),
+            payloadLength: item.payload.count, execTime: time, term: header.termOrServerID,
+            itemsSinceFullSync: itemsSinceFullSync)
+    }
+
+    /// Records the last item seen into the totals that need it: the current file's summary, the
+    /// binlog's last item, and the last item up to the manifest's file.
+    mutating func recordLastItem() {
+        guard let p = previous else { return }
+        let end = ResumePoint(after: p.end)
+        if currentSummary?.fileNumber == p.location.fileNumber {
+            currentSummary!.items = itemsInFile
+            currentSummary!.lastItem = p.location
+            currentSummary!.lastItemEnd = end
+        }
+        summary.lastItem = p.location
+        summary.lastItemEnd = end
+        let last = (p.location, end, p.term, p.itemsSinceFullSync)
+        lastOverall = last
+        if hasManifest && p.location.fileNumber <= manifestProducer.fileNumber { lastInManifestRange = last }
     }
 
     // MARK: - Position chain
@@ -103,8 +148,8 @@ extension BinlogChecker {
         if let r = resumeAfterPadding {
             expected = r
         } else if let p = previous {
-            expected = p.next.sameFile
-            afterRoll = p.next.afterRoll
+            expected = p.nextSameFile
+            afterRoll = p.nextAfterRoll
         } else {
             return false
         }
@@ -163,7 +208,7 @@ extension BinlogChecker {
     }
 
     mutating func closeChainRun() {
-        if chainRun == nil { return }
+        if openRuns & RunBit.chain == 0 { return }
         guard let run = chainRun else { return }
         chainRun = nil
         let tail = run.count > 1 ? "; \(run.count - 1) more items after it do not chain either" : ""
@@ -232,7 +277,7 @@ extension BinlogChecker {
     }
 
     mutating func closeSkewRun() {
-        if skewRun == nil { return }
+        if openRuns & RunBit.skew == 0 { return }
         guard let run = skewRun else { return }
         skewRun = nil
         let through = run.last.fileNumber != run.first.fileNumber ? " (through write2file\(run.last.fileNumber))" : ""
@@ -333,7 +378,7 @@ extension BinlogChecker {
     }
 
     mutating func closeRepeatRun() {
-        if repeatRun == nil { return }
+        if openRuns & RunBit.repeat == 0 { return }
         guard let run = repeatRun else { return }
         repeatRun = nil
         findings.append(
@@ -346,7 +391,7 @@ extension BinlogChecker {
     }
 
     mutating func closeOutOfOrderRun(after location: FindingLocation?) {
-        if outOfOrderRun == nil { return }
+        if openRuns & RunBit.outOfOrder == 0 { return }
         guard let run = outOfOrderRun, let related = run.related else { return }
         outOfOrderRun = nil
         let crossing =
@@ -370,7 +415,7 @@ extension BinlogChecker {
     }
 
     mutating func closeRegressionRun() {
-        if regressionRun == nil { return }
+        if openRuns & RunBit.regression == 0 { return }
         guard let run = regressionRun else { return }
         regressionRun = nil
         findings.append(
@@ -405,7 +450,7 @@ extension BinlogChecker {
     }
 
     mutating func closeTimeRun() {
-        if timeRun == nil { return }
+        if openRuns & RunBit.time == 0 { return }
         guard let run = timeRun else { return }
         timeRun = nil
         let more = run.count > 1 ? "; \(run.count - 1) more items after it go back again" : ""
@@ -433,7 +478,7 @@ extension BinlogChecker {
     }
 
     mutating func closeTermRun() {
-        if termRun == nil { return }
+        if openRuns & RunBit.term == 0 { return }
         guard let run = termRun else { return }
         termRun = nil
         findings.append(
@@ -463,7 +508,7 @@ extension BinlogChecker {
     }
 
     mutating func closeRuleRun() {
-        if ruleRun == nil { return }
+        if openRuns & RunBit.rule == 0 { return }
         guard let run = ruleRun else { return }
         ruleRun = nil
         let rule = configuration.rules[Int(run.key)]

@@ -86,10 +86,21 @@ public struct BinlogChecker {
         var location: FindingLocation
         var end: PhysicalPosition
         var stored: ResumePoint
-        /// What the next item of the same history stores (see ``ItemGeometry/nextStored``).
-        var next: (sameFile: ResumePoint, afterRoll: ResumePoint)
+        /// What the next item of the same history stores when this one was written after its stored
+        /// point; ``nextAfterRoll`` when a roll put it at the start of the next file.
+        var nextSameFile: ResumePoint
+        var payloadLength: Int
         var execTime: UInt32
         var term: UInt32
+        /// Items since the last full sync, this one included.
+        var itemsSinceFullSync: Int
+
+        /// What the next item stores when a roll put this one at the start of the next file (its
+        /// header keeps the old file's end, spec §3.3).
+        var nextAfterRoll: ResumePoint {
+            ResumePoint(
+                fileNumber: stored.fileNumber &+ 1, offset: ItemGeometry.produceEnd(from: 0, payloadLength: payloadLength))
+        }
     }
 
     /// A numbering gap right before the current file, and what the first item after it showed.
@@ -103,12 +114,17 @@ public struct BinlogChecker {
 
     let configuration: CheckConfiguration
     let manifest: Manifest?
+    /// The manifest's position, kept apart for the per-item comparisons (meaningless without one).
+    let hasManifest: Bool
+    let manifestProducer: ResumePoint
     let manifestFileMissing: Bool
     let directoryFindings: [BinlogDirectoryFinding]
 
     var findings: [Finding] = []
     var summary = CheckSummary()
+    /// Summaries of the files finished so far; the current one is ``currentSummary``.
     var files: [FileSummary] = []
+    var currentSummary: FileSummary? = nil
     var fileGaps: [FileGapNote] = []
     var currentFile: FileNumber? = nil
     var itemsInFile = 0
@@ -127,21 +143,44 @@ public struct BinlogChecker {
     var maxExecTime: UInt32? = nil
     var maxTerm: UInt32? = nil
 
-    var paddingRun: OpenRun? = nil
+    /// Which runs are open, one bit each (see ``RunBit``): tested per item instead of the runs
+    /// themselves, so that an item with nothing open costs a few instructions.
+    var openRuns: UInt16 = 0
+    enum RunBit {
+        static let padding: UInt16 = 1 << 0
+        static let empty: UInt16 = 1 << 1
+        static let chain: UInt16 = 1 << 2
+        static let skew: UInt16 = 1 << 3
+        static let outOfOrder: UInt16 = 1 << 4
+        static let regression: UInt16 = 1 << 5
+        static let `repeat`: UInt16 = 1 << 6
+        static let time: UInt16 = 1 << 7
+        static let term: UInt16 = 1 << 8
+        static let rule: UInt16 = 1 << 9
+        static let sequence: UInt16 = outOfOrder | regression | `repeat`
+    }
+
+    mutating func mark(_ bit: UInt16, open: Bool) {
+        openRuns = open ? openRuns | bit : openRuns & ~bit
+    }
+
+    var paddingRun: OpenRun? = nil { didSet { mark(RunBit.padding, open: paddingRun != nil) } }
     var paddingKinds: Set<String> = []
-    var emptyRun: OpenRun? = nil
+    var emptyRun: OpenRun? = nil { didSet { mark(RunBit.empty, open: emptyRun != nil) } }
     var zeroTail: (region: PaddingRegion, fileNumber: FileNumber)? = nil
     var lastDamage: (index: Int, damage: Damage)? = nil
     var recordsAfterDamage = 0
 
-    var chainRun: OpenRun? = nil
-    var skewRun: OpenRun? = nil
-    var outOfOrderRun: OpenRun? = nil
-    var regressionRun: OpenRun? = nil
-    var repeatRun: OpenRun? = nil
-    var timeRun: OpenRun? = nil
-    var termRun: OpenRun? = nil
-    var ruleRun: OpenRun? = nil
+    var chainRun: OpenRun? = nil { didSet { mark(RunBit.chain, open: chainRun != nil) } }
+    var skewRun: OpenRun? = nil { didSet { mark(RunBit.skew, open: skewRun != nil) } }
+    var outOfOrderRun: OpenRun? = nil { didSet { mark(RunBit.outOfOrder, open: outOfOrderRun != nil) } }
+    var regressionRun: OpenRun? = nil { didSet { mark(RunBit.regression, open: regressionRun != nil) } }
+    var repeatRun: OpenRun? = nil { didSet { mark(RunBit.repeat, open: repeatRun != nil) } }
+    var timeRun: OpenRun? = nil { didSet { mark(RunBit.time, open: timeRun != nil) } }
+    var termRun: OpenRun? = nil { didSet { mark(RunBit.term, open: termRun != nil) } }
+    var ruleRun: OpenRun? = nil { didSet { mark(RunBit.rule, open: ruleRun != nil) } }
+    /// Bit `n` is set when some rule applies to commands whose name has `n` bytes (n < 64).
+    let ruleNameLengths: UInt64
     /// Locations that explain lower-level findings starting there (see ``fold()``).
     var outOfOrderAnchors: [(finding: Int, anchors: [FindingLocation])] = []
     /// The open out-of-order run, or the items it was moved across, holds a flush.
@@ -184,7 +223,10 @@ public struct BinlogChecker {
             configuration.checkTerms = false
         }
         self.configuration = configuration
+        ruleNameLengths = configuration.rules.reduce(0) { $0 | (UInt64(1) << UInt64(min($1.command.utf8.count, 63))) }
         self.manifest = manifest
+        hasManifest = manifest != nil
+        manifestProducer = manifest?.producer ?? ResumePoint(fileNumber: 0, offset: 0)
         self.manifestFileMissing = manifestFileMissing
         self.directoryFindings = directoryFindings
         duplicates = DuplicateRunDetector(
@@ -255,6 +297,7 @@ public struct BinlogChecker {
     }
 
     mutating func beginFile(_ file: FileNumber) {
+        recordLastItem()
         closePadding(followedBy: nil)
         closeEmptyRun()
         if let tail = zeroTail {
@@ -269,7 +312,8 @@ public struct BinlogChecker {
         itemsInFile = 0
         acceptedSkew = nil
         fileStartsWithBlank = false
-        files.append(FileSummary(fileNumber: file))
+        if let c = currentSummary { files.append(c) }
+        currentSummary = FileSummary(fileNumber: file)
         summary.files += 1
     }
 
@@ -342,7 +386,7 @@ public struct BinlogChecker {
     /// Decides what a run of padding records was, now that what follows it is known: full-sync
     /// padding starts a file and is followed by an item storing its end (or by nothing).
     mutating func closePadding(followedBy item: (stored: ResumePoint, start: PhysicalPosition)?) {
-        guard let run = paddingRun, let end = run.end else { return }
+        guard openRuns & RunBit.padding != 0, let run = paddingRun, let end = run.end else { return }
         paddingRun = nil
         let kinds = paddingKinds.sorted().joined(separator: "+")
         let origin: String
@@ -387,7 +431,7 @@ public struct BinlogChecker {
     }
 
     mutating func closeEmptyRun() {
-        if emptyRun == nil { return }
+        if openRuns & RunBit.empty == 0 { return }
         guard let run = emptyRun else { return }
         emptyRun = nil
         findings.append(
@@ -423,6 +467,7 @@ public struct BinlogChecker {
 
     /// After full-sync padding: a new history starts at `point` (logic ids, times, terms restart).
     mutating func startNewHistory(at point: ResumePoint) {
+        recordLastItem()
         closeSequenceRuns(after: nil)
         sequence.reset()
         previous = nil

@@ -1,84 +1,70 @@
 /// A 64-bit hash of an item's bytes, used to recognise the same command written twice without
-/// keeping the command. It is XXH64 (Yann Collet's xxHash, seed 0): four independent lanes of
-/// 8-byte words, so it runs at several GB/s and adds little to decoding. Not cryptographic: two
-/// different commands collide with probability about 2⁻⁶⁴.
+/// keeping the command. It is a wyhash-style hash: 16 bytes at a time folded by a 64×64→128-bit
+/// multiply, in two independent lanes, so an item of a few hundred bytes costs about a hundred
+/// instructions. Not cryptographic: two different commands collide with probability about 2⁻⁶⁴,
+/// and a collision only ever makes two items look alike to the duplicate detector.
 public enum ContentHash {
-    private static let p1: UInt64 = 11_400_714_785_074_694_791
-    private static let p2: UInt64 = 14_029_467_366_897_019_727
-    private static let p3: UInt64 = 1_609_587_929_392_839_161
-    private static let p4: UInt64 = 9_650_029_242_287_828_579
-    private static let p5: UInt64 = 2_870_177_450_012_600_261
+    private static let s0: UInt64 = 0xa076_1d64_78bd_642f
+    private static let s1: UInt64 = 0xe703_7ed1_a0b4_28db
+    private static let s2: UInt64 = 0x8ebc_6af0_9c88_c6e3
+    private static let s3: UInt64 = 0x5899_65cc_7537_4cc3
 
+    /// The 128-bit product of `a` and `b`, high and low halves folded together.
     @inline(__always)
-    private static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
-
-    @inline(__always)
-    private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
-        rotl(acc &+ input &* p2, 31) &* p1
+    private static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let r = a.multipliedFullWidth(by: b)
+        return r.high ^ r.low
     }
 
     @inline(__always)
-    private static func merge(_ acc: UInt64, _ lane: UInt64) -> UInt64 {
-        (acc ^ round(0, lane)) &* p1 &+ p4
+    private static func load64(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
-    /// XXH64 of `bytes` with seed 0.
+    @inline(__always)
+    private static func load32(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+    }
+
+    /// The hash of `bytes`.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        let n = bytes.count
-        guard let p = bytes.baseAddress, n > 0 else { return avalanche(p5) }
-        var i = 0
-        var h: UInt64
-        if n >= 32 {
-            var v1 = p1 &+ p2
-            var v2 = p2
-            var v3: UInt64 = 0
-            var v4: UInt64 = 0 &- p1
-            while i + 32 <= n {
-                v1 = round(v1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-                v2 = round(v2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
-                v3 = round(v3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
-                v4 = round(v4, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
-                i += 32
-            }
-            h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
-            h = merge(h, v1)
-            h = merge(h, v2)
-            h = merge(h, v3)
-            h = merge(h, v4)
+        let length = bytes.count
+        guard let base = bytes.baseAddress, length > 0 else { return mix(s0, s1) }
+        var p = base
+        var n = length
+        var lane0 = s0 ^ mix(UInt64(length) ^ s1, s3)
+        var lane1 = lane0 ^ s2
+        while n > 32 {
+            lane0 = mix(load64(p, 0) ^ s1, load64(p, 8) ^ lane0)
+            lane1 = mix(load64(p, 16) ^ s2, load64(p, 24) ^ lane1)
+            p += 32
+            n -= 32
+        }
+        var seed = length > 32 ? lane0 ^ lane1 : lane0
+        if n > 16 {
+            seed = mix(load64(p, 0) ^ s1, load64(p, 8) ^ seed)
+            p += 16
+            n -= 16
+        }
+        // 1–16 bytes left: read them as two (possibly overlapping) words.
+        var a: UInt64
+        var b: UInt64
+        if n >= 8 {
+            a = load64(p, 0)
+            b = load64(p, n - 8)
+        } else if n >= 4 {
+            a = load32(p, 0) << 32 | load32(p, n - 4)
+            b = 0
         } else {
-            h = p5
+            a = UInt64(p.load(as: UInt8.self)) << 16 | UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self)) << 8
+                | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
+            b = 0
         }
-        h &+= UInt64(n)
-        while i + 8 <= n {
-            h ^= round(0, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-            h = rotl(h, 27) &* p1 &+ p4
-            i += 8
-        }
-        if i + 4 <= n {
-            h ^= UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1
-            h = rotl(h, 23) &* p2 &+ p3
-            i += 4
-        }
-        while i < n {
-            h ^= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) &* p5
-            h = rotl(h, 11) &* p1
-            i += 1
-        }
-        return avalanche(h)
+        let r = (a ^ s1).multipliedFullWidth(by: b ^ seed)
+        return mix(r.low ^ s0 ^ UInt64(length), r.high ^ s1)
     }
 
-    @inline(__always)
-    private static func avalanche(_ x: UInt64) -> UInt64 {
-        var h = x
-        h ^= h >> 33
-        h &*= p2
-        h ^= h >> 29
-        h &*= p3
-        h ^= h >> 32
-        return h
-    }
-
-    /// XXH64 of `bytes` with seed 0.
+    /// The hash of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> UInt64 {
         bytes.withUnsafeBytes { hash($0) }
     }

@@ -5,9 +5,15 @@ import BinlogFormat
 enum ItemGeometry {
     /// The producer offset after writing `payloadLength` bytes from producer offset `start`:
     /// a block trailer when fewer than 8 bytes are left, then one 8-byte header per fragment.
+    @inline(__always)
     static func produceEnd(from start: UInt64, payloadLength: Int) -> UInt64 {
         let block = UInt64(BinlogConstants.blockSize)
         let header = UInt64(BinlogConstants.headerSize)
+        // One record, no trailer: by far the most common case.
+        let inBlock0 = start & (block - 1)
+        if block - inBlock0 >= header && inBlock0 + header + UInt64(payloadLength) <= block {
+            return start + header + UInt64(payloadLength)
+        }
         var offset = start
         var inBlock = start % block
         var left = UInt64(payloadLength)
@@ -22,17 +28,6 @@ enum ItemGeometry {
             left -= n
         } while left > 0
         return offset
-    }
-
-    /// Where the next item of the same history says it begins, from this item's stored position and
-    /// size alone (not from where its bytes lie): `(N, end)` when the item was written in file N
-    /// after its stored point, or `(N+1, end)` when a roll put it at the start of file N+1 (its header
-    /// keeps `N:<size>`). Both are possible from the header alone; the next item tells which.
-    static func nextStored(stored: ResumePoint, payloadLength: Int) -> (sameFile: ResumePoint, afterRoll: ResumePoint) {
-        (
-            ResumePoint(fileNumber: stored.fileNumber, offset: produceEnd(from: stored.offset, payloadLength: payloadLength)),
-            ResumePoint(fileNumber: stored.fileNumber &+ 1, offset: produceEnd(from: 0, payloadLength: payloadLength))
-        )
     }
 
     /// Whether two resume points name the same place in the item stream: equal, or `N:<end of N>`
@@ -93,8 +88,12 @@ func commandExcerpt(_ command: RESPCommand, maxArguments: Int = 4) -> String {
 
 /// Whether a command is a flush: `flushdb`/`flushall` in any case (FLUSHALL is logged as one
 /// `flushdb` per DB from v3.1, spec §4.1, §5.3).
+@inline(__always)
 func isFlush(_ command: RESPCommand) -> Bool {
-    command.count >= 1 && (command.nameIs("flushdb") || command.nameIs("flushall"))
+    guard command.count >= 1 else { return false }
+    let n = command[0].count
+    guard n == 7 || n == 8 else { return false }
+    return command.nameIs("flushdb") || command.nameIs("flushall")
 }
 
 /// "1 item" / "3 items".

@@ -76,6 +76,13 @@ struct LogicIDSequence {
         return .regression
     }
 
+    /// The `.next` step without the checks: the caller knows `id` is the maximum plus one.
+    @inline(__always)
+    mutating func advance(to id: UInt64) {
+        maximum = id
+        previous = id
+    }
+
     /// Starts a new history: open gaps are closed (and reported), the next id is `.first`.
     mutating func reset() {
         closedGaps += gaps

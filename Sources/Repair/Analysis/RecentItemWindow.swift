@@ -3,14 +3,13 @@
 /// plus the index (8 bytes per slot). This is what keeps duplicate detection flat over a binlog of
 /// any size.
 ///
-/// The index is a table of 4-slot buckets, smaller than the ring: a slot packs 32 bits of the hash
-/// (a tag) with the low 32 bits of the item's sequence number, and a hit is confirmed against the
-/// full hash in the ring. When a bucket is full its oldest slot is replaced, so the index forgets
-/// before the ring does. It is kept small on purpose: it is read once per item at a random place,
-/// and a table that stays in the CPU caches costs a few nanoseconds where a large one costs a
-/// memory access (the decoder streams the binlog through the caches between two visits). A run of
-/// repeated items is found when its start is still in the index (the last `indexSlots` items or so)
-/// and is then followed through the ring.
+/// The index is direct-mapped and smaller than the ring: a slot packs 32 bits of the hash (a tag)
+/// with the low 32 bits of the item's sequence number; a hit is confirmed against the full hash in
+/// the ring, and a newer item simply takes the slot. It is kept small on purpose: it is read once
+/// per item at a random place, and a table that stays in the CPU caches costs a few nanoseconds
+/// where a large one costs a memory access (the decoder streams the binlog through the caches
+/// between two visits). A repeated run is found when one of its items is still in the index, and is
+/// then followed, forwards and backwards, through the ring.
 final class RecentItemWindow {
     struct Entry {
         var hash: UInt64
@@ -29,14 +28,15 @@ final class RecentItemWindow {
     private let mask: UInt64
     private let entries: UnsafeMutablePointer<Entry>
     private let slots: UnsafeMutablePointer<UInt64>
-    private let bucketMask: UInt64
+    private let slotMask: UInt64
     /// The sequence number the next appended item gets (items appended so far).
     @exclusivity(unchecked) private(set) var count: UInt64 = 0
+    @exclusivity(unchecked) private var touched: UInt64 = 0
 
     /// - Parameters:
     ///   - capacity: items to remember; rounded up to a power of two, at least 16.
     ///   - indexSlots: hash index size; rounded up to a power of two, at most twice the capacity.
-    init(capacity: Int, indexSlots: Int = 1 << 15) {
+    init(capacity: Int, indexSlots: Int = 1 << 13) {
         var c = 16
         while c < capacity { c <<= 1 }
         self.capacity = c
@@ -44,8 +44,7 @@ final class RecentItemWindow {
         entries = .allocate(capacity: c)
         var n = 16
         while n < min(indexSlots, 2 * c) { n <<= 1 }
-        let buckets = n / 4
-        bucketMask = UInt64(buckets - 1)
+        slotMask = UInt64(n - 1)
         slots = .allocate(capacity: n)
         slots.initialize(repeating: 0, count: n)
     }
@@ -64,65 +63,34 @@ final class RecentItemWindow {
     func entry(_ seq: UInt64) -> Entry { entries[Int(seq & mask)] }
 
     @inline(__always)
-    private func tag(_ hash: UInt64) -> UInt64 { (hash >> 32) | 1 }
+    private func slotIndex(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash & slotMask) }
 
-    /// The full sequence number a slot refers to, if it is still in the ring.
-    @inline(__always)
-    private func sequence(of slot: UInt64) -> UInt64? {
-        let low = UInt32(truncatingIfNeeded: slot)
-        let distance = UInt64(UInt32(truncatingIfNeeded: count) &- low)
-        guard distance >= 1, distance <= UInt64(capacity), distance <= count else { return nil }
-        return count - distance
-    }
-
-    @exclusivity(unchecked) private var touched: UInt64 = 0
-
-    /// Loads the index bucket of `hash` without using it, so that the memory access overlaps with
+    /// Loads the index slot of `hash` without using it, so that the memory access overlaps with
     /// other work before ``mostRecent(_:)`` and ``append(_:)`` need it.
     @inline(__always)
     func touch(_ hash: UInt64) {
-        touched = slots[Int(hash & bucketMask) << 2]
+        touched = slots[slotIndex(hash)]
     }
 
-    /// The most recent item with this hash that the window still remembers.
+    /// The most recent item with this hash that the index still remembers.
+    @inline(__always)
     func mostRecent(_ hash: UInt64) -> UInt64? {
-        let base = Int(hash & bucketMask) << 2
-        let t = tag(hash)
-        var best: UInt64? = nil
-        for k in 0..<4 {
-            let slot = slots[base + k]
-            guard slot >> 32 == t, let seq = sequence(of: slot), entries[Int(seq & mask)].hash == hash else { continue }
-            if best == nil || seq > best! { best = seq }
-        }
-        return best
+        let slot = slots[slotIndex(hash)]
+        guard slot >> 32 == hash >> 32, slot != 0 else { return nil }
+        let distance = UInt64(UInt32(truncatingIfNeeded: count) &- UInt32(truncatingIfNeeded: slot))
+        guard distance >= 1, distance <= UInt64(capacity), distance <= count else { return nil }
+        let seq = count - distance
+        return entries[Int(seq & mask)].hash == hash ? seq : nil
     }
 
     /// Appends an item; returns its sequence number.
+    @inline(__always)
     @discardableResult
     func append(_ entry: Entry) -> UInt64 {
         let seq = count
         entries[Int(seq & mask)] = entry
-        let base = Int(entry.hash & bucketMask) << 2
-        let t = tag(entry.hash)
-        var target = -1
-        var oldestSeq = UInt64.max
-        for k in 0..<4 {
-            let slot = slots[base + k]
-            guard slot != 0, let s = sequence(of: slot) else {
-                if target < 0 || oldestSeq != 0 { target = base + k; oldestSeq = 0 }
-                continue
-            }
-            if slot >> 32 == t && entries[Int(s & mask)].hash == entry.hash && s != seq {
-                target = base + k
-                break
-            }
-            if s < oldestSeq {
-                oldestSeq = s
-                target = base + k
-            }
-        }
-        slots[target] = (t << 32) | UInt64(UInt32(truncatingIfNeeded: seq))
-        count += 1
+        slots[slotIndex(entry.hash)] = (entry.hash >> 32) << 32 | UInt64(UInt32(truncatingIfNeeded: seq))
+        count = seq + 1
         return seq
     }
 }
@@ -168,12 +136,28 @@ struct DuplicateRunDetector {
         self.minimumRun = max(minimumRun, 2)
     }
 
-    /// Adds the next item; returns a run that this item closed, if it is long enough to report.
-    mutating func add(hash: UInt64, location: FindingLocation) -> DuplicateRun? {
+    /// The run the last ``add(hash:location:)`` that returned true closed.
+    private(set) var closed: DuplicateRun? = nil
+
+    /// Adds the next item; returns true when it closed a run long enough to report (then in
+    /// ``closed``).
+    @inline(__always)
+    mutating func add(hash: UInt64, location: FindingLocation) -> Bool {
         let entry = RecentItemWindow.Entry(
             hash: hash, offset: location.offset, logicID: location.logicID ?? 0, fileNumber: location.fileNumber,
             hasLogicID: location.logicID != nil)
-        var closed: DuplicateRun? = nil
+        if !active {
+            // The common case: no open run, and (usually) no earlier item with this hash.
+            let j = window.count
+            if let i = window.mostRecent(hash) { start(earlier: i, later: j, hash: hash, location: location, entry: entry) }
+            window.append(entry)
+            return false
+        }
+        return addSlow(hash: hash, location: location, entry: entry)
+    }
+
+    private mutating func addSlow(hash: UInt64, location: FindingLocation, entry: RecentItemWindow.Entry) -> Bool {
+        var closedNow = false
         if active {
             let next = earlierStart + UInt64(length)
             if next < laterStart && window.contains(next) {
@@ -185,17 +169,20 @@ struct DuplicateRunDetector {
                     allSame = allSame && hash == firstHash
                     sameLogicIDs = sameLogicIDs && e.hasLogicID && entry.hasLogicID && e.logicID == entry.logicID
                     window.append(entry)
-                    return nil
+                    return false
                 }
             }
-            closed = close()
+            if let run = close() {
+                closed = run
+                closedNow = true
+            }
         }
         let j = window.count
         if let i = window.mostRecent(hash) {
             start(earlier: i, later: j, hash: hash, location: location, entry: entry)
         }
         window.append(entry)
-        return closed
+        return closedNow
     }
 
     private mutating func start(

@@ -51,14 +51,22 @@ public struct ReplicaApplyRule: Sendable {
     /// Whether decimal `bytes` are a number ≥ INT32_MAX (Pika's `pksetexat` bound), or so long that
     /// they must be. Non-numeric text is left to other checks.
     static func timestampOverflowsInt32(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var digits = bytes[...]
-        if let first = digits.first, first == UInt8(ascii: "+") { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-        let significant = digits.drop(while: { $0 == 0x30 })
-        if significant.count > 10 { return true }
+        // Fewer than 10 characters cannot reach 2147483647.
+        if bytes.count < 10 { return false }
+        var i = 0
+        if i < bytes.count && bytes[i] == UInt8(ascii: "+") { i += 1 }
+        guard i < bytes.count else { return false }
+        while i < bytes.count - 1 && bytes[i] == 0x30 { i += 1 }
         var value: UInt64 = 0
-        for d in significant { value = value * 10 + UInt64(d - 0x30) }
-        return value >= UInt64(Int32.max)
+        var digits = 0
+        while i < bytes.count {
+            let d = bytes[i] &- 0x30
+            guard d <= 9 else { return false }
+            if digits < 11 { value = value * 10 + UInt64(d) }
+            digits += 1
+            i += 1
+        }
+        return digits > 10 || value >= UInt64(Int32.max)
     }
 
     /// Whether `command` is named ``command`` (ignoring ASCII case) and ``matches`` holds.
