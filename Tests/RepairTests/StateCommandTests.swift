@@ -480,6 +480,7 @@ import Testing
             "l": .present(.list([StateTest.b("a")]), expiresAtMs: nil),
             "gone": .present(.string(StateTest.b("1")), expiresAtMs: 1_000),
             "empty": .absent,
+            "zero": .present(.hash([:]), expiresAtMs: nil),  // a Pika meta record with count 0
         ])
         var h = ModelHarness(startsAtBeginningOfHistory: false, source: source)
         #expect(try h.lines("INCR cnt") == ["pksetexat cnt 4102444800 42"])
@@ -487,8 +488,9 @@ import Testing
         #expect(try h.lines("RPUSH l b") == ["del l", "rpush l a b"])
         #expect(try h.lines("INCR gone") == ["set gone 1"])  // expired before the item
         #expect(try h.lines("INCR empty") == ["set empty 1"])
+        #expect(try h.lines("HINCRBY zero f 2") == ["hset zero f 2"])
         #expect(try h.run("INCR nosuch").isFlagged)  // the source cannot tell
-        #expect(source.asked.count == 5)  // once per key
+        #expect(source.asked.count == 6)  // once per key
         #expect(source.asked.allSatisfy { $0.1 == Self.T * 1000 })
     }
 

@@ -178,6 +178,41 @@ struct StateRedisIdempotenceTests {
         #expect(mismatches == [])
     }
 
+    /// Every prefix of the rewritten stream, replayed today from empty, leaves what the model
+    /// says the server held after that item, expiries judged today: the late-replay forms keep
+    /// keys whose expiry passed since from coming back, and keys kept alive from vanishing.
+    @Test(arguments: ["basic", "v4-basic"])
+    func everyPrefixIsTheLoggedStateToday(_ fixture: String) throws {
+        let (items, startsHistory) = try StateTest.items(fixture)
+        var h = ModelHarness(startsAtBeginningOfHistory: startsHistory, dialect: .redis)
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let c = try server.connect()
+        var rewritten: [[[UInt8]]] = []
+        var named: Set<[UInt8]> = []
+        var mismatches: [String] = []
+        let checkpoints = Set(Array(0..<80) + Array(stride(from: 80, to: items.count, by: 25)) + [items.count - 1])
+        for (i, item) in items.enumerated() {
+            h.time = item.execTime
+            rewritten += StateReplayTests.output(item.arguments, try h.run(item.arguments))
+            named.formUnion(item.arguments.dropFirst().prefix(2))
+            guard checkpoints.contains(i) else { continue }
+            try Self.flushAll(c)
+            _ = try Self.apply(rewritten, on: c)
+            let redis = try RedisDataset.read(c)
+            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            for key in named.union(redis.keys.keys) {
+                guard let state = h.model.state(of: key, atMs: nowMs) else { continue }  // unknown (hll)
+                var stored = redis.keys[key]
+                if stored?.type == "zset" { stored!.contents = Self.numericScores(stored!.contents) }
+                if Self.value(state) != stored {
+                    mismatches.append("after item \(item.logicID) (\(item.line.prefix(40))): \(StateTest.text(key))")
+                }
+            }
+        }
+        #expect(mismatches == [])
+    }
+
     /// A model state in the shape ``RedisDataset`` reads (zset scores as shortest decimals).
     static func value(_ state: KeyspaceModel.KeyState) -> RedisDataset.Value? {
         guard case .present(let value, let expiry) = state else { return nil }

@@ -47,7 +47,27 @@ enum StateTest {
 
     /// Every item of a fixture's binlog, in order, and whether it starts at the beginning of history.
     static func items(_ fixture: String) throws -> (items: [LoggedItem], startsHistory: Bool) {
-        let dir = binlogDirectory(fixture)
+        let (items, startsHistory, _) = try items(directory: binlogDirectory(fixture))
+        return (items, startsHistory)
+    }
+
+    /// Every binlog directory of the real fixtures (`…/log_db0`), relative to `pika-real/`, with
+    /// its path: the shared copy (complete) when present, else the committed one.
+    static func allBinlogDirectories() -> [(name: String, path: String)] {
+        let committed = repoRoot.appendingPathComponent("Fixtures/pika-real").path
+        let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real").path
+        var found: [String: String] = [:]
+        for base in [committed, shared] {
+            guard let walker = FileManager.default.enumerator(atPath: base) else { continue }
+            while let relative = walker.nextObject() as? String {
+                if relative.hasSuffix("log_db0") { found[relative] = base + "/" + relative }
+            }
+        }
+        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Every item of the binlog in `directory`; padding and damage are counted, not returned.
+    static func items(directory dir: String) throws -> (items: [LoggedItem], startsHistory: Bool, otherRecords: Int) {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("write2file") }
         let files = names.compactMap { name -> BinlogStream.File? in
             guard let n = UInt32(name.dropFirst("write2file".count)) else { return nil }
@@ -60,13 +80,14 @@ enum StateTest {
         var out: [LoggedItem] = []
         var first = true
         var startsHistory = false
+        var otherRecords = 0
         while let record = try stream.next() {
             if first {
                 startsHistory = KeyspaceModel.startsAtBeginningOfHistory(record)
                 first = false
             }
             guard case .item(let item) = record else {
-                Issue.record("unexpected non-item record in \(fixture): \(record.start)")
+                otherRecords += 1
                 continue
             }
             out.append(
@@ -74,7 +95,7 @@ enum StateTest {
                     logicID: item.header.logicID, execTime: item.header.execTime,
                     arguments: item.command.ownedArguments()))
         }
-        return (out, startsHistory)
+        return (out, startsHistory, otherRecords)
     }
 
     /// `commands.jsonl` of a fixture (only in the shared copy): the argv of every command sent.

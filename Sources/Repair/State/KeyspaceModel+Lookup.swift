@@ -47,6 +47,10 @@ extension KeyspaceModel {
                 slots[key] = .known(nil)
                 return .known(nil)
             case .present(let value, let expiresAtMs):
+                guard !Self.isEmptyCollection(value) else {
+                    store(key, nil)  // Pika's "count 0" collections are absent
+                    return .known(nil)
+                }
                 entry = Entry(value: value, expiresAtMs: expiresAtMs)
                 slots[key] = .known(entry)
             }
@@ -81,6 +85,16 @@ extension KeyspaceModel {
         switch try prior(key, it) {
         case .known(let entry): return entry
         case .unknown(let why): throw PriorUnknown(key: key, why: why, writes: writes ?? [key])
+        }
+    }
+
+    static func isEmptyCollection(_ value: KeyspaceValue) -> Bool {
+        switch value {
+        case .string, .stream: return false
+        case .hash(let h): return h.isEmpty
+        case .list(let l): return l.isEmpty
+        case .set(let s): return s.isEmpty
+        case .zset(let z): return z.isEmpty
         }
     }
 
