@@ -87,7 +87,9 @@ import Testing
         items.removeSubrange(i..<(i + 5))
         let report = try check(try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 388))
         // From the item before the hole to the item after it; the count is the ids lost.
-        #expect(report.findings.shapes == [FindingShape(.logicIDGap, .error, loc(5, 869, 299), loc(5, 1046, 305), count: 5)])
+        #expect(
+            report.findings.shapes == [FindingShape(.logicIDGap, .error, loc(5, 869, 299), loc(5, 1046, 305), count: 5)]
+        )
         #expect(report.findings[0].message.hasPrefix("logic ids 300..304 never appear"))
     }
 
@@ -98,7 +100,8 @@ import Testing
         let i = try master.index(of: 292)
         let flush = items.remove(at: i + 2)
         items.insert(flush, at: i)
-        let w = try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("slave/master"), mode: .verbatim)
+        let w = try writeBinlog(
+            items, binlogFileSize: try CheckFixtures.binlogFileSize("slave/master"), mode: .verbatim)
         let report = try check(w)
         #expect(
             report.findings.shapes == [
@@ -133,7 +136,8 @@ import Testing
         try FileManager.default.removeItem(atPath: dir + "/write2file3")
         let report = try CheckFixtures.check(directory: dir)
         // The chain break and the logic-id jump at write2file4 are reported with the gap.
-        #expect(report.findings.shapes == [FindingShape(.fileGap, .error, loc(2, 123381, 146), loc(4, 0, 228), count: 81)])
+        #expect(
+            report.findings.shapes == [FindingShape(.fileGap, .error, loc(2, 123381, 146), loc(4, 0, 228), count: 81)])
         #expect(report.findings[0].message.contains("logic ids 147..227 (81 items) were in them"))
     }
 
@@ -158,7 +162,10 @@ import Testing
         let dir = try CheckFixtures.copy("basic/binlog/log_db0")
         try writeManifest(Manifest(fileNumber: 6, offset: 69897, logicID: 380, term: 0), to: dir)
         let report = try CheckFixtures.check(directory: dir)
-        #expect(report.findings.shapes == [FindingShape(.manifestLags, .error, loc(6, 69897, 381), loc(6, 70457, 388), count: 8)])
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestLags, .error, loc(6, 69897, 381), loc(6, 70457, 388), count: 8)
+            ])
         #expect(report.summary.correctedManifest == ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0))
     }
 
@@ -168,7 +175,10 @@ import Testing
         _ = FileManager.default.createFile(atPath: dir + "/write2file7", contents: Data())
         try writeManifest(Manifest(fileNumber: 7, offset: 0, logicID: 388, term: 0), to: dir)
         let report = try CheckFixtures.check(directory: dir)
-        #expect(report.findings.shapes == [FindingShape(.manifestNextFile, .info, loc(6, 70457, 388), loc(6, 70457, 388), count: 0)])
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.manifestNextFile, .info, loc(6, 70457, 388), loc(6, 70457, 388), count: 0)
+            ])
         #expect(!report.hasProblems)
     }
 
@@ -185,7 +195,9 @@ import Testing
                 FindingShape(.tornTail, .warning, loc(1, 307885), loc(1, 307885), count: 1),
             ])
         #expect(report.findings[1].byteCount == 292_115)
-        #expect(report.findings[0].correctedManifest == ProducerStatus(fileNumber: 1, offset: 307885, logicID: 202, term: 0))
+        #expect(
+            report.findings[0].correctedManifest == ProducerStatus(fileNumber: 1, offset: 307885, logicID: 202, term: 0)
+        )
     }
 
     @Test func v4PsetexMillisecondItemIsFlagged() throws {
@@ -195,7 +207,10 @@ import Testing
         items[try v4.index(of: 4)].content = resp("pksetexat", "str:px", "1795227949123", "v-px")
         let report = try check(
             try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer))
-        #expect(report.findings.shapes == [FindingShape(.replicaCannotApply, .error, loc(0, 295, 4), loc(0, 295, 4), count: 1)])
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.replicaCannotApply, .error, loc(0, 295, 4), loc(0, 295, 4), count: 1)
+            ])
         #expect(report.findings[0].rule == "pksetexat-milliseconds")
         #expect(report.findings[0].versions?.contains("v4.0.1") == true)
         #expect(report.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
@@ -227,7 +242,10 @@ import Testing
         items.insert(basic.items[i], at: i + 1)
         let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 388)
         let report = try check(w)
-        #expect(report.findings.shapes == [FindingShape(.logicIDRepeat, .error, w.location(i + 1), w.location(i + 1), count: 1)])
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.logicIDRepeat, .error, w.location(i + 1), w.location(i + 1), count: 1)
+            ])
         #expect(w.location(i + 1).logicID == 50)
     }
 
@@ -239,7 +257,10 @@ import Testing
         let items = Array(basic.items.prefix(146)) + Array(other.items.prefix(25))
         let w = try writeBinlog(items, binlogFileSize: basicSize, mode: .verbatim, manifestLogicID: 25)
         let report = try check(w)
-        #expect(report.findings.shapes == [FindingShape(.logicIDRestart, .warning, w.location(146), w.location(146), count: 1)])
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.logicIDRestart, .warning, w.location(146), w.location(146), count: 1)
+            ])
         #expect(w.location(146).logicID == 1)
     }
 
@@ -249,9 +270,13 @@ import Testing
         let dir = try CheckFixtures.temporaryDirectory()
         let output = try BinlogDirectoryOutput(directory: dir)
         var writer = try BinlogWriter(output: output, binlogFileSize: basicSize)
-        for item in basic.items.prefix(10) { _ = try writer.append(content: item.content, execTime: item.header.execTime) }
+        for item in basic.items.prefix(10) {
+            _ = try writer.append(content: item.content, execTime: item.header.execTime)
+        }
         let empty = try writer.appendPayload([UInt8](), recordTimes: [basic.items[9].header.execTime])
-        for item in basic.items[10..<20] { _ = try writer.append(content: item.content, execTime: item.header.execTime) }
+        for item in basic.items[10..<20] {
+            _ = try writer.append(content: item.content, execTime: item.header.execTime)
+        }
         _ = try writer.finish()
         let report = try CheckFixtures.check(directory: dir)
         // The empty item took logic id 11 (Pika's Put counts it): no gap is reported for it. The
@@ -259,7 +284,8 @@ import Testing
         #expect(
             report.findings.shapes == [
                 FindingShape(.manifestLayout, .info, nil, nil, count: 0),
-                FindingShape(.emptyItem, .warning, FindingLocation(empty.start), FindingLocation(empty.start), count: 1),
+                FindingShape(
+                    .emptyItem, .warning, FindingLocation(empty.start), FindingLocation(empty.start), count: 1),
             ])
     }
 

@@ -23,11 +23,15 @@ enum CheckFixtures {
         try BinlogDirectory(path: path(relative))
     }
 
-    static func check(_ relative: String, configuration: CheckConfiguration = CheckConfiguration()) throws -> CheckReport {
+    static func check(_ relative: String, configuration: CheckConfiguration = CheckConfiguration()) throws
+        -> CheckReport
+    {
         try BinlogChecker.check(directory(relative), configuration: configuration)
     }
 
-    static func check(directory path: String, configuration: CheckConfiguration = CheckConfiguration()) throws -> CheckReport {
+    static func check(directory path: String, configuration: CheckConfiguration = CheckConfiguration()) throws
+        -> CheckReport
+    {
         try BinlogChecker.check(BinlogDirectory(path: path), configuration: configuration)
     }
 

@@ -1,7 +1,8 @@
 import BinlogFormat
 import Foundation
-@testable import Repair
 import Testing
+
+@testable import Repair
 
 /// The pieces the checker is built from.
 @Suite struct CheckUnitTests {
@@ -10,7 +11,11 @@ import Testing
         let values = ["", "a", "abc", "*2\r\n$4\r\nINCR\r\n$3\r\ncnt\r\n"].map { ContentHash.hash(Array($0.utf8)) }
         #expect(Set(values).count == 4)
         #expect(values.allSatisfy { $0 != 0 })
-        #expect(values == [2_302_960_717_771_869_484, 1_697_876_455_519_419_181, 1_717_417_491_837_486_027, 14_475_056_720_365_486_729])
+        #expect(
+            values == [
+                2_302_960_717_771_869_484, 1_697_876_455_519_419_181, 1_717_417_491_837_486_027,
+                14_475_056_720_365_486_729,
+            ])
     }
 
     @Test func contentHashCoversEveryLengthAndByte() {
@@ -50,7 +55,9 @@ import Testing
             var d = DuplicateRunDetector(window: RecentItemWindow(capacity: 64), minimumRun: minimum)
             var found: [DuplicateRun] = []
             for (i, h) in hashes.enumerated() {
-                if d.add(hash: h, location: FindingLocation(fileNumber: 0, offset: UInt64(i))), let r = d.closed { found.append(r) }
+                if d.add(hash: h, location: FindingLocation(fileNumber: 0, offset: UInt64(i))), let r = d.closed {
+                    found.append(r)
+                }
             }
             if let r = d.finish() { found.append(r) }
             return found
@@ -75,7 +82,10 @@ import Testing
     @Test func windowForgetsOldItemsButStaysBounded() {
         let w = RecentItemWindow(capacity: 16, indexSlots: 16)
         for i in 0..<100 {
-            w.append(.init(hash: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, offset: UInt64(i), logicID: 0, fileNumber: 0, hasLogicID: false))
+            w.append(
+                .init(
+                    hash: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, offset: UInt64(i), logicID: 0, fileNumber: 0,
+                    hasLogicID: false))
         }
         #expect(w.mostRecent(UInt64(99) &* 0x9E37_79B9_7F4A_7C15) == 99)
         #expect(w.mostRecent(UInt64(10) &* 0x9E37_79B9_7F4A_7C15) == nil)

@@ -37,7 +37,8 @@ import Testing
     // MARK: - Real pairs
 
     @Test func v350PairHasEverythingSinceTheFullSync() throws {
-        let report = try BinlogDiff.diff(master: master, replica: try CheckFixtures.directory("slave/slave/binlog/log_db0"))
+        let report = try BinlogDiff.diff(
+            master: master, replica: try CheckFixtures.directory("slave/slave/binlog/log_db0"))
         #expect(report.findings.shapes == [Self.replicaStart, Self.prefix(through: loc(11, 56052, 300), count: 100)])
         #expect(!report.hasProblems)
         let s = report.summary
@@ -77,7 +78,9 @@ import Testing
         #expect(report.summary.alignment == .content)
         #expect(
             report.findings.shapes == [
-                FindingShape(.replicaStart, .info, loc(0, 0, 1), loc(7, 1278, 200), count: 200, related: FindingRange(loc(0, 0, 1))),
+                FindingShape(
+                    .replicaStart, .info, loc(0, 0, 1), loc(7, 1278, 200), count: 200,
+                    related: FindingRange(loc(0, 0, 1))),
                 FindingShape(
                     .commonPrefix, .info, loc(7, 1360, 201), loc(11, 56052, 300), count: 100,
                     related: FindingRange(first: loc(0, 0, 1), last: loc(0, 508165, 100))),
@@ -118,6 +121,27 @@ import Testing
         #expect(report.summary.common == 100)
     }
 
+    @Test func itemTheMasterNeverLogged() throws {
+        // A write made on the replica directly (replicas accept writes unless read-only).
+        var items = slave.items
+        let i = try slave.index(of: 260)
+        var foreign = items[i]
+        foreign.content = resp("SET", "written-on-the-replica", "1")
+        foreign.header.contentLength = UInt32(foreign.content.count)
+        items.insert(foreign, at: i + 1)
+        let w = try writeBinlog(
+            items, binlogFileSize: slaveSize, start: fullSync, mode: .verbatim, manifestLogicID: UInt64(items.count))
+        let report = try BinlogDiff.diff(master: master, replica: try BinlogDirectory(path: w.directory))
+        let at = w.location(i + 1)
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: loc(7, 6458, 260), count: 60),
+                FindingShape(.extra, .error, at, at, count: 1, related: FindingRange(loc(7, 6458, 260))),
+            ])
+        #expect(report.summary.extra == 1)
+        #expect(report.summary.common == 100)
+    }
+
     @Test func flushAppliedAheadOfTheWritesBeforeIt() throws {
         // The replica has FLUSHDB (294) before 292 and 293, which the master logged before it.
         var items = slave.items
@@ -134,7 +158,8 @@ import Testing
             ])
         #expect(
             report.findings[2].message.contains(
-                "flushdb at master 11:55576 id=294 is at replica 11:55411 id=294 ahead of 2 items the master logged before it"))
+                "flushdb at master 11:55576 id=294 is at replica 11:55411 id=294 ahead of 2 items the master logged before it"
+            ))
     }
 
     @Test func writeAppliedAfterAFlushItPreceded() throws {
@@ -211,7 +236,9 @@ import Testing
                     related: FindingRange(loc(3, 19426, 99))),
             ])
         #expect(report.findings[1].rule == "pksetexat-milliseconds")
-        #expect(report.findings[1].message.contains("the first master item it never applied is pksetexat at 3:22503 id=100"))
+        #expect(
+            report.findings[1].message.contains("the first master item it never applied is pksetexat at 3:22503 id=100")
+        )
     }
 
     @Test func v4ReplicaMissingItemsAlsoLosesTheSharedLayout() throws {
@@ -225,7 +252,8 @@ import Testing
             items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-slave/slave"),
             start: ProducerStatus(fileNumber: 7, offset: 42674), mode: .producer)
         let report = try BinlogDiff.diff(
-            master: try CheckFixtures.directory("v4-slave/master/binlog/log_db0"), replica: try BinlogDirectory(path: w.directory))
+            master: try CheckFixtures.directory("v4-slave/master/binlog/log_db0"),
+            replica: try BinlogDirectory(path: w.directory))
         #expect(
             report.findings.shapes.filter { $0.severity > .info } == [
                 FindingShape(

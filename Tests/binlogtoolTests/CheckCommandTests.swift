@@ -21,7 +21,8 @@ import Testing
         let r = try CLI.run(["check", CLI.fixture("basic/binlog")])
         #expect(r.status == 0)
         #expect(r.lines.first?.hasPrefix("SEVERITY KIND") == true)
-        #expect(r.lines.contains("check: 388 items in 7 files, 0:0 id=1 .. 6:70457 id=388 (ends at 6:70544); 0 flushes"))
+        #expect(
+            r.lines.contains("check: 388 items in 7 files, 0:0 id=1 .. 6:70457 id=388 (ends at 6:70544); 0 flushes"))
         #expect(r.lines.last == "result: 0 errors, 0 warnings, 0 infos (clean)")
     }
 
@@ -56,11 +57,16 @@ import Testing
 
     @Test func renamedFileAndRolledBackManifestExitOne() throws {
         let renamed = try CLI.copyOfFixture("basic/binlog/log_db0")
-        try FileManager.default.moveItem(at: renamed.appendingPathComponent("write2file6"), to: renamed.appendingPathComponent("write2file8"))
+        try FileManager.default.moveItem(
+            at: renamed.appendingPathComponent("write2file6"), to: renamed.appendingPathComponent("write2file8"))
         let r = try CLI.run(["check", renamed.path, "--format", "json"])
         #expect(r.status == 1)
         let kinds = try json(r).compactMap { $0["kind"] as? String }
-        #expect(kinds == ["manifest-file-missing", "manifest-layout", "file-gap", "file-above-manifest", "position-skew", "summary"])
+        #expect(
+            kinds == [
+                "manifest-file-missing", "manifest-layout", "file-gap", "file-above-manifest", "position-skew",
+                "summary",
+            ])
 
         let rolledBack = try CLI.copyOfFixture("basic/binlog/log_db0")
         var manifest = [UInt8](repeating: 0, count: 65536)
@@ -95,7 +101,9 @@ import Testing
     }
 
     @Test func diffOfARealPairIsClean() throws {
-        let r = try CLI.run(["diff", CLI.fixture("slave/master/binlog"), CLI.fixture("slave/slave/binlog"), "--format", "json"])
+        let r = try CLI.run([
+            "diff", CLI.fixture("slave/master/binlog"), CLI.fixture("slave/slave/binlog"), "--format", "json",
+        ])
         #expect(r.status == 0)
         let objects = try json(r)
         #expect(objects.map { $0["kind"] as? String } == ["replica-start", "common-prefix", "summary"])

@@ -62,7 +62,8 @@ extension BinlogChecker {
                 "\(gap.missing) of the \(gap.size) \(ids) between \(gap.before) and \(gap.after) never appear "
                 + "(\(gap.filled) come later, out of order): items lost"
         } else {
-            message = "\(ids) never appear between \(gap.before) and \(gap.after): \(plural(Int(clamping: gap.size), "item")) lost"
+            message =
+                "\(ids) never appear between \(gap.before) and \(gap.after): \(plural(Int(clamping: gap.size), "item")) lost"
         }
         findings.append(
             Finding(
@@ -91,7 +92,8 @@ extension BinlogChecker {
                 addFileGap(missing)
             case .filesAboveManifest(_, let numbers):
                 let summaries = numbers.compactMap { fileSummary($0) }
-                let first = summaries.lazy.compactMap(\.firstItem).first ?? FindingLocation(fileNumber: numbers[0], offset: 0)
+                let first =
+                    summaries.lazy.compactMap(\.firstItem).first ?? FindingLocation(fileNumber: numbers[0], offset: 0)
                 let last = summaries.reversed().lazy.compactMap(\.lastItem).first ?? first
                 let items = summaries.reduce(0) { $0 + $1.items }
                 let renamed = renamedFiles.first { numbers.contains($0.0) && $0.1 == m0(f) }
@@ -100,9 +102,9 @@ extension BinlogChecker {
                     ? "write2file\(renamed!.0) carries the positions of write2file\(m0(f)), the manifest's current file: "
                         + "it is that file under another name"
                     : aboveManifestContinues == true
-                    ? "they continue the manifest's history without a break, so the manifest lags behind them"
-                    : "they do not continue the manifest's history: stale files of an earlier replication history "
-                        + "or a truncate's leftovers; Pika treats the manifest's file as current (spec §8.7)"
+                        ? "they continue the manifest's history without a break, so the manifest lags behind them"
+                        : "they do not continue the manifest's history: stale files of an earlier replication history "
+                            + "or a truncate's leftovers; Pika treats the manifest's file as current (spec §8.7)"
                 findings.append(
                     Finding(
                         kind: .fileAboveManifest, severity: .warning, range: FindingRange(first: first, last: last),
@@ -118,7 +120,8 @@ extension BinlogChecker {
                 if let renamed = renamedFiles.first(where: { $0.1 == n }) {
                     message += "; write2file\(renamed.0) holds items that say they belong to write2file\(n) (renamed?)"
                 }
-                findings.append(Finding(kind: .manifestFileMissing, severity: .error, range: nil, count: 0, message: message))
+                findings.append(
+                    Finding(kind: .manifestFileMissing, severity: .error, range: nil, count: 0, message: message))
             case .manifestMissing:
                 findings.append(
                     Finding(kind: .manifestMissing, severity: .warning, range: nil, count: 0, message: f.description))
@@ -163,11 +166,13 @@ extension BinlogChecker {
             if let ids = note.missingIDs {
                 count = ids.count
                 lost = true
-                message += ": logic ids \(ids.lowerBound)..\(ids.upperBound) (\(plural(ids.count, "item"))) were in them"
+                message +=
+                    ": logic ids \(ids.lowerBound)..\(ids.upperBound) (\(plural(ids.count, "item"))) were in them"
             }
             if let jump = note.chainJump {
                 lost = true
-                message += "; the first item after them stores \(jump.stored), past \(jump.expected) where the items before end"
+                message +=
+                    "; the first item after them stores \(jump.stored), past \(jump.expected) where the items before end"
             }
             if !lost {
                 message +=
@@ -211,7 +216,8 @@ extension BinlogChecker {
         let slaveCounter = fullSyncSeen && (firstIDAfterFullSync ?? 1) != 1
         let correctedID = slaveCounter ? UInt64(last.itemsSinceFullSync) : lastID
         let corrected = ProducerStatus(
-            fileNumber: end.fileNumber, offset: end.offset, logicID: m.logicID == nil ? 0 : correctedID, term: last.term)
+            fileNumber: end.fileNumber, offset: end.offset, logicID: m.logicID == nil ? 0 : correctedID, term: last.term
+        )
         let range = FindingRange(last.location)
         if m.producer == end || (m.fileNumber == end.fileNumber &+ 1 && m.offset == 0) {
             if m.producer != end {
@@ -244,7 +250,8 @@ extension BinlogChecker {
             return
         }
         summary.correctedManifest = corrected
-        let fix = "; corrected: \(corrected.fileNumber):\(corrected.offset) logic_id \(corrected.logicID) term \(corrected.term)"
+        let fix =
+            "; corrected: \(corrected.fileNumber):\(corrected.offset) logic_id \(corrected.logicID) term \(corrected.term)"
         if m.producer < end {
             let boundary =
                 manifestBoundary.map { "the end of the item at \($0)" } ?? "not the end of any item"
@@ -285,12 +292,15 @@ extension BinlogChecker {
         func note(_ i: Int, _ folded: [Int]) {
             guard !folded.isEmpty else { return }
             var parts: [String] = []
-            if folded.contains(where: { findings[$0].kind == .chainBreak }) { parts.append("its stored positions break the chain") }
+            if folded.contains(where: { findings[$0].kind == .chainBreak }) {
+                parts.append("its stored positions break the chain")
+            }
             if let s = folded.first(where: { findings[$0].kind == .positionSkew }) {
                 let f = findings[s]
                 parts.append("\(plural(f.count, "item")) from \(f.first!) on sit off their stored positions")
             }
-            if folded.contains(where: { findings[$0].kind == .logicIDRegression || findings[$0].kind == .logicIDRepeat }) {
+            if folded.contains(where: { findings[$0].kind == .logicIDRegression || findings[$0].kind == .logicIDRepeat }
+            ) {
                 parts.append("their logic ids repeat")
             }
             findings[i].message += " (" + parts.joined(separator: "; ") + ")"
@@ -311,10 +321,13 @@ extension BinlogChecker {
             guard let related = findings[i].related, let last = anchors.last else { continue }
             let span = related.first...max(last, findings[i].last!)
             let folded = findings.indices.filter { j in
-                guard !remove.contains(j), let first = findings[j].first, let end = findings[j].last else { return false }
+                guard !remove.contains(j), let first = findings[j].first, let end = findings[j].last else {
+                    return false
+                }
                 let k = findings[j].kind
                 guard k == .chainBreak || k == .positionSkew else { return false }
-                return anchors.contains(first) && span.contains(end) || (k == .positionSkew && span.contains(first) && span.contains(end))
+                return anchors.contains(first) && span.contains(end)
+                    || (k == .positionSkew && span.contains(first) && span.contains(end))
             }
             note(i, folded)
         }

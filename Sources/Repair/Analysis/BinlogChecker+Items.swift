@@ -7,7 +7,8 @@ extension BinlogChecker {
         let hasLogicID = item.envelope == .pikaItem
         let hasPositions =
             hasLogicID
-            || (item.envelope == .affiliatedRESP && (stored.offset != 0 || stored.fileNumber != 0 || header.execTime != 0))
+            || (item.envelope == .affiliatedRESP
+                && (stored.offset != 0 || stored.fileNumber != 0 || header.execTime != 0))
         let location = FindingLocation(item.start, logicID: hasLogicID ? header.logicID : nil)
         let contentHash = ContentHash.hash(item.content)
         duplicates.window.touch(contentHash)
@@ -56,7 +57,9 @@ extension BinlogChecker {
         }
         let time = header.execTime
         if time != 0 {
-            if openRuns & RunBit.time != 0 || maxExecTime.map({ UInt64(time) + UInt64(configuration.timeSkewSeconds) < UInt64($0) }) == true {
+            if openRuns & RunBit.time != 0
+                || maxExecTime.map({ UInt64(time) + UInt64(configuration.timeSkewSeconds) < UInt64($0) }) == true
+            {
                 checkTime(time, location: location)
             } else {
                 maxExecTime = time
@@ -84,7 +87,9 @@ extension BinlogChecker {
                         + "before it is gone; a replica that applies it out of order with the writes around it "
                         + "diverges (spec §5.3)"))
         }
-        if command.count > 0, (ruleNameLengths >> UInt64(min(command[0].count, 63))) & 1 != 0 || openRuns & RunBit.rule != 0 {
+        if command.count > 0,
+            (ruleNameLengths >> UInt64(min(command[0].count, 63))) & 1 != 0 || openRuns & RunBit.rule != 0
+        {
             checkRules(command, location: location)
         }
 
@@ -297,7 +302,8 @@ extension BinlogChecker {
     ) {
         let previousID = sequence.previous
         let maximum = sequence.maximum
-        let skippedByEmptyItems = emptyItemsSinceItem > 0 && sequence.maximum.map { id == $0 &+ emptyItemsSinceItem &+ 1 } == true
+        let skippedByEmptyItems =
+            emptyItemsSinceItem > 0 && sequence.maximum.map { id == $0 &+ emptyItemsSinceItem &+ 1 } == true
         let step = sequence.step(
             id, at: location, previousLocation: previous?.location, openGap: gapNote == nil && !skippedByEmptyItems)
         var keepRepeat = false
@@ -353,7 +359,8 @@ extension BinlogChecker {
                 } else {
                     regressionRun = OpenRun(
                         first: location, last: location,
-                        detail: note("logic id drops from \(previousID ?? 0) to \(id), below \(maximum ?? 0) already used"))
+                        detail: note(
+                            "logic id drops from \(previousID ?? 0) to \(id), below \(maximum ?? 0) already used"))
                 }
             }
         case .restart:
@@ -470,7 +477,8 @@ extension BinlogChecker {
                 run.last = location
                 termRun = run
             } else {
-                termRun = OpenRun(first: location, last: location, detail: note("term goes down from \(before) to \(term)"))
+                termRun = OpenRun(
+                    first: location, last: location, detail: note("term goes down from \(before) to \(term)"))
             }
         } else {
             closeTermRun()
@@ -486,7 +494,8 @@ extension BinlogChecker {
                 kind: .termRegression, severity: .warning, range: FindingRange(first: run.first, last: run.last),
                 count: run.count,
                 message:
-                    details[run.detail] + " (\(plural(run.count, "item"))): terms only grow (v3.3+ consensus); items of an "
+                    details[run.detail]
+                    + " (\(plural(run.count, "item"))): terms only grow (v3.3+ consensus); items of an "
                     + "older leader or another history"))
     }
 
@@ -523,7 +532,9 @@ extension BinlogChecker {
     mutating func emitDuplicate(_ run: DuplicateRun) {
         let message: String
         if run.sameLogicIDs {
-            let ids = run.later.first.logicID.flatMap { a in run.later.last.logicID.map { b in " (logic ids \(a)..\(b))" } } ?? ""
+            let ids =
+                run.later.first.logicID.flatMap { a in run.later.last.logicID.map { b in " (logic ids \(a)..\(b))" } }
+                ?? ""
             message =
                 "\(plural(run.count, "item"))\(ids) are written a second time, headers included, after \(run.earlier): "
                 + "a range received twice (a replica that resumed too early) or bytes copied in"

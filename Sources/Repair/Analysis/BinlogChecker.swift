@@ -99,7 +99,8 @@ public struct BinlogChecker {
         /// header keeps the old file's end, spec §3.3).
         var nextAfterRoll: ResumePoint {
             ResumePoint(
-                fileNumber: stored.fileNumber &+ 1, offset: ItemGeometry.produceEnd(from: 0, payloadLength: payloadLength))
+                fileNumber: stored.fileNumber &+ 1,
+                offset: ItemGeometry.produceEnd(from: 0, payloadLength: payloadLength))
         }
     }
 
@@ -417,7 +418,9 @@ public struct BinlogChecker {
                     byteCount: run.byteCount))
             startNewHistory(at: ResumePoint(fileNumber: end.fileNumber, offset: end.offset))
         } else {
-            let place = atFileStart ? "at the start of write2file\(end.fileNumber)" : "in the middle of write2file\(end.fileNumber)"
+            let place =
+                atFileStart
+                ? "at the start of write2file\(end.fileNumber)" : "in the middle of write2file\(end.fileNumber)"
             let why =
                 atFileStart
                 ? "but the item after it does not continue from its end: not a clean full-sync start"

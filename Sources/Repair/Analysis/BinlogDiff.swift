@@ -90,7 +90,8 @@ public struct BinlogDiff {
     var extraRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
     var duplicateRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int)? = nil
 
-    init(configuration: DiffConfiguration, master: @escaping () -> BinlogStream, replica: @escaping () -> BinlogStream) {
+    init(configuration: DiffConfiguration, master: @escaping () -> BinlogStream, replica: @escaping () -> BinlogStream)
+    {
         self.configuration = configuration
         self.master = DiffSide(role: "master", rules: configuration.rules, makeStream: master)
         self.replica = DiffSide(role: "replica", rules: configuration.rules, makeStream: replica)
@@ -166,7 +167,9 @@ public struct BinlogDiff {
                 Finding(
                     kind: .noCommonItems, severity: .error, range: nil, count: 0,
                     message: "the replica's binlog has no item to compare"
-                        + (replica.leadingPadding.map { " (only padding up to \($0.end), a full sync with no write since)" } ?? "")))
+                        + (replica.leadingPadding.map {
+                            " (only padding up to \($0.end), a full sync with no write since)"
+                        } ?? "")))
             return false
         }
         rq.append(r0)
@@ -200,7 +203,9 @@ public struct BinlogDiff {
         let km = try Self.fill(&mq, side: &master, to: configuration.minimumResyncRun)
         guard km > 0 else {
             findings.append(
-                Finding(kind: .noCommonItems, severity: .error, range: nil, count: 0, message: "the master's binlog has no item"))
+                Finding(
+                    kind: .noCommonItems, severity: .error, range: nil, count: 0,
+                    message: "the master's binlog has no item"))
             return false
         }
         let masterPattern = (0..<km).map { mq[$0].hash }
@@ -254,7 +259,8 @@ public struct BinlogDiff {
         }
         findings.append(
             Finding(
-                kind: .replicaStart, severity: .info, range: FindingRange(first: first, last: last), count: skipped.count,
+                kind: .replicaStart, severity: .info, range: FindingRange(first: first, last: last),
+                count: skipped.count,
                 related: FindingRange(r0.location),
                 message:
                     "\(start): the master's \(plural(skipped.count, "item")) before it reached the replica "
@@ -268,7 +274,8 @@ public struct BinlogDiff {
     }
 
     /// Reads `side` until the last `pattern.count` items have the pattern's hashes.
-    static func scan(_ side: inout DiffSide, for pattern: [UInt64]) throws(BinlogIOError) -> (SkipTracker, [DiffEntry])? {
+    static func scan(_ side: inout DiffSide, for pattern: [UInt64]) throws(BinlogIOError) -> (SkipTracker, [DiffEntry])?
+    {
         guard !pattern.isEmpty else { return nil }
         var ring: [DiffEntry] = []
         var skipped = SkipTracker()
@@ -476,7 +483,9 @@ public struct BinlogDiff {
             if before + after > 0 {
                 var s = "\(p.m.name) at master \(p.m.location) is at replica \(p.r.location)"
                 if before > 0 { s += " ahead of \(plural(before, "item")) the master logged before it" }
-                if after > 0 { s += (before > 0 ? " and" : "") + " behind \(plural(after, "item")) the master logged after it" }
+                if after > 0 {
+                    s += (before > 0 ? " and" : "") + " behind \(plural(after, "item")) the master logged after it"
+                }
                 crossing.append(s)
             }
         }
@@ -623,7 +632,8 @@ public struct BinlogDiff {
         }
         findings.append(
             Finding(
-                kind: .replicaStopped, severity: severity, range: FindingRange(first: first.location, last: last.location),
+                kind: .replicaStopped, severity: severity,
+                range: FindingRange(first: first.location, last: last.location),
                 count: count, related: replica.last.map { FindingRange($0.location) }, message: message,
                 rule: first.rule.map { configuration.rules[$0].id },
                 versions: first.rule.map { configuration.rules[$0].versions }))

@@ -56,7 +56,8 @@ public enum ContentHash {
             a = load32(p, 0) << 32 | load32(p, n - 4)
             b = 0
         } else {
-            a = UInt64(p.load(as: UInt8.self)) << 16 | UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self)) << 8
+            a =
+                UInt64(p.load(as: UInt8.self)) << 16 | UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self)) << 8
                 | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
             b = 0
         }

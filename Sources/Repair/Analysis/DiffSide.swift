@@ -55,10 +55,12 @@ struct DiffSide {
                 let command = item.command
                 let flush = isFlush(command)
                 let entry = DiffEntry(
-                    location: FindingLocation(item.start, logicID: item.envelope == .pikaItem ? item.header.logicID : nil),
+                    location: FindingLocation(
+                        item.start, logicID: item.envelope == .pikaItem ? item.header.logicID : nil),
                     stored: item.header.stored, hash: ContentHash.hash(item.content), index: itemCount,
                     flushesBefore: flushes, isFlush: flush, rule: ReplicaApplyRule.firstMatch(command, in: rules),
-                    name: command.count > 0 ? CommandName(command[0]) : CommandName(UnsafeRawBufferPointer(start: nil, count: 0)))
+                    name: command.count > 0
+                        ? CommandName(command[0]) : CommandName(UnsafeRawBufferPointer(start: nil, count: 0)))
                 itemCount += 1
                 if flush { flushes += 1 }
                 last = entry

@@ -45,7 +45,9 @@ struct LogicIDSequence {
 
     /// Classifies `id` and updates the state. A jump opens a gap only when `openGap` is true (a jump
     /// across missing files is reported with the file gap instead).
-    mutating func step(_ id: UInt64, at location: FindingLocation, previousLocation: FindingLocation?, openGap: Bool = true)
+    mutating func step(
+        _ id: UInt64, at location: FindingLocation, previousLocation: FindingLocation?, openGap: Bool = true
+    )
         -> Step
     {
         defer { previous = id }

@@ -149,7 +149,9 @@ struct DuplicateRunDetector {
         if !active {
             // The common case: no open run, and (usually) no earlier item with this hash.
             let j = window.count
-            if let i = window.mostRecent(hash) { start(earlier: i, later: j, hash: hash, location: location, entry: entry) }
+            if let i = window.mostRecent(hash) {
+                start(earlier: i, later: j, hash: hash, location: location, entry: entry)
+            }
             window.append(entry)
             return false
         }

@@ -22,7 +22,8 @@ struct FindingFormatter {
 
     func writeHeader() {
         guard format == .text else { return }
-        out.append("SEVERITY KIND                  FIRST                     LAST                      COUNT  MESSAGE\n")
+        out.append(
+            "SEVERITY KIND                  FIRST                     LAST                      COUNT  MESSAGE\n")
     }
 
     func write(_ finding: Finding) {
@@ -201,7 +202,9 @@ struct FindingFormatter {
             out.append(decimal: s.flushes)
             out.append(",\"manifest\":")
             if let m = s.manifest {
-                writeProducer(ProducerStatus(fileNumber: m.fileNumber, offset: m.offset, logicID: m.logicID ?? 0, term: m.term ?? 0))
+                writeProducer(
+                    ProducerStatus(
+                        fileNumber: m.fileNumber, offset: m.offset, logicID: m.logicID ?? 0, term: m.term ?? 0))
             } else {
                 out.append("null")
             }
@@ -220,9 +223,13 @@ struct FindingFormatter {
         out.append(line)
         out.append("\n")
         if let m = s.manifest {
-            out.append("manifest: \(m.fileNumber):\(m.offset) logic_id \(m.logicID.map(String.init) ?? "-") term \(m.term.map(String.init) ?? "-")")
+            out.append(
+                "manifest: \(m.fileNumber):\(m.offset) logic_id \(m.logicID.map(String.init) ?? "-") term \(m.term.map(String.init) ?? "-")"
+            )
             if let c = s.correctedManifest {
-                out.append("; corrected (printed, not written): \(c.fileNumber):\(c.offset) logic_id \(c.logicID) term \(c.term)")
+                out.append(
+                    "; corrected (printed, not written): \(c.fileNumber):\(c.offset) logic_id \(c.logicID) term \(c.term)"
+                )
             }
             out.append("\n")
         }

@@ -4,7 +4,8 @@ import Repair
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify a binlog: damage, position chain, logic ids, duplicated and out-of-order ranges, files, manifest.",
+        abstract:
+            "Verify a binlog: damage, position chain, logic ids, duplicated and out-of-order ranges, files, manifest.",
         discussion: """
             Pika's binlog has no checksum, but every item says where it belongs: its stored FILENUM:OFFSET \
             must be the end of the item before it (across file rolls too) and its logic id the previous \
@@ -24,7 +25,10 @@ struct Check: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Output: text (a table of findings, then a summary) or json (JSON Lines: one finding per line, then a summary object).")
+    @Option(
+        help:
+            "Output: text (a table of findings, then a summary) or json (JSON Lines: one finding per line, then a summary object)."
+    )
     var format: FindingFormat = .text
 
     @Option(help: "Seconds exec time may go back between items before it is reported.")
@@ -64,7 +68,8 @@ struct Check: ParsableCommand {
         if s.items == 0 && s.paddingBytes == 0 && s.damageBytes > 0 {
             throw ToolError(
                 .dataError,
-                "\(input.paths.joined(separator: " ")): not a Pika binlog: no record decodes (\(s.damageBytes) bytes of damage)")
+                "\(input.paths.joined(separator: " ")): not a Pika binlog: no record decodes (\(s.damageBytes) bytes of damage)"
+            )
         }
         let out = OutputBuffer()
         let formatter = FindingFormatter(format: format, out: out)

@@ -4,7 +4,8 @@ import Repair
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare a master's and a replica's binlog: common prefix, missing, extra, duplicated and reordered items, where the replica stopped.",
+        abstract:
+            "Compare a master's and a replica's binlog: common prefix, missing, extra, duplicated and reordered items, where the replica stopped.",
         discussion: """
             Items are compared by content, never by logic id (v3.5.2+ replicas number their own items \
             after a full sync). The replica's first item is found in the master by stored position when \
@@ -29,7 +30,10 @@ struct Diff: ParsableCommand {
     @Option(help: "Which DB's binlog to read under a log root (db0, or table/partition in sharding mode).")
     var db: String?
 
-    @Option(help: "Output: text (a table of findings, then a summary) or json (JSON Lines: one finding per line, then a summary object).")
+    @Option(
+        help:
+            "Output: text (a table of findings, then a summary) or json (JSON Lines: one finding per line, then a summary object)."
+    )
     var format: FindingFormat = .text
 
     @Option(help: "Items read ahead on each side to re-align after a difference.")
@@ -110,6 +114,8 @@ extension FindingFormatter {
         }
         out.append("result: ")
         out.append(countsText(report.findings))
-        out.append(report.hasProblems ? " (the binlogs differ)\n" : " (the replica has everything the master logged since its start)\n")
+        out.append(
+            report.hasProblems
+                ? " (the binlogs differ)\n" : " (the replica has everything the master logged since its start)\n")
     }
 }
