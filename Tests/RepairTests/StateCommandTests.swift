@@ -84,7 +84,9 @@ import Testing
         let t = Self.T
         var h = ModelHarness()
         try h.run("RPUSH l a b")
-        #expect(try h.run("EXPIRE l 86400") == .replace([[StateTest.b("expireat"), StateTest.b("l"), StateTest.b("\(t + 86400)")]]))
+        #expect(
+            try h.run("EXPIRE l 86400")
+                == .replace([[StateTest.b("expireat"), StateTest.b("l"), StateTest.b("\(t + 86400)")]]))
         #expect(try h.lines("PERSIST l") == ["del l", "rpush l a b"])
         #expect(try h.run("PERSIST l") == .keep)  // no expiry to remove
         try h.run("SET s v")
@@ -93,7 +95,10 @@ import Testing
         #expect(try h.run("expireat s \(t + 5)") == .keep)  // shortening: cannot resurrect anything
         try h.run("HSET hh f v")
         try h.run("expireat hh \(t + 10)")
-        #expect(try h.lines("pexpireat hh \(t * 1000 + 20500)") == ["del hh", "hmset hh f v", "pexpireat hh \(t * 1000 + 20500)"])
+        #expect(
+            try h.lines("pexpireat hh \(t * 1000 + 20500)") == [
+                "del hh", "hmset hh f v", "pexpireat hh \(t * 1000 + 20500)",
+            ])
         try h.run("ZADD z 1 a")
         try h.run("expireat z \(t + 10)")
         #expect(try h.lines("PERSIST z") == ["del z", "zadd z 1 a"])

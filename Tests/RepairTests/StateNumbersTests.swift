@@ -12,7 +12,9 @@ import Testing
         #expect(RedisNumbers.parseInt64(StateTest.b(text)) == value)
     }
 
-    @Test(arguments: ["", "-", "-0", "01", "+1", " 1", "1 ", "1.0", "9223372036854775808", "-9223372036854775809", "1e3"])
+    @Test(arguments: [
+        "", "-", "-0", "01", "+1", " 1", "1 ", "1.0", "9223372036854775808", "-9223372036854775809", "1e3",
+    ])
     func int64Rejects(_ text: String) {
         #expect(RedisNumbers.parseInt64(StateTest.b(text)) == nil)
     }
@@ -46,7 +48,9 @@ import Testing
         #expect(StateTest.text(ExactDecimal.fixed(3.5, fractionDigits: 0)) == "4")
         #expect(StateTest.text(ExactDecimal.fixed(-1.5, fractionDigits: 2)) == "-1.50")
         #expect(StateTest.text(ExactDecimal.fixed(1e300, fractionDigits: 0)).count == 301)
-        #expect(StateTest.text(ExactDecimal.fixed(Double.leastNonzeroMagnitude, fractionDigits: 17)) == "0.00000000000000000")
+        #expect(
+            StateTest.text(ExactDecimal.fixed(Double.leastNonzeroMagnitude, fractionDigits: 17))
+                == "0.00000000000000000")
     }
 
     @Test(arguments: [

@@ -146,7 +146,9 @@ struct StateRedisIdempotenceTests {
         try Self.flushAll(c)
         _ = try Self.apply(s.original[..<cut], on: c)
         _ = try Self.apply(s.original, on: c)
-        #expect(try RedisDataset.read(c).differences(from: originalOnce).map { String($0.prefix { $0 != ":" }) }.contains("l"))
+        #expect(
+            try RedisDataset.read(c).differences(from: originalOnce).map { String($0.prefix { $0 != ":" }) }.contains(
+                "l"))
     }
 
     /// The model's final state agrees with what Redis holds after one replay of the rewritten
@@ -172,7 +174,9 @@ struct StateRedisIdempotenceTests {
             let modelled = Self.value(state)
             var stored = redis.keys[key]!
             if stored.type == "zset" { stored.contents = Self.numericScores(stored.contents) }
-            if modelled != stored { mismatches.append("\(name): model \(modelled.map(\.description) ?? "absent") ≠ redis \(stored)") }
+            if modelled != stored {
+                mismatches.append("\(name): model \(modelled.map(\.description) ?? "absent") ≠ redis \(stored)")
+            }
         }
         #expect(unknown == ["hll"])  // PFADD: HyperLogLog contents are not modelled
         #expect(mismatches == [])
@@ -268,9 +272,15 @@ struct StateRedisIdempotenceTests {
                 mismatches.append("\(key) += \(increment): \(d)")
                 continue
             }
-            if value != redisValue { mismatches.append("\(key) += \(increment): \(StateTest.text(value)) ≠ \(StateTest.text(redisValue))") }
-            let hreply = try c.call([StateTest.b("HINCRBYFLOAT"), StateTest.b("h"), StateTest.b(key), StateTest.b(increment)])
-            let hd = try h.run([StateTest.b("HINCRBYFLOAT"), StateTest.b("h"), StateTest.b(key), StateTest.b(increment)])
+            if value != redisValue {
+                mismatches.append("\(key) += \(increment): \(StateTest.text(value)) ≠ \(StateTest.text(redisValue))")
+            }
+            let hreply = try c.call([
+                StateTest.b("HINCRBYFLOAT"), StateTest.b("h"), StateTest.b(key), StateTest.b(increment),
+            ])
+            let hd = try h.run([
+                StateTest.b("HINCRBYFLOAT"), StateTest.b("h"), StateTest.b(key), StateTest.b(increment),
+            ])
             if case .bulk(let hv?) = hreply, case .replace(let hc) = hd, hc.first?[3] != hv {
                 mismatches.append("h.\(key) += \(increment)")
             }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A throw-away `redis-server` on a free loopback port, with no persistence; stopped by `stop()`
@@ -18,7 +18,8 @@ final class RedisServerProcess {
 
     init() throws {
         port = try Self.freeLoopbackPort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-redis-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "binlogtool-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = [
@@ -305,7 +306,8 @@ struct RedisDataset: Equatable {
             case "hash": reads.append([Array("HGETALL".utf8), k])
             case "list": reads.append([Array("LRANGE".utf8), k, Array("0".utf8), Array("-1".utf8)])
             case "set": reads.append([Array("SMEMBERS".utf8), k])
-            case "zset": reads.append([Array("ZRANGE".utf8), k, Array("0".utf8), Array("-1".utf8), Array("WITHSCORES".utf8)])
+            case "zset":
+                reads.append([Array("ZRANGE".utf8), k, Array("0".utf8), Array("-1".utf8), Array("WITHSCORES".utf8)])
             case "stream": reads.append([Array("XRANGE".utf8), k, Array("-".utf8), Array("+".utf8)])
             default: reads.append([Array("TYPE".utf8), k])
             }
@@ -338,7 +340,8 @@ struct RedisDataset: Equatable {
             let a = keys[key]
             let b = other.keys[key]
             if a != b {
-                out.append("\(String(decoding: key, as: UTF8.self)): \(a.map(\.description) ?? "absent") ≠ \(b.map(\.description) ?? "absent")")
+                let name = String(decoding: key, as: UTF8.self)
+                out.append("\(name): \(a.map(\.description) ?? "absent") ≠ \(b.map(\.description) ?? "absent")")
             }
         }
         return out

@@ -72,9 +72,11 @@ enum StateTest {
         let files = names.compactMap { name -> BinlogStream.File? in
             guard let n = UInt32(name.dropFirst("write2file".count)) else { return nil }
             let path = dir + "/" + name
-            return BinlogStream.File(fileNumber: n, open: { () throws(BinlogIOError) -> any ByteSource in
-                try FileSource(path: path)
-            })
+            return BinlogStream.File(
+                fileNumber: n,
+                open: { () throws(BinlogIOError) -> any ByteSource in
+                    try FileSource(path: path)
+                })
         }.sorted { $0.fileNumber < $1.fileNumber }
         var stream = BinlogStream(files: files)
         var out: [LoggedItem] = []
@@ -118,7 +120,8 @@ struct ModelHarness {
     var model: KeyspaceModel
     var time: UInt32 = StateTest.fixtureTime
 
-    init(startsAtBeginningOfHistory: Bool = true, source: (any KeyStateSource)? = nil, dialect: RewriteDialect = .pika) {
+    init(startsAtBeginningOfHistory: Bool = true, source: (any KeyStateSource)? = nil, dialect: RewriteDialect = .pika)
+    {
         model = KeyspaceModel(startsAtBeginningOfHistory: startsAtBeginningOfHistory, source: source, dialect: dialect)
     }
 

@@ -42,7 +42,9 @@ extension KeyspaceModel {
     ///
     /// A late replay finds a key whose expiry has passed already deleted, and the write recreates
     /// it without the expiry; the expiry written again deletes it as the original timeline did.
-    mutating func reassertingExpiry(_ key: [UInt8], _ it: ModelItem, _ commands: [Command], logged: Bool) -> RewriteDecision {
+    mutating func reassertingExpiry(_ key: [UInt8], _ it: ModelItem, _ commands: [Command], logged: Bool)
+        -> RewriteDecision
+    {
         guard case .known(let entry?) = slots[key], let e = entry.expiresAtMs else {
             return logged ? .keep : .replace(commands)
         }

@@ -23,7 +23,9 @@ extension KeyspaceModel {
 
     /// The prior hash of a command that is not replay-safe (throws when unknown).
     mutating func priorHash(_ it: ModelItem) throws -> (KnownHash?, RewriteDecision?) {
-        guard let entry = try need(it.key, it) else { return (KnownHash(fields: [:], expiresAtMs: nil, existed: false), nil) }
+        guard let entry = try need(it.key, it) else {
+            return (KnownHash(fields: [:], expiresAtMs: nil, existed: false), nil)
+        }
         guard case .hash(let fields) = entry.value else {
             return (nil, typeConflict(it, key: it.key, found: entry.value, replaySafe: false))
         }

@@ -9,7 +9,9 @@ extension KeyspaceModel {
     }
 
     /// The prior list (empty when absent); throws when unknown.
-    mutating func priorList(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (KnownList?, RewriteDecision?) {
+    mutating func priorList(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (
+        KnownList?, RewriteDecision?
+    ) {
         guard let entry = try need(key, it, writes: writes) else {
             return (KnownList(items: [], expiresAtMs: nil, existed: false), nil)
         }
@@ -177,7 +179,9 @@ extension KeyspaceModel {
         case "brpoplpush":
             guard it.args.count == 4 else { return malformed(it, "wrong number of arguments") }
         default:
-            guard it.args.count == (it.name == "lmove" ? 5 : 6) else { return malformed(it, "wrong number of arguments") }
+            guard it.args.count == (it.name == "lmove" ? 5 : 6) else {
+                return malformed(it, "wrong number of arguments")
+            }
             let from = Self.lower(it.args[3])
             let to = Self.lower(it.args[4])
             guard ["left", "right"].contains(from), ["left", "right"].contains(to) else {

@@ -150,7 +150,8 @@ extension KeyspaceModel {
         -> RewriteDecision
     {
         let why =
-            "type conflict: \(it.display) on a key the model holds as a \(found.typeName) (Pika v3 keeps one key per type)"
+            "type conflict: \(it.display) on a key the model holds as a \(found.typeName)"
+            + " (Pika v3 keeps one key per type)"
         forget(key, why)
         return replaySafe ? .keepUnmodelled(key: key, reason: why) : .unknownPriorState(key: key, reason: why)
     }

@@ -20,7 +20,9 @@ extension KeyspaceModel {
     }
 
     /// The prior set of a command that is not replay-safe (throws when unknown).
-    mutating func priorSet(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (KnownSet?, RewriteDecision?) {
+    mutating func priorSet(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (
+        KnownSet?, RewriteDecision?
+    ) {
         guard let entry = try need(key, it, writes: writes) else {
             return (KnownSet(members: [], expiresAtMs: nil, existed: false), nil)
         }

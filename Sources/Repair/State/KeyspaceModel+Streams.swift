@@ -59,7 +59,9 @@ extension KeyspaceModel {
             return malformed(it, "expected ID and field/value pairs")
         }
         guard let id = StreamID(it.args[i]) else {
-            let why = "XADD with an ID the server generates (\(String(decoding: it.args[i], as: UTF8.self))) adds a new entry on every replay"
+            let why =
+                "XADD with an ID the server generates (\(String(decoding: it.args[i], as: UTF8.self)))"
+                + " adds a new entry on every replay"
             forget(it.key, why)
             return .unknownPriorState(key: it.key, reason: why)
         }
@@ -85,7 +87,8 @@ extension KeyspaceModel {
         if let trim = trimOption {
             if trim.approximate {
                 forget(it.key, "XADD trims approximately (~): how much is up to the server")
-                return .keepUnmodelled(key: it.key, reason: "XADD trims approximately (~): how much is up to the server")
+                return .keepUnmodelled(
+                    key: it.key, reason: "XADD trims approximately (~): how much is up to the server")
             }
             entries.removeFirst(Self.trimmed(entries, trim))
         }

@@ -114,7 +114,9 @@ extension KeyspaceModel {
 
     /// The prior string of a non-idempotent string command: its bytes (empty when absent) and
     /// expiry, or the decision to return instead.
-    mutating func priorString(_ it: ModelItem, _ key: [UInt8]) throws -> (bytes: [UInt8]?, expiresAtMs: Int64?, RewriteDecision?) {
+    mutating func priorString(_ it: ModelItem, _ key: [UInt8]) throws -> (
+        bytes: [UInt8]?, expiresAtMs: Int64?, RewriteDecision?
+    ) {
         guard let entry = try need(key, it) else { return (nil, nil, nil) }
         guard case .string(let bytes) = entry.value else {
             return (nil, nil, typeConflict(it, key: key, found: entry.value, replaySafe: false))
@@ -138,7 +140,9 @@ extension KeyspaceModel {
         guard it.args.count == (hasDelta ? 3 : 2) else { return malformed(it, "wrong number of arguments") }
         var delta: Int64 = it.name == "decr" ? -1 : 1
         if hasDelta {
-            guard let d = RedisNumbers.parseInt64(it.args[2]) else { return malformed(it, "increment is not an integer") }
+            guard let d = RedisNumbers.parseInt64(it.args[2]) else {
+                return malformed(it, "increment is not an integer")
+            }
             if it.name == "decrby" {
                 guard d != .min else { return malformed(it, "decrement out of range") }
                 delta = -d

@@ -21,7 +21,9 @@ extension KeyspaceModel {
     }
 
     /// The prior sorted set of a command that is not replay-safe (throws when unknown).
-    mutating func priorZSet(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (KnownZSet?, RewriteDecision?) {
+    mutating func priorZSet(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (
+        KnownZSet?, RewriteDecision?
+    ) {
         guard let entry = try need(key, it, writes: writes) else {
             return (KnownZSet(scores: [:], expiresAtMs: nil, existed: false), nil)
         }
@@ -257,7 +259,9 @@ extension KeyspaceModel {
             case "weights":
                 guard i + keys.count < it.args.count else { return malformed(it, "too few weights") }
                 for k in 0..<keys.count {
-                    guard let w = RedisNumbers.parseDouble(it.args[i + 1 + k]) else { return malformed(it, "bad weight") }
+                    guard let w = RedisNumbers.parseDouble(it.args[i + 1 + k]) else {
+                        return malformed(it, "bad weight")
+                    }
                     weights[k] = w
                 }
                 i += 1 + keys.count

@@ -2,9 +2,9 @@
 /// the 80-bit x87 format on x86-64 Linux. Elsewhere Swift has no equivalent and `Double` stands in
 /// (results can then differ from the server's in the last digits).
 #if arch(x86_64) || arch(i386)
-public typealias RedisLongDouble = Float80
+    public typealias RedisLongDouble = Float80
 #else
-public typealias RedisLongDouble = Double
+    public typealias RedisLongDouble = Double
 #endif
 
 /// Number parsing and formatting exactly as Redis (and Pika, which copied it) does them, so that
