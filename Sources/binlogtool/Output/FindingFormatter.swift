@@ -20,10 +20,13 @@ struct FindingFormatter {
     let format: FindingFormat
     let out: OutputBuffer
 
+    /// Column widths of the text table: severity, kind, first, last, count.
+    private static let widths = [9, 22, 26, 26, 7]
+
     func writeHeader() {
         guard format == .text else { return }
-        out.append(
-            "SEVERITY KIND                  FIRST                     LAST                      COUNT  MESSAGE\n")
+        for (title, width) in zip(["SEVERITY", "KIND", "FIRST", "LAST", "COUNT"], Self.widths) { pad(title, width) }
+        out.append("MESSAGE\n")
     }
 
     func write(_ finding: Finding) {
@@ -46,11 +49,12 @@ struct FindingFormatter {
     }
 
     private func writeText(_ f: Finding) {
-        pad(f.severity.rawValue, 8)
-        pad(f.kind.rawValue, 21)
-        pad(f.first?.description ?? "-", 25)
-        pad(f.last?.description ?? "-", 25)
-        pad(String(f.count), 6)
+        let w = Self.widths
+        pad(f.severity.rawValue, w[0])
+        pad(f.kind.rawValue, w[1])
+        pad(f.first?.description ?? "-", w[2])
+        pad(f.last?.description ?? "-", w[3])
+        pad(String(f.count), w[4])
         out.append(f.message)
         out.append("\n")
         if let r = f.related {
