@@ -256,6 +256,34 @@ import Testing
         #expect(h.model.trackedKeyCount == 2)  // FLUSHDB forgot the rest
     }
 
+    @Test func delvx() throws {
+        var h = ModelHarness()
+        try h.run("SET k v")
+        #expect(try h.lines("DELVX k other") == [])
+        #expect(try h.lines("DELVX k v") == ["del k"])
+        #expect(h.state("k") == .absent)
+        var u = ModelHarness(startsAtBeginningOfHistory: false)
+        #expect(try u.run("DELVX k v").isFlagged)
+    }
+
+    /// A codis slot migration may change any key: everything is unknown until written again or
+    /// flushed, and the snapshot is not asked any more (it holds the state before the log).
+    @Test func commandsThatMayChangeAnyKey() throws {
+        let source = DictionaryStateSource(["b": .present(.string(StateTest.b("1")), expiresAtMs: nil)])
+        var h = ModelHarness(startsAtBeginningOfHistory: false, source: source)
+        try h.run("SET a 1")
+        #expect(try h.run("slotsdel 1 2").isFlagged)
+        #expect(try h.run("INCR a").isFlagged)
+        #expect(try h.run("INCR b").isFlagged)
+        #expect(source.asked.isEmpty)
+        try h.run("SET a 5")
+        #expect(try h.lines("INCR a") == ["set a 6"])
+        try h.run("pkpatternmatchdel c*")
+        #expect(try h.lines("INCR c1") == ["set c1 1"])
+        try h.run("FLUSHDB")
+        #expect(try h.lines("INCR b") == ["set b 1"])
+    }
+
     @Test func paddingIsDropped() throws {
         var h = ModelHarness()
         #expect(try h.run("padding ****") == .drop)

@@ -32,6 +32,7 @@ extension KeyspaceModel {
         case "pfmerge": return pfmerge(it)
         // Keys
         case "del", "unlink": return del(it)
+        case "delvx": return try delvx(it)
         case "expire", "pexpire", "expireat", "pexpireat": return try expire(it)
         case "persist": return try persist(it)
         case "flushdb", "flushall": return flush(it)
@@ -39,6 +40,9 @@ extension KeyspaceModel {
         case "padding": return .drop
         case "rename", "renamenx", "copy":
             return unmodelled(it, keys: Array(it.args.dropFirst().prefix(2)))
+        case "move", "swapdb", "slotsdel", "slotsmgrtslot", "slotsmgrttagslot", "slotsmgrtone", "slotsmgrttagone",
+            "slotsmgrtslot-async", "slotsmgrttagslot-async", "slotsmgrt-exec-wrapper":
+            return unmodelledDataset(it)
         // Hashes
         case "hset", "hmset": return try hset(it)
         case "hsetnx": return try hsetnx(it)

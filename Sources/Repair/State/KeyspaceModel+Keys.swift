@@ -80,12 +80,23 @@ extension KeyspaceModel {
         return wholeForm(it.key, entry).map { .replace($0) } ?? .keep
     }
 
+    /// `DELVX k v` (Pika): deletes the key when its string value is `v`; conditional → `del k` or nothing.
+    mutating func delvx(_ it: ModelItem) throws -> RewriteDecision {
+        guard it.args.count == 3 else { return malformed(it, "wrong number of arguments") }
+        guard let entry = try need(it.key, it), case .string(let value) = entry.value, value == it.args[2] else {
+            return .replace([])
+        }
+        store(it.key, nil)
+        return .replace([Self.command("del", it.key)])
+    }
+
     /// `FLUSHDB`/`FLUSHALL`: every key known and absent from here on. Order-critical (spec §5.3),
     /// replay-safe in order.
     mutating func flush(_ it: ModelItem) -> RewriteDecision {
         slots = [:]
         deletedPatterns = []
         untrackedAreAbsent = true
+        untrackedUnknownReason = nil
         return .keep
     }
 
@@ -103,9 +114,9 @@ extension KeyspaceModel {
             if hit { matched.append(key) }
         }
         for key in matched { store(key, nil) }
-        if !untrackedAreAbsent { deletedPatterns.append(pattern) }
+        if !untrackedAreAbsent || untrackedUnknownReason != nil { deletedPatterns.append(pattern) }
         guard dialect == .redis else { return .keep }
-        guard untrackedAreAbsent else {
+        guard untrackedAreAbsent && untrackedUnknownReason == nil else {
             return .unknownPriorState(
                 key: pattern,
                 reason: "PKPATTERNMATCHDEL has no Redis form unless every key is known; kept as logged")

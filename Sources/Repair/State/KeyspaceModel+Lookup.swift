@@ -33,12 +33,16 @@ extension KeyspaceModel {
         case .known(let e):
             entry = e
         case nil:
-            if untrackedAreAbsent || matchesDeletedPattern(key) { return .known(nil) }
-            guard let source else {
-                slots[key] = .unknown(Self.noPriorState)
-                return .unknown(Self.noPriorState)
+            switch untrackedStatus(key) {
+            case .absent:
+                return .known(nil)
+            case .unknown(let why):
+                slots[key] = .unknown(why)
+                return .unknown(why)
+            case .ask:
+                break
             }
-            switch try source.state(of: key, at: it.execMs) {
+            switch try source!.state(of: key, at: it.execMs) {
             case nil:
                 let why = "prior state unknown: the snapshot cannot tell this key's state"
                 slots[key] = .unknown(why)
@@ -98,11 +102,26 @@ extension KeyspaceModel {
         }
     }
 
+    enum Untracked {
+        case absent
+        case unknown(String)
+        /// Ask the source.
+        case ask
+    }
+
+    /// What a key with no slot is.
+    func untrackedStatus(_ key: [UInt8]) -> Untracked {
+        if matchesDeletedPattern(key) { return .absent }
+        if let why = untrackedUnknownReason { return .unknown(why) }
+        if untrackedAreAbsent { return .absent }
+        return source == nil ? .unknown(Self.noPriorState) : .ask
+    }
+
     /// Records `key`'s new known state (`nil`: absent).
     mutating func store(_ key: [UInt8], _ entry: Entry?) {
         if let entry {
             slots[key] = .known(entry)
-        } else if untrackedAreAbsent {
+        } else if untrackedAreAbsent && untrackedUnknownReason == nil {
             slots[key] = nil
         } else {
             slots[key] = .known(nil)
@@ -160,6 +179,16 @@ extension KeyspaceModel {
     mutating func malformed(_ it: ModelItem, _ what: String) -> RewriteDecision {
         let why = "malformed \(it.display): \(what)"
         if it.args.count > 1 { forget(it.key, why) }
+        return .unknownPriorState(key: it.key, reason: why)
+    }
+
+    /// A command that may change any key: kept as logged and flagged; every key unknown from here
+    /// on (until each is written absolutely, or a FLUSHDB).
+    mutating func unmodelledDataset(_ it: ModelItem) -> RewriteDecision {
+        let why = "\(it.display) may have changed any key: not modelled"
+        slots = [:]
+        deletedPatterns = []
+        untrackedUnknownReason = why
         return .unknownPriorState(key: it.key, reason: why)
     }
 

@@ -59,6 +59,10 @@ public struct KeyspaceModel {
     var slots: [[UInt8]: Slot] = [:]
     /// Whether a key with no slot is known to be absent (history starts empty, or after FLUSHDB).
     var untrackedAreAbsent: Bool
+    /// Set after a command that may have changed any key (codis slot migration): untracked keys
+    /// are unknown for this reason, and the source (which holds the state before the log) is no
+    /// longer asked.
+    var untrackedUnknownReason: String? = nil
     let source: (any KeyStateSource)?
     /// PKPATTERNMATCHDEL patterns seen while untracked keys still come from the source.
     var deletedPatterns: [[UInt8]] = []
@@ -116,7 +120,8 @@ public struct KeyspaceModel {
         case .unknown:
             return nil
         case nil:
-            return untrackedAreAbsent || matchesDeletedPattern(key) ? .absent : nil
+            if case .absent = untrackedStatus(key) { return .absent }
+            return nil
         }
     }
 
@@ -125,7 +130,12 @@ public struct KeyspaceModel {
         switch slots[key] {
         case .unknown(let why): return why
         case .known: return nil
-        case nil: return untrackedAreAbsent || matchesDeletedPattern(key) ? nil : KeyspaceModel.noPriorState
+        case nil:
+            switch untrackedStatus(key) {
+            case .absent: return nil
+            case .unknown(let why): return why
+            case .ask: return "not seen yet: the snapshot will be asked"
+            }
         }
     }
 
