@@ -95,9 +95,8 @@ struct StateRedisIdempotenceTests {
         #expect(!s.rewritten.contains { StateTest.text($0[0]).lowercased() == "pksetexat" })
         #expect(s.decisions.filter(\.isFlagged).isEmpty)
 
-        let server = try RedisServerProcess()
+        let (server, c) = try RedisServerProcess.started()
         defer { server.stop() }
-        let c = try server.connect()
 
         // Once, from empty: no command fails.
         try Self.flushAll(c)
@@ -156,9 +155,8 @@ struct StateRedisIdempotenceTests {
     @Test(arguments: ["basic", "v4-basic"])
     func modelAgreesWithRedis(_ fixture: String) throws {
         let s = try Self.streams(fixture)
-        let server = try RedisServerProcess()
+        let (server, c) = try RedisServerProcess.started()
         defer { server.stop() }
-        let c = try server.connect()
         try Self.flushAll(c)
         _ = try Self.apply(s.rewritten, on: c)
         let redis = try RedisDataset.read(c)
@@ -189,9 +187,8 @@ struct StateRedisIdempotenceTests {
     func everyPrefixIsTheLoggedStateToday(_ fixture: String) throws {
         let (items, startsHistory) = try StateTest.items(fixture)
         var h = ModelHarness(startsAtBeginningOfHistory: startsHistory, dialect: .redis)
-        let server = try RedisServerProcess()
+        let (server, c) = try RedisServerProcess.started()
         defer { server.stop() }
-        let c = try server.connect()
         var rewritten: [[[UInt8]]] = []
         var named: Set<[UInt8]> = []
         var mismatches: [String] = []
@@ -245,9 +242,8 @@ struct StateRedisIdempotenceTests {
 
     /// INCRBYFLOAT and HINCRBYFLOAT computed by the model are byte-identical to Redis' own.
     @Test func floatIncrementsMatchRedis() throws {
-        let server = try RedisServerProcess()
+        let (server, c) = try RedisServerProcess.started()
         defer { server.stop() }
-        let c = try server.connect()
         var h = ModelHarness()
         var generator = SystemRandomNumberGenerator()
         let increments = [

@@ -37,6 +37,8 @@ final class RedisServerProcess {
     func connect() throws -> RedisConnection {
         var lastError: Error = RedisError.protocolError("no attempt")
         for _ in 0..<100 {
+            // Another process took the port between our probe and the server's bind.
+            if !process.isRunning { throw RedisError.protocolError("redis-server exited (port \(port) taken?)") }
             do {
                 let c = try RedisConnection(port: port)
                 if case .simple("PONG") = try c.call([Array("PING".utf8)]) { return c }
@@ -44,6 +46,21 @@ final class RedisServerProcess {
                 lastError = error
             }
             usleep(50_000)
+        }
+        throw lastError
+    }
+
+    /// Starts a server and connects to it, on another port if the first one was taken.
+    static func started() throws -> (RedisServerProcess, RedisConnection) {
+        var lastError: Error = RedisError.protocolError("no attempt")
+        for _ in 0..<3 {
+            let server = try RedisServerProcess()
+            do {
+                return (server, try server.connect())
+            } catch {
+                lastError = error
+                server.stop()
+            }
         }
         throw lastError
     }
