@@ -141,6 +141,15 @@ public struct KeyspaceModel {
 
     // MARK: - Entry points
 
+    /// Tells the model that an item went by without being replayed through it (a caller that
+    /// skips items on keys it knows need no state). Two readings depend on the item just before:
+    /// a `del k` followed by pushes to `k` (a whole-list write), and an expiry that repeats the one
+    /// the previous rewrite re-asserted; an unseen item in between ends both.
+    public mutating func noteItemNotReplayed() {
+        wholeWrite = nil
+        reassertion = nil
+    }
+
     /// Replays one decoded record and decides what the rewrite writes for it.
     /// - Returns: `nil` for damage (not a command, not the model's business); ``RewriteDecision/drop``
     ///   for padding.
