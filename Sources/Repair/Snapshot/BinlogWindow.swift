@@ -1,7 +1,7 @@
 import BinlogFormat
 
 /// One binlog item copied out of the decoder: where it is and its command.
-public struct LoggedItem: Sendable {
+struct LoggedItem: Sendable {
     public var reference: ItemReference
     /// The end of the record before it in the stream: the resume point at which it is the next
     /// item. On a master this equals ``ItemReference/stored``; a v3.0–v3.5.1 slave's items store

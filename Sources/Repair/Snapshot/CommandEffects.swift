@@ -208,8 +208,9 @@ struct CommandEffects: ItemEffectModel {
             update(key) { setString(&$0, command, at: time) }
         case "pksetexat":
             guard argc >= 4, let stamp = parseInteger(command[2]) else { return opaque(footprint, &states) }
-            // v4.0.1 logs PSETEX as milliseconds (spec §4.1); the master stored that instant.
-            let seconds = stamp > 100_000_000_000 ? stamp / 1000 : stamp
+            // 0 is "no expiry" (v3.5.5/v4.0 log INCR and APPEND this way); v4.0.1 logs PSETEX in
+            // milliseconds (spec §4.1), the instant the master stored.
+            let seconds: ExpirySeconds = stamp == 0 ? nil : stamp > 100_000_000_000 ? stamp / 1000 : stamp
             update(key) { $0.string = StringState(value: .known(command[3]), expiry: .known(seconds)) }
         case "setex", "psetex":
             guard argc >= 4, let ttl = parseInteger(command[2]) else { return opaque(footprint, &states) }
