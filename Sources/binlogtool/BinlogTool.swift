@@ -17,7 +17,7 @@ struct BinlogTool: ParsableCommand {
 
             \(exitCodeHelp)
             """,
-        subcommands: [Dump.self, Check.self, Diff.self, VerifySnapshot.self]
+        subcommands: [Dump.self, Check.self, Diff.self, VerifySnapshot.self, Rewrite.self]
     )
 
     /// Parses, runs, and maps every error to its exit code in one place.

@@ -1,0 +1,82 @@
+import BinlogFormat
+
+/// What ``BinlogRewriter`` is asked to do.
+public struct RewriteOptions {
+    /// Where the rewritten binlog starts.
+    public enum Start {
+        /// At the first record of the binlog. A binlog that starts at the beginning of history
+        /// (`write2file0`, logic id 1 at `0:0`, no padding) starts from an empty dataset, so every
+        /// key's state is known; any other binlog starts with every key unknown.
+        case automatic
+        /// At a resume point (`--from`): the first item written is the next item a replica at
+        /// that point would receive. Must be a resume point (an item end, `0:0`, `(N+1):0`, a
+        /// block start after a trailer, a padding end). On a binlog that starts at the beginning
+        /// of history, the items before it are replayed (not written) to know the keys' states.
+        case resumePoint(ResumePoint)
+        /// At the corrected resume point of a bgsave snapshot's verification; the items it proved
+        /// already applied (after that point, and between the `info` offset and it) are dropped,
+        /// and keys are seeded from the snapshot.
+        case snapshot(SnapshotSeed)
+    }
+
+    public var start: Start = .automatic
+    /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
+    /// replay into Redis.
+    public var dialect: RewriteDialect = .pika
+    /// Also drop duplicated ranges found by content alone (`check` warns: a replica that numbers
+    /// its own items received a range twice, *or* a workload that repeats itself). By default only
+    /// ranges written again with their headers (same logic ids: certain duplicates) are dropped.
+    public var dropContentDuplicates = false
+    /// The analysis' tolerances (the `check` settings).
+    public var check = CheckConfiguration()
+    /// Write list pushes whose key sees only pushes on the same side until the end of the log as
+    /// `push` + `ltrim` to the resulting length (exact and replay-safe, O(1) per push) instead of
+    /// the whole list (O(length) per push). See Docs/Rewrite.md.
+    public var listAppendForms = true
+    /// Keys only ever written by absolute commands skip the state model (memory is then bounded
+    /// by the keys that need state). Turning it off gives the same output, slower.
+    public var skipStatelessKeys = true
+
+    public init() {}
+}
+
+/// The snapshot a rewrite starts from: its verification (corrected resume point, items already
+/// applied) and the source of key states before the first item written.
+public struct SnapshotSeed {
+    public var verification: SnapshotVerification
+    public var source: any KeyStateSource
+
+    public init(verification: SnapshotVerification, source: any KeyStateSource) {
+        self.verification = verification
+        self.source = source
+    }
+}
+
+/// Why a rewrite could not run. Findings about the input are not errors: they are changes in the
+/// report.
+public enum RewriteError: Error, CustomStringConvertible {
+    /// Reading the binlog failed.
+    case read(BinlogIOError)
+    /// Writing the output failed.
+    case write(BinlogWriteError)
+    /// Writing the RESP stream (or the staging area) failed: path and errno text.
+    case output(path: String, reason: String)
+    /// `--from` is not a resume point.
+    case notAResumePoint(OffsetLocation)
+    /// The binlog holds no item.
+    case emptyBinlog(String)
+    /// The snapshot could not be read while seeding a key.
+    case snapshot(String)
+
+    public var description: String {
+        switch self {
+        case .read(let e): e.description
+        case .write(let e): e.description
+        case .output(let path, let reason): "\(path): \(reason)"
+        case .notAResumePoint(let location):
+            "\(location.recorded) is not a resume point: it is \(location); give an item end (the next item's stored FILENUM:OFFSET)"
+        case .emptyBinlog(let path): "\(path): the binlog holds no item to rewrite"
+        case .snapshot(let why): "reading the snapshot failed: \(why)"
+        }
+    }
+}

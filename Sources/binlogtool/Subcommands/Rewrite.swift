@@ -1,0 +1,371 @@
+import ArgumentParser
+import BinlogFormat
+import Repair
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum RewriteFormat: String, CaseIterable, ExpressibleByArgument {
+    case binlog, resp
+}
+
+enum RewriteDialectOption: String, CaseIterable, ExpressibleByArgument {
+    case pika, redis
+}
+
+struct Rewrite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a corrected, idempotent binlog (or RESP stream) and print the resume offset it pairs with.",
+        discussion: """
+            Reads the binlog twice and never writes into it. Pass 1 runs check's analysis: duplicated ranges \
+            (written again with their headers) are dropped, out-of-order ranges are moved back where their logic \
+            ids belong. Pass 2 replays the log through a model of the Redis types and writes every relative or \
+            counter command as the absolute form of its result (INCR/APPEND → set/pksetexat, HINCRBY → hset, \
+            ZINCRBY → zadd, list operations → the resulting list or push + ltrim to its length, SPOP → srem, store \
+            commands → del + contents, relative expiries → absolute), so that replaying the output once, twice, or \
+            after part of it is already applied gives the same data (spec pika-on-disk.md §4.2).
+
+            Start point: the binlog's first item (a binlog starting at write2file0, logic id 1 starts from an empty \
+            dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
+            items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
+            dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
+            (read-only). A key whose prior state is unknown is written as logged and flagged; --strict writes \
+            nothing then.
+
+            --format binlog writes a Pika binlog directory (files, stored positions, logic ids, manifest consistent; \
+            it starts at the resume offset's file with SetProducerStatus padding up to the offset). --format resp \
+            writes a command stream for redis-cli --pipe (Redis forms by default; --out - for stdout). The output is \
+            built under a hidden name beside --out and renamed into place; an existing --out is refused unless \
+            --force. The report (--report FILE, JSON Lines) lists every change with old and new positions; \
+            --dry-run writes only the report (to stdout when no --report is given). See Docs/Rewrite.md.
+
+            Examples:
+              binlogtool rewrite log/log_db0 --out fixed/log_db0
+              binlogtool rewrite /data/pika/log --db db0 --snapshot dump/20261120/db0 --out fixed --report r.jsonl
+              binlogtool rewrite log/log_db0 --from 7:262165 --format resp --out - | redis-cli --pipe
+              binlogtool rewrite log/log_db0 --out fixed --dry-run | jq 'select(.kind != "replaced")'
+
+            Exit codes: 0 written, every item replay-safe; 1 written with flagged items or skipped damage (see the \
+            report), or with --strict: flagged items, nothing written; 64 bad command line (also --from not a resume \
+            point, --out existing or overlapping an input); 65 input is not a Pika binlog, unreadable snapshot; \
+            66 input missing; 69 --snapshot without RocksDB; 70 internal error; 74 I/O error.
+            """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Where to write: a new directory (--format binlog) or file (--format resp; - for stdout).")
+    var out: String?
+
+    @Option(help: "A bgsave dump directory (dump/<date>/dbN with its info): start at its corrected resume point and seed keys from its data.")
+    var snapshot: String?
+
+    @Option(help: "Start at this resume point, FILENUM:OFFSET (an item end: the next item's stored position).")
+    var from: String?
+
+    @Option(help: "Output: binlog (a Pika binlog directory) or resp (a replayable command stream).")
+    var format: RewriteFormat = .binlog
+
+    @Option(help: "Form of replacement commands: pika (pksetexat, Pika's own forms) or redis (SET … EXAT). Default: pika for binlog, redis for resp.")
+    var dialect: RewriteDialectOption?
+
+    @Option(help: "Write the report (JSON Lines: every change, then a summary) to this file.")
+    var report: String?
+
+    @Flag(help: "Report full arguments (by default arguments over 256 bytes are cut to 64, argv to 64 arguments).")
+    var reportFullArguments = false
+
+    @Flag(help: "Analyse and report, write no output.")
+    var dryRun = false
+
+    @Flag(help: "Write nothing when any item stays not replay-safe (prior state unknown); exit 1.")
+    var strict = false
+
+    @Flag(help: "Replace an existing --out (only an earlier output: a binlog directory or a file).")
+    var force = false
+
+    @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
+    var binlogFileSize: Int64 = 100 * 1024 * 1024
+
+    @Flag(help: "Also drop ranges that repeat earlier commands with new logic ids (check's warning-level duplicates).")
+    var dropContentDuplicates = false
+
+    @Flag(help: "Write every changed list whole, never as push + ltrim.")
+    var noListAppendForms = false
+
+    @Option(help: "Shortest run of repeated items treated as a duplicated range.")
+    var minDuplicateRun: Int = 3
+
+    @Option(help: "Pika version that wrote the snapshot (3.3 … 3.5.5, 4.0.0, 4.0.1); detected by default.")
+    var pikaVersion: String?
+
+    @Option(help: "Pika 4.0 default-slot-num (which instance holds a key).")
+    var slotCount: Int = 1024
+
+    @Option(help: "Items verify-snapshot examines past the snapshot's offset (it reads further when needed).")
+    var window: Int = 64
+
+    func validate() throws {
+        if out == nil && !dryRun { throw ValidationError("--out is required (or --dry-run)") }
+        if snapshot != nil && from != nil { throw ValidationError("give either --snapshot or --from, not both") }
+        if let from, parseFileOffsetPair(from) == nil {
+            throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
+        }
+        if out == "-" && format != .resp { throw ValidationError("--out - (stdout) is for --format resp only") }
+        if format == .binlog && dialect == .redis {
+            throw ValidationError("--dialect redis writes Redis-only forms; a binlog takes --dialect pika")
+        }
+        if binlogFileSize < 1024 || binlogFileSize > 1 << 30 {
+            throw ValidationError("--binlog-file-size must be between 1024 and 1073741824 (Pika's limits)")
+        }
+        if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
+        if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
+        if window < 1 { throw ValidationError("--window must be at least 1") }
+        if let v = pikaVersion, PikaStorageVersion(release: v) == nil {
+            throw ValidationError("--pika-version: '\(v)' is not a release this tool reads (3.3 … 3.5.5, 4.0.0, 4.0.1)")
+        }
+    }
+
+    func run() throws {
+        let resolved = try input.resolve()
+        let inputs = resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot].compactMap { $0 }
+        if let out, out != "-" { try checkOutputPath(out, against: inputs) }
+
+        var options = RewriteOptions()
+        options.dialect = (dialect ?? (format == .binlog ? .pika : .redis)) == .pika ? .pika : .redis
+        options.dropContentDuplicates = dropContentDuplicates
+        options.listAppendForms = !noListAppendForms
+        options.check.minimumDuplicateRun = minDuplicateRun
+        var recorded: ResumePoint? = nil
+        if let from, let (file, offset) = parseFileOffsetPair(from) {
+            options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
+        }
+        if let snapshot {
+            let (seed, info) = try seedFromSnapshot(snapshot, binlog: resolved.directory)
+            options.start = .snapshot(seed)
+            recorded = info
+        }
+
+        // Where things go.
+        var staged: StagedOutput? = nil
+        let output: any RewriteOutput
+        do {
+            if dryRun {
+                output =
+                    format == .binlog
+                    ? BinlogRewriteOutput(output: DiscardingBinlogOutput(), binlogFileSize: UInt64(binlogFileSize))
+                    : RESPRewriteOutput(descriptor: -1, path: "<dry run>", closeWhenDone: false)
+            } else if out == "-" {
+                output = RESPRewriteOutput(descriptor: 1, path: "<stdout>", closeWhenDone: false)
+            } else {
+                let s = try StagedOutput(target: out!, kind: format == .binlog ? .directory : .file, replaceExisting: force)
+                staged = s
+                switch format {
+                case .binlog:
+                    output = BinlogRewriteOutput(
+                        output: try BinlogDirectoryOutput(directory: s.staging), binlogFileSize: UInt64(binlogFileSize))
+                case .resp:
+                    output = RESPRewriteOutput(descriptor: s.descriptor, path: out!, closeWhenDone: true)
+                }
+            }
+        } catch let e as RewriteError {
+            throw ToolError(rewrite: e)
+        } catch let e as BinlogWriteError {
+            throw ToolError(.ioError, e.description)
+        }
+
+        // The report: a staged file, or stdout for a dry run without --report.
+        var reportStage: StagedOutput? = nil
+        var reportBuffer: OutputBuffer? = nil
+        if let report {
+            do {
+                let s = try StagedOutput(target: report, kind: .file, replaceExisting: true)
+                reportStage = s
+                reportBuffer = OutputBuffer(fd: s.descriptor)
+            } catch {
+                staged?.abandon()
+                throw ToolError(rewrite: error)
+            }
+        } else if dryRun {
+            reportBuffer = OutputBuffer(fd: 1)
+        }
+        let formatter = reportBuffer.map { RewriteReportFormatter(out: $0, fullArguments: reportFullArguments) }
+
+        var progress = Progress()
+        let rewriter = BinlogRewriter(directory: resolved.directory, options: options)
+        let summary: RewriteSummary
+        do {
+            summary = try rewriter.rewrite(into: output, progress: { _, bytes in progress.tick(bytes) }) { change in
+                formatter?.write(change)
+            }
+        } catch {
+            progress.finish()
+            staged?.abandon()
+            reportStage?.abandon()
+            throw ToolError(rewrite: error)
+        }
+        progress.finish()
+
+        let refused = strict && summary.hasFlagged
+        let inputName = resolved.directory.path ?? input.paths.joined(separator: " ")
+        formatter?.writeSummary(
+            summary, input: inputName, output: out, format: format.rawValue, dryRun: dryRun, strictRefused: refused)
+        do {
+            if let reportStage, let reportBuffer {
+                reportBuffer.flush()
+                if reportBuffer.failed { throw RewriteError.output(path: report!, reason: "writing the report failed") }
+                if fsync(reportStage.descriptor) != 0 || close(reportStage.descriptor) != 0 {
+                    throw RewriteError.output(path: report!, reason: "fsync/close failed")
+                }
+                try reportStage.commit()
+            }
+            if refused {
+                staged?.abandon()
+            } else {
+                try staged?.commit()
+            }
+        } catch let e as RewriteError {
+            staged?.abandon()
+            throw ToolError(rewrite: e)
+        }
+
+        printSummary(summary, recorded: recorded, refused: refused)
+        if refused {
+            printError(
+                "binlogtool: --strict: \(summary.count(.flagged)) item(s) are not replay-safe (prior state unknown); nothing written"
+                    + (report.map { "; see \($0)" } ?? ""))
+            throw ExitCode(1)
+        }
+        if summary.hasFlagged || summary.count(.damage) > 0 { throw ExitCode(1) }
+    }
+
+    /// Verifies the snapshot and makes the seed: its corrected resume point, the items to skip,
+    /// and the key states.
+    private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> (SnapshotSeed, ResumePoint) {
+        guard SnapshotVerifier.isAvailable else {
+            throw ToolError(
+                .unavailable,
+                "--snapshot needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
+                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
+        }
+        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
+        let info: BgsaveInfo
+        do {
+            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
+        } catch {
+            switch error {
+            case .io(let e): throw ToolError(e)
+            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
+            }
+        }
+        let opened: PikaSnapshot
+        do {
+            opened = try PikaSnapshot(
+                directory: dump,
+                options: .init(
+                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
+                    openZSetScoreIndex: false))
+        } catch {
+            throw ToolError(storage: error)
+        }
+        let verification: SnapshotVerification
+        do {
+            verification = try SnapshotVerifier(
+                binlog: binlog, snapshot: opened, info: info, options: .init(window: window)
+            ).verify()
+        } catch {
+            switch error {
+            case .binlog(let e): throw ToolError(e)
+            case .storage(let e): throw ToolError(storage: e)
+            case .emptyBinlog: throw ToolError(.dataError, error.description)
+            }
+        }
+        return (SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: opened)), info.resumePoint)
+    }
+
+    /// Refuses an output path that is an input, inside one, or holds one.
+    private func checkOutputPath(_ out: String, against inputs: [String]) throws(ToolError) {
+        let target = absolute(out)
+        for i in inputs {
+            let p = absolute(i)
+            if target == p || p.hasPrefix(target + "/") || target.hasPrefix(p + "/") {
+                throw ToolError(.usage, "--out \(out) overlaps the input \(i); rewrite never writes into its inputs")
+            }
+        }
+    }
+
+    /// `path` made absolute with symlinks resolved as far as it exists.
+    private func absolute(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        if let r = realpath(p, nil) {
+            defer { free(r) }
+            return String(cString: r)
+        }
+        let slash = p.lastIndex(of: "/")
+        let parent = slash.map { String(p[..<$0]) } ?? "."
+        let name = slash.map { String(p[p.index(after: $0)...]) } ?? p
+        if let r = realpath(parent.isEmpty ? "/" : parent, nil) {
+            defer { free(r) }
+            let base = String(cString: r)
+            return (base == "/" ? "" : base) + "/" + name
+        }
+        return p
+    }
+
+    private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, refused: Bool) {
+        var lines: [String] = []
+        let target = out.map { $0 == "-" ? "stdout" : $0 } ?? "nothing (dry run)"
+        let wrote = dryRun ? "dry run: nothing written" : refused ? "refused (--strict): nothing written" : "wrote \(target)"
+        lines.append("\(wrote) (\(format.rawValue))")
+        var resume = "resume offset: \(s.resumePoint)"
+        switch s.startSource {
+        case .history: resume += " (the start of history: an empty dataset)"
+        case .firstItem: resume += " (the input's first item)"
+        case .from: resume += " (--from)"
+        case .snapshot:
+            resume += " (the snapshot's corrected resume point"
+            if let recorded, recorded != s.resumePoint { resume += "; its info says \(recorded)" }
+            resume += ")"
+        }
+        lines.append(resume)
+        lines.append("seed: \(s.seed)")
+        lines.append(
+            "items: \(s.itemsRead) read, \(s.kept) written as logged, \(s.count(.replaced)) replaced, "
+                + "\(s.count(.dropped)) dropped, \(s.count(.reordered)) reordered, \(s.count(.flagged)) flagged, "
+                + "\(s.count(.unmodelled)) unmodelled"
+                + (s.count(.applied) > 0 ? ", \(s.count(.applied)) already applied before the start" : ""))
+        var written = "output: \(s.commandsWritten) commands, \(s.outputBytes) bytes"
+        if let m = s.outputStatus { written += ", manifest \(m.fileNumber):\(m.offset) logic_id \(m.logicID)" }
+        lines.append(written)
+        if s.paddingBytes > 0 || s.damageBytes > 0 {
+            lines.append("skipped: \(s.count(.padding)) padding regions (\(s.paddingBytes) bytes), \(s.count(.damage)) damaged (\(s.damageBytes) bytes)")
+        }
+        for r in s.remarks { lines.append("note: \(r)") }
+        let text = lines.joined(separator: "\n") + "\n"
+        if out == "-" || (dryRun && report == nil) {
+            printError(text.dropLast().description)
+        } else {
+            let buffer = OutputBuffer(fd: 1)
+            buffer.append(text)
+            buffer.flush()
+        }
+    }
+}
+
+extension ToolError {
+    init(rewrite error: RewriteError) {
+        switch error {
+        case .read(let e): self.init(e)
+        case .write(let e):
+            if case .outputExists = e { self.init(.usage, e.description) } else { self.init(.ioError, e.description) }
+        case .output(let path, let reason):
+            self.init(
+                reason.contains("already exists") || reason.contains("not replaced") || reason.contains("does not exist")
+                    ? .usage : .ioError, "\(path): \(reason)")
+        case .notAResumePoint: self.init(.usage, error.description)
+        case .emptyBinlog: self.init(.dataError, error.description)
+        case .snapshot(let why): self.init(.dataError, "reading the snapshot failed: \(why)")
+        }
+    }
+}
