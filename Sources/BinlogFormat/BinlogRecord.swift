@@ -26,26 +26,149 @@ public enum BinlogRecord {
 
 /// One logical binlog item, borrowed from the decoder: `payload` and `command` stay valid only
 /// until the decoder's next call. Everything else is a value.
+///
+/// Stored packed (counts as `UInt32`, positions and header fields side by side) so that a record
+/// fits in 128 bytes: records are handed through several calls per item, and at that size each
+/// hand-over is a few register moves instead of a `memcpy` call. The properties read and write
+/// the packed fields; counts above `UInt32.max` (never produced: Pika items are < 2 GiB) trap.
 public struct BinlogItem {
+    @usableFromInline var _startOffset: UInt64
+    @usableFromInline var _endOffset: UInt64
+    @usableFromInline var _logicID: UInt64
+    @usableFromInline var _storedOffset: UInt64
+    @usableFromInline var _recordTimes: UnsafePointer<UInt32>?
+    @usableFromInline var _payload: UnsafeRawPointer?
+    @usableFromInline var _commandBytes: UnsafeRawPointer?
+    @usableFromInline var _ranges: UnsafePointer<ArgumentRange>?
+    @usableFromInline var _startFile: FileNumber
+    @usableFromInline var _endFile: FileNumber
+    @usableFromInline var _firstRecordTime: UInt32
+    @usableFromInline var _lastRecordTime: UInt32
+    @usableFromInline var _fragmentCount: UInt32
+    @usableFromInline var _recordTimesCount: UInt32
+    @usableFromInline var _payloadCount: UInt32
+    @usableFromInline var _commandBytesCount: UInt32
+    @usableFromInline var _rangesCount: UInt32
+    @usableFromInline var _execTime: UInt32
+    @usableFromInline var _termOrServerID: UInt32
+    @usableFromInline var _storedFile: FileNumber
+    @usableFromInline var _contentLength: UInt32
+    @usableFromInline var _headerType: UInt16
+    @usableFromInline var _envelope: ItemEnvelope
+
+    @inline(__always)
+    init(
+        start: PhysicalPosition, end: PhysicalPosition, fragmentCount: Int, firstRecordTime: UInt32,
+        lastRecordTime: UInt32, recordTimes: UnsafeBufferPointer<UInt32>, envelope: ItemEnvelope, header: ItemHeader,
+        payload: UnsafeRawBufferPointer, command: RESPCommand
+    ) {
+        _startOffset = start.offset
+        _endOffset = end.offset
+        _logicID = header.logicID
+        _storedOffset = header.stored.offset
+        _recordTimes = recordTimes.baseAddress
+        _payload = payload.baseAddress
+        _commandBytes = command.bytes.baseAddress
+        _ranges = command.ranges.baseAddress
+        _startFile = start.fileNumber
+        _endFile = end.fileNumber
+        _firstRecordTime = firstRecordTime
+        _lastRecordTime = lastRecordTime
+        _fragmentCount = UInt32(fragmentCount)
+        _recordTimesCount = UInt32(recordTimes.count)
+        _payloadCount = UInt32(payload.count)
+        _commandBytesCount = UInt32(command.bytes.count)
+        _rangesCount = UInt32(command.ranges.count)
+        _execTime = header.execTime
+        _termOrServerID = header.termOrServerID
+        _storedFile = header.stored.fileNumber
+        _contentLength = header.contentLength
+        _headerType = header.type
+        _envelope = envelope
+    }
+
     /// Where its first record header is.
-    public var start: PhysicalPosition
+    public var start: PhysicalPosition {
+        @inlinable get { PhysicalPosition(fileNumber: _startFile, offset: _startOffset) }
+        @inlinable set {
+            _startFile = newValue.fileNumber
+            _startOffset = newValue.offset
+        }
+    }
     /// The byte after its last fragment; as a resume point, ``endResumePoint``.
-    public var end: PhysicalPosition
+    public var end: PhysicalPosition {
+        @inlinable get { PhysicalPosition(fileNumber: _endFile, offset: _endOffset) }
+        @inlinable set {
+            _endFile = newValue.fileNumber
+            _endOffset = newValue.offset
+        }
+    }
     /// Number of physical records (1 for a Full record).
-    public var fragmentCount: Int
+    public var fragmentCount: Int {
+        @inlinable get { Int(_fragmentCount) }
+        @inlinable set { _fragmentCount = UInt32(newValue) }
+    }
     /// Header time of the first and the last fragment (they can differ by a second tick).
-    public var firstRecordTime: UInt32
-    public var lastRecordTime: UInt32
+    public var firstRecordTime: UInt32 {
+        @inlinable get { _firstRecordTime }
+        @inlinable set { _firstRecordTime = newValue }
+    }
+    public var lastRecordTime: UInt32 {
+        @inlinable get { _lastRecordTime }
+        @inlinable set { _lastRecordTime = newValue }
+    }
     /// The header time of every fragment, in order (borrowed, like `payload`).
-    public var recordTimes: UnsafeBufferPointer<UInt32>
-    public var envelope: ItemEnvelope
+    public var recordTimes: UnsafeBufferPointer<UInt32> {
+        @inlinable get { UnsafeBufferPointer(start: _recordTimes, count: Int(_recordTimesCount)) }
+        @inlinable set {
+            _recordTimes = newValue.baseAddress
+            _recordTimesCount = UInt32(newValue.count)
+        }
+    }
+    public var envelope: ItemEnvelope {
+        @inlinable get { _envelope }
+        @inlinable set { _envelope = newValue }
+    }
     /// The 34-byte header for ``ItemEnvelope/pikaItem``; for E2b the binlog-info values (server id
     /// in `termOrServerID`, logic id 0); all zero for E2a.
-    public var header: ItemHeader
+    public var header: ItemHeader {
+        @inlinable get {
+            ItemHeader(
+                type: _headerType, execTime: _execTime, termOrServerID: _termOrServerID, logicID: _logicID,
+                stored: ResumePoint(fileNumber: _storedFile, offset: _storedOffset), contentLength: _contentLength)
+        }
+        @inlinable set {
+            _headerType = newValue.type
+            _execTime = newValue.execTime
+            _termOrServerID = newValue.termOrServerID
+            _logicID = newValue.logicID
+            _storedFile = newValue.stored.fileNumber
+            _storedOffset = newValue.stored.offset
+            _contentLength = newValue.contentLength
+        }
+    }
     /// The whole reassembled payload: envelope and content.
-    public var payload: UnsafeRawBufferPointer
+    public var payload: UnsafeRawBufferPointer {
+        @inlinable get { UnsafeRawBufferPointer(start: _payload, count: Int(_payloadCount)) }
+        @inlinable set {
+            _payload = newValue.baseAddress
+            _payloadCount = UInt32(newValue.count)
+        }
+    }
     /// The command, parsed from the RESP content.
-    public var command: RESPCommand
+    public var command: RESPCommand {
+        @inlinable get {
+            RESPCommand(
+                bytes: UnsafeRawBufferPointer(start: _commandBytes, count: Int(_commandBytesCount)),
+                ranges: UnsafeBufferPointer(start: _ranges, count: Int(_rangesCount)))
+        }
+        @inlinable set {
+            _commandBytes = newValue.bytes.baseAddress
+            _commandBytesCount = UInt32(newValue.bytes.count)
+            _ranges = newValue.ranges.baseAddress
+            _rangesCount = UInt32(newValue.ranges.count)
+        }
+    }
 
     /// The resume point after this item: what a manifest, an `info` file or an ack holds once this
     /// item is included.

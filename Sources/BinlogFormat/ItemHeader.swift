@@ -23,6 +23,7 @@ public struct ItemHeader: Hashable, Sendable {
     public var stored: ResumePoint
     public var contentLength: UInt32
 
+    @inlinable
     public init(
         type: UInt16 = 1, execTime: UInt32, termOrServerID: UInt32, logicID: UInt64,
         stored: ResumePoint, contentLength: UInt32
@@ -36,6 +37,7 @@ public struct ItemHeader: Hashable, Sendable {
     }
 
     /// Reads the 34 bytes at the start of `bytes`; the caller guarantees they exist.
+    @inline(__always)
     public static func load(from bytes: UnsafeRawBufferPointer) -> ItemHeader {
         let b = bytes.baseAddress!
         return ItemHeader(

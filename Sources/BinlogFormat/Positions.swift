@@ -19,6 +19,7 @@ public struct PhysicalPosition: Hashable, Comparable, Sendable, CustomStringConv
     /// Bytes from the start of that file.
     public var offset: UInt64
 
+    @inlinable
     public init(fileNumber: FileNumber, offset: UInt64) {
         self.fileNumber = fileNumber
         self.offset = offset
@@ -41,6 +42,7 @@ public struct ResumePoint: Hashable, Comparable, Sendable, CustomStringConvertib
     public var fileNumber: FileNumber
     public var offset: UInt64
 
+    @inlinable
     public init(fileNumber: FileNumber, offset: UInt64) {
         self.fileNumber = fileNumber
         self.offset = offset
