@@ -16,21 +16,33 @@ public struct BinlogStream {
 
     private let files: [File]
     private var index = 0
+    /// Owns the (non-copyable) decoder of the current file, in memory of its own: the stream
+    /// reaches it through ``decoder``, a plain pointer, so a record costs no reference counting
+    /// and no run-time exclusivity check (each `next()` runs to completion; accesses never overlap).
     private final class Current {
-        var decoder: BinlogFileDecoder
-        init(_ decoder: consuming BinlogFileDecoder) { self.decoder = decoder }
+        let decoder: UnsafeMutablePointer<BinlogFileDecoder>
+        init(_ decoder: consuming BinlogFileDecoder) {
+            self.decoder = .allocate(capacity: 1)
+            self.decoder.initialize(to: decoder)
+        }
+        deinit {
+            decoder.deinitialize(count: 1)
+            decoder.deallocate()
+        }
     }
     private var current: Current? = nil
+    /// `current?.decoder`, valid while `current` holds it.
+    private var decoder: UnsafeMutablePointer<BinlogFileDecoder>? = nil
     private let start: PhysicalPosition?
 
     /// Trailer totals of the files finished so far plus the current one.
-    public private(set) var trailerCount = 0
-    public private(set) var trailerByteCount: UInt64 = 0
+    public var trailerCount: Int { finishedTrailers + (decoder?.pointee.trailerCount ?? 0) }
+    public var trailerByteCount: UInt64 { finishedTrailerBytes + (decoder?.pointee.trailerByteCount ?? 0) }
     private var finishedTrailers = 0
     private var finishedTrailerBytes: UInt64 = 0
 
     /// Bytes decoded in files already finished, plus the current file's progress.
-    public var bytesConsumed: UInt64 { finishedBytes + (current?.decoder.bytesConsumed ?? currentStartOffset) - currentStartOffset }
+    public var bytesConsumed: UInt64 { finishedBytes + (decoder?.pointee.bytesConsumed ?? currentStartOffset) - currentStartOffset }
     private var finishedBytes: UInt64 = 0
     private var currentStartOffset: UInt64 = 0
 
@@ -55,39 +67,46 @@ public struct BinlogStream {
     /// The next record of any file, or nil after the last file.
     public mutating func next() throws(BinlogIOError) -> BinlogRecord? {
         while index < files.count {
-            if current == nil {
-                let file = files[index]
-                let source = try file.open()
-                var offset: UInt64 = 0
-                if let start, start.fileNumber == file.fileNumber {
-                    offset = start.offset - start.offset % UInt64(BinlogConstants.blockSize)
-                    if offset > 0 {
-                        if let seekable = source as? any SeekableByteSource {
-                            try seekable.seek(to: offset)
-                        } else {
-                            try discard(offset, from: source)
-                        }
-                    }
-                }
-                currentStartOffset = offset
-                current = Current(BinlogFileDecoder(source: source, fileNumber: file.fileNumber, startOffset: offset))
-            }
-            let c = current!
-            if let record = try c.decoder.next() {
-                trailerCount = finishedTrailers + c.decoder.trailerCount
-                trailerByteCount = finishedTrailerBytes + c.decoder.trailerByteCount
-                return record
-            }
-            finishedTrailers += c.decoder.trailerCount
-            finishedTrailerBytes += c.decoder.trailerByteCount
-            trailerCount = finishedTrailers
-            trailerByteCount = finishedTrailerBytes
-            finishedBytes += c.decoder.bytesConsumed - currentStartOffset
-            currentStartOffset = 0
-            current = nil
-            index += 1
+            if decoder == nil { try openCurrent() }
+            if let record = try decoder.unsafelyUnwrapped.pointee.next() { return record }
+            finishCurrent()
         }
         return nil
+    }
+
+    /// Opens `files[index]` (seeking to the start position's block in its file).
+    @inline(never)
+    private mutating func openCurrent() throws(BinlogIOError) {
+        let file = files[index]
+        let source = try file.open()
+        var offset: UInt64 = 0
+        if let start, start.fileNumber == file.fileNumber {
+            offset = start.offset - start.offset % UInt64(BinlogConstants.blockSize)
+            if offset > 0 {
+                if let seekable = source as? any SeekableByteSource {
+                    try seekable.seek(to: offset)
+                } else {
+                    try discard(offset, from: source)
+                }
+            }
+        }
+        currentStartOffset = offset
+        let box = Current(BinlogFileDecoder(source: source, fileNumber: file.fileNumber, startOffset: offset))
+        current = box
+        decoder = box.decoder
+    }
+
+    /// Adds the finished file's totals and releases its decoder.
+    @inline(never)
+    private mutating func finishCurrent() {
+        let d = decoder.unsafelyUnwrapped
+        finishedTrailers += d.pointee.trailerCount
+        finishedTrailerBytes += d.pointee.trailerByteCount
+        finishedBytes += d.pointee.bytesConsumed - currentStartOffset
+        currentStartOffset = 0
+        decoder = nil
+        current = nil
+        index += 1
     }
 
     private func discard(_ count: UInt64, from source: any ByteSource) throws(BinlogIOError) {
