@@ -113,6 +113,7 @@ public struct BinlogFileDecoder: ~Copyable {
         damageStart = nil
     }
 
+    @inline(__always)
     private mutating func abandonPartial(at end: UInt64) {
         if let s = partialStart {
             noteDamage(.interruptedItem(fragments: partialFragments), from: s, to: end)
@@ -300,6 +301,7 @@ public struct BinlogFileDecoder: ~Copyable {
         return outbox.isEmpty ? nil : outbox.removeFirst()
     }
 
+    @inline(__always)
     private mutating func setFragmentTime(_ index: Int, _ time: UInt32) {
         if index >= fragmentTimes.count {
             let bigger = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: fragmentTimes.count * 2)
