@@ -2,32 +2,34 @@ private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 extension OutputBuffer {
     /// Appends `bytes` as the inside of a JSON string; the caller checked they are valid UTF-8.
+    /// Escapes `"`, `\` and the bytes below 0x20; everything else is copied, 8 bytes at a time
+    /// where a whole word needs no escape.
     func appendJSONEscaped(_ bytes: UnsafeRawBufferPointer) {
-        var runStart = 0
-        var i = 0
+        guard let src = bytes.baseAddress else { return }
         let n = bytes.count
+        var i = 0
         while i < n {
-            let c = bytes[i]
-            if c >= 0x20 && c != 0x22 && c != 0x5C {
+            // At most 6 output bytes per input byte; bounded pieces keep the buffer flat.
+            let end = min(n, i + 8192)
+            let out = reserve(6 * (end - i))
+            var o = 0
+            while i + 8 <= end {
+                let w = src.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if !wordNeedsJSONEscape(w) {
+                    UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+                    o += 8
+                    i += 8
+                    continue
+                }
+                for k in 0..<8 { o = escapeJSONByte(src.load(fromByteOffset: i + k, as: UInt8.self), out, o) }
+                i += 8
+            }
+            while i < end {
+                o = escapeJSONByte(src.load(fromByteOffset: i, as: UInt8.self), out, o)
                 i += 1
-                continue
             }
-            if i > runStart { append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
-            switch c {
-            case 0x22: append("\\\"")
-            case 0x5C: append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            default:
-                append("\\u00")
-                append(hexDigits[Int(c >> 4)])
-                append(hexDigits[Int(c & 15)])
-            }
-            i += 1
-            runStart = i
+            commit(o)
         }
-        if n > runStart { append(bytes: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
     func appendJSONString(_ s: String) {
@@ -40,15 +42,23 @@ extension OutputBuffer {
     /// Appends an argument as a JSON value: a string when it is valid UTF-8, otherwise
     /// `{"base64":"..."}`.
     func appendJSONArgument(_ bytes: UnsafeRawBufferPointer) {
-        if isValidUTF8(bytes) {
+        if bytes.count <= 8192 {
+            // One pass: escape into reserved room, checking UTF-8 on the way; nothing is committed
+            // unless the bytes are valid.
+            let out = reserve(6 * bytes.count + 10)
+            if let written = escapeJSONStringIfUTF8(bytes, into: out) {
+                commit(written)
+                return
+            }
+        } else if isValidUTF8(bytes) {
             append(UInt8(ascii: "\""))
             appendJSONEscaped(bytes)
             append(UInt8(ascii: "\""))
-        } else {
-            append("{\"base64\":\"")
-            appendBase64(bytes)
-            append("\"}")
+            return
         }
+        append("{\"base64\":\"")
+        appendBase64(bytes)
+        append("\"}")
     }
 
     /// Appends `bytes` as a command-line-style token: bare when printable and free of quotes and
@@ -90,19 +100,31 @@ extension OutputBuffer {
     func appendBase64(_ bytes: UnsafeRawBufferPointer) {
         let table: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
         let t = table.utf8Start
-        var i = 0
+        guard let src = bytes.baseAddress else { return }
         let n = bytes.count
+        var i = 0
+        @inline(__always) func byte(_ k: Int) -> UInt32 { UInt32(src.load(fromByteOffset: k, as: UInt8.self)) }
         while i + 3 <= n {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            append(t[Int(v >> 18 & 63)]); append(t[Int(v >> 12 & 63)])
-            append(t[Int(v >> 6 & 63)]); append(t[Int(v & 63)])
-            i += 3
+            // Whole groups of 3 in bounded pieces.
+            let end = i + min((n - i) / 3, 4096) * 3
+            let out = reserve((end - i) / 3 * 4)
+            var o = 0
+            while i < end {
+                let v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2)
+                out[o] = t[Int(v >> 18 & 63)]
+                out[o + 1] = t[Int(v >> 12 & 63)]
+                out[o + 2] = t[Int(v >> 6 & 63)]
+                out[o + 3] = t[Int(v & 63)]
+                o += 4
+                i += 3
+            }
+            commit(o)
         }
         if n - i == 1 {
-            let v = UInt32(bytes[i]) << 16
+            let v = byte(i) << 16
             append(t[Int(v >> 18 & 63)]); append(t[Int(v >> 12 & 63)]); append("==")
         } else if n - i == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            let v = byte(i) << 16 | byte(i + 1) << 8
             append(t[Int(v >> 18 & 63)]); append(t[Int(v >> 12 & 63)]); append(t[Int(v >> 6 & 63)]); append("=")
         }
     }
@@ -149,12 +171,22 @@ func unixSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second
     return days * 86400 + Int64(hour * 3600 + minute * 60 + second)
 }
 
-/// Whether `bytes` are well-formed UTF-8 (ASCII fast path).
+/// Whether `bytes` are well-formed UTF-8 (ASCII fast path, 8 bytes at a time).
 func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard let p = bytes.baseAddress else { return true }
     var i = 0
     let n = bytes.count
     while i < n {
-        let c = bytes[i]
+        if i + 8 <= n {
+            if p.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+        } else if n >= 8 && p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            // The tail is ASCII (read as the overlapping last word).
+            return true
+        }
+        let c = p.load(fromByteOffset: i, as: UInt8.self)
         if c < 0x80 { i += 1; continue }
         var need = 0
         var minValue: UInt32 = 0
@@ -165,7 +197,7 @@ func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         else { return false }
         guard i + need < n else { return false }
         for k in 1...need {
-            let cc = bytes[i + k]
+            let cc = p.load(fromByteOffset: i + k, as: UInt8.self)
             guard cc & 0xC0 == 0x80 else { return false }
             v = v << 6 | UInt32(cc & 0x3F)
         }
@@ -173,4 +205,124 @@ func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         i += need + 1
     }
     return true
+}
+
+/// Writes `bytes` as a quoted JSON string at `out` (room for `6 * count + 10` bytes) and returns
+/// how many bytes that took, or returns nil when they are not valid UTF-8. Words of 8 plain bytes
+/// are copied whole; UTF-8 is checked from the first non-ASCII byte on, once.
+@inline(__always)
+func escapeJSONStringIfUTF8(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) -> Int? {
+    let n = bytes.count
+    out[0] = UInt8(ascii: "\"")
+    var o = 1
+    guard let src = bytes.baseAddress else {
+        out[1] = UInt8(ascii: "\"")
+        return 2
+    }
+    let high: UInt64 = 0x8080_8080_8080_8080
+    // Set once the rest of the bytes from the first non-ASCII one on are known to be UTF-8.
+    var validated = false
+    var i = 0
+    while i + 8 <= n {
+        let w = src.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        if w & high != 0 && !validated {
+            guard isValidUTF8(UnsafeRawBufferPointer(rebasing: bytes[i...])) else { return nil }
+            validated = true
+        }
+        if !wordNeedsJSONEscape(w) {
+            UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+            o += 8
+        } else {
+            for k in 0..<8 { o = escapeJSONByte(src.load(fromByteOffset: i + k, as: UInt8.self), out, o) }
+        }
+        i += 8
+    }
+    if i < n {
+        if n >= 8 {
+            // The last 8 bytes, overlapping what was done. Before `validated` every byte before `i`
+            // is ASCII, so a high bit here is in the tail.
+            let w = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            if w & high != 0 && !validated {
+                guard isValidUTF8(UnsafeRawBufferPointer(rebasing: bytes[i...])) else { return nil }
+            }
+            if !wordNeedsJSONEscape(w) {
+                // The bytes before `i` among these 8 need no escape either, so they were copied as
+                // they are, just before `o`: one overlapping store writes the tail.
+                let rest = n - i
+                UnsafeMutableRawPointer(out + o + rest - 8).storeBytes(of: w, as: UInt64.self)
+                o += rest
+                i = n
+            }
+        } else {
+            // Fewer than 8 bytes in all (`i` is 0): one word, the missing bytes read as spaces.
+            let w = loadShortWord(src, n) | (0x2020_2020_2020_2020 << (8 &* UInt64(n)))
+            if w & high != 0 {
+                guard isValidUTF8(bytes) else { return nil }
+            }
+            if !wordNeedsJSONEscape(w) {
+                // The room reserved (6 per byte + 10) holds all 8 bytes; the ones past the tail
+                // are overwritten by what follows.
+                UnsafeMutableRawPointer(out + o).storeBytes(of: w.littleEndian, as: UInt64.self)
+                o += n
+                i = n
+            }
+        }
+        while i < n {
+            o = escapeJSONByte(src.load(fromByteOffset: i, as: UInt8.self), out, o)
+            i += 1
+        }
+    }
+    out[o] = UInt8(ascii: "\"")
+    return o + 1
+}
+
+/// The `count` (0–7) bytes at `p` as a little-endian word, zero above them (overlapping loads, no
+/// byte loop).
+@inline(__always)
+func loadShortWord(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    @inline(__always) func load<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> UInt64 {
+        UInt64(T(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: T.self)))
+    }
+    if count >= 4 { return load(0, UInt32.self) | load(count - 4, UInt32.self) << (8 * (count - 4)) }
+    if count >= 2 { return load(0, UInt16.self) | load(count - 2, UInt16.self) << (8 * (count - 2)) }
+    if count == 1 { return load(0, UInt8.self) }
+    return 0
+}
+
+/// Whether any of the 8 bytes of `w` is below 0x20, `"` or `\` (SWAR: exact for "any").
+@inline(__always)
+func wordNeedsJSONEscape(_ w: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let high: UInt64 = 0x8080_8080_8080_8080
+    let control = (w &- 0x20 &* ones) & ~w & high
+    let q = w ^ (0x22 &* ones)
+    let quote = (q &- ones) & ~q & high
+    let b = w ^ (0x5C &* ones)
+    let backslash = (b &- ones) & ~b & high
+    return (control | quote | backslash) != 0
+}
+
+/// Writes byte `c` JSON-escaped at `out + o`; returns the new offset (at most 6 bytes written).
+@inline(__always)
+func escapeJSONByte(_ c: UInt8, _ out: UnsafeMutablePointer<UInt8>, _ o: Int) -> Int {
+    if c >= 0x20 && c != 0x22 && c != 0x5C {
+        out[o] = c
+        return o + 1
+    }
+    out[o] = UInt8(ascii: "\\")
+    switch c {
+    case 0x22: out[o + 1] = 0x22
+    case 0x5C: out[o + 1] = 0x5C
+    case 0x0A: out[o + 1] = UInt8(ascii: "n")
+    case 0x0D: out[o + 1] = UInt8(ascii: "r")
+    case 0x09: out[o + 1] = UInt8(ascii: "t")
+    default:
+        out[o + 1] = UInt8(ascii: "u")
+        out[o + 2] = 0x30
+        out[o + 3] = 0x30
+        out[o + 4] = hexDigits[Int(c >> 4)]
+        out[o + 5] = hexDigits[Int(c & 15)]
+        return o + 6
+    }
+    return o + 2
 }

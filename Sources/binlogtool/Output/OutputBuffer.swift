@@ -4,82 +4,161 @@ import Glibc
 import Darwin
 #endif
 
-/// Bytes bound for a file descriptor, gathered in one reused buffer and written in large pieces.
-/// Formatting appends bytes here; nothing is allocated per record once the buffer has grown.
+/// Bytes bound for a file descriptor, gathered in one buffer allocated once and written in large
+/// pieces. Formatting appends bytes here; nothing is allocated per record.
+///
+/// The buffer is raw memory written through ``reserve(_:)``: one capacity check per piece, no
+/// copy-on-write or bounds checks per byte. Its stored properties are only ever touched by the
+/// one formatting loop, so their run-time exclusivity checks are off (they cost more than the
+/// appends themselves).
 final class OutputBuffer {
-    private var bytes: [UInt8] = []
     private let fd: Int32
     private let flushThreshold: Int
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    /// Bytes gathered and not yet written.
+    @exclusivity(unchecked) private(set) var count = 0
     /// Set when a write fails (e.g. the reader of a pipe went away).
-    private(set) var failed = false
+    @exclusivity(unchecked) private(set) var failed = false
 
     init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
         self.fd = fd
         self.flushThreshold = flushThreshold
-        bytes.reserveCapacity(flushThreshold + (1 << 16))
+        capacity = flushThreshold + (1 << 16)
+        base = .allocate(capacity: capacity)
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        base.deallocate()
+    }
 
-    @inline(__always) func append(_ byte: UInt8) { bytes.append(byte) }
+    /// Room for `n` more bytes: writes out what has gathered when they would not fit (and grows
+    /// only for a single piece larger than the whole buffer). Write at most `n` bytes at the
+    /// pointer returned, then ``commit(_:)`` how many were written.
+    @inline(__always)
+    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if capacity &- count < n { makeRoom(n) }
+        return base + count
+    }
+
+    @inline(__always)
+    func commit(_ n: Int) { count &+= n }
+
+    @inline(never)
+    private func makeRoom(_ n: Int) {
+        flush()
+        if n > capacity {
+            base.deallocate()
+            capacity = n
+            base = .allocate(capacity: n)
+        }
+    }
+
+    @inline(__always) func append(_ byte: UInt8) {
+        reserve(1).pointee = byte
+        count &+= 1
+    }
     @inline(__always) func append(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        s.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
+    /// Literals go to the `StaticString` form (no String, no reference counting).
+    @_disfavoredOverload
     func append(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
-    func append(bytes other: UnsafeRawBufferPointer) { bytes.append(contentsOf: other) }
-    func append(bytes other: [UInt8]) { bytes.append(contentsOf: other) }
+    @inline(__always) func append(bytes other: UnsafeRawBufferPointer) {
+        let n = other.count
+        guard n > 0 else { return }
+        UnsafeMutableRawPointer(reserve(n)).copyMemory(from: other.baseAddress!, byteCount: n)
+        count &+= n
+    }
+    func append(bytes other: [UInt8]) { other.withUnsafeBytes { append(bytes: $0) } }
 
     /// Appends the decimal digits of `value`.
+    @inline(__always)
     func append<T: BinaryInteger>(decimal value: T) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            append(decimal: UInt64(-Int64(value)))
+            append(UInt8(ascii: "-"))
+            appendDecimal(UInt64(-Int64(value)))
             return
         }
-        var v = UInt64(value)
-        if v < 10 {
-            bytes.append(0x30 + UInt8(v))
+        appendDecimal(UInt64(value))
+    }
+
+    func appendDecimal(_ value: UInt64) {
+        let p = reserve(20)
+        if value < 10 {
+            p.pointee = 0x30 &+ UInt8(truncatingIfNeeded: value)
+            count &+= 1
             return
         }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch on the stack
-        withUnsafeMutableBytes(of: &tmp) { scratch in
-            var i = scratch.count
-            while v > 0 {
-                i -= 1
-                scratch[i] = 0x30 + UInt8(v % 10)
-                v /= 10
-            }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[i...]))
+        let digits = decimalDigitCount(value)
+        // Two digits at a time from the end, from the "00" … "99" table.
+        let pairs = digitPairs.utf8Start
+        var v = value
+        var i = digits
+        while i >= 2 {
+            let q = v / 100
+            let r = Int(truncatingIfNeeded: v &- q &* 100)
+            v = q
+            i &-= 2
+            p[i] = pairs[2 &* r]
+            p[i &+ 1] = pairs[2 &* r &+ 1]
         }
+        if i == 1 { p[0] = 0x30 &+ UInt8(truncatingIfNeeded: v) }
+        count &+= digits
     }
 
     /// Writes out what has gathered when it is past the threshold.
     @inline(__always) func flushIfNeeded() {
-        if bytes.count >= flushThreshold { flush() }
+        if count >= flushThreshold { flush() }
     }
 
     func flush() {
-        guard !bytes.isEmpty else { return }
+        guard count > 0 else { return }
         if !failed {
-            bytes.withUnsafeBytes { buf in
-                var off = 0
-                while off < buf.count {
-                    let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failed = true
-                        return
-                    }
-                    off += n
+            var off = 0
+            while off < count {
+                let n = write(fd, base + off, count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    break
                 }
+                off += n
             }
         }
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
     }
 }
+
+/// Number of decimal digits of `v` (1–20): a few comparisons, no division.
+@inline(__always)
+func decimalDigitCount(_ v: UInt64) -> Int {
+    if v < 100_000 {
+        if v < 100 { return v < 10 ? 1 : 2 }
+        return v < 1_000 ? 3 : (v < 10_000 ? 4 : 5)
+    }
+    if v < 10_000_000_000 {
+        if v < 10_000_000 { return v < 1_000_000 ? 6 : 7 }
+        return v < 100_000_000 ? 8 : (v < 1_000_000_000 ? 9 : 10)
+    }
+    var n = 11
+    var x = v / 100_000_000_000
+    while x > 0 {
+        n += 1
+        x /= 10
+    }
+    return n
+}
+
+private let digitPairs: StaticString = """
+    00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+    40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899
+    """
 
 /// Whether `fd` is a terminal.
 func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }

@@ -18,16 +18,38 @@ struct RecordFormatter {
     let format: DumpFormat
     let dialect: Dialect
     let out: OutputBuffer
+    /// Reads damaged bytes from the input, for `--format hex`.
+    var rawBytes: (PhysicalPosition, Int) -> [UInt8] = { _, _ in [] }
+
+    init(format: DumpFormat, dialect: Dialect, out: OutputBuffer) {
+        self.format = format
+        self.dialect = dialect
+        self.out = out
+    }
+
+    /// Writes `record`, reading damaged bytes with ``rawBytes``. (Passing a closure per record
+    /// instead would rebuild its context, a copy of what it captures, every time.)
+    func write(_ record: BinlogRecord) {
+        if case .item(let item) = record {
+            write(item)
+        } else {
+            write(record, rawBytes: rawBytes)
+        }
+    }
+
+    func write(_ item: BinlogItem) {
+        switch format {
+        case .text: writeText(item)
+        case .json: writeJSON(item)
+        case .resp: writeRESP(item)
+        case .hex: writeHex(item)
+        }
+    }
 
     func write(_ record: BinlogRecord, rawBytes: (PhysicalPosition, Int) -> [UInt8]) {
         switch record {
         case .item(let item):
-            switch format {
-            case .text: writeText(item)
-            case .json: writeJSON(item)
-            case .resp: writeRESP(item)
-            case .hex: writeHex(item)
-            }
+            write(item)
         case .padding(let p):
             switch format {
             case .text:
