@@ -239,7 +239,7 @@ struct Dump: ParsableCommand {
         out.append("commands\n")
         for (name, count) in s.sortedCommandCounts {
             out.append("  "); out.append(name.description)
-            for _ in name.description.count..<16 { out.append(" ") }
+            for _ in 0..<max(0, 16 - name.description.count) { out.append(" ") }
             out.append(" "); out.append(decimal: count); out.append("\n")
         }
         out.append("files\n")
