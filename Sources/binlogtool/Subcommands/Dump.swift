@@ -92,7 +92,7 @@ struct Dump: ParsableCommand {
         let filter = makeFilter()
         var stream = BinlogStream(files: resolved.streamFiles, start: filter.startPosition)
         let out = OutputBuffer()
-        let formatter = RecordFormatter(format: format, dialect: dialect, out: out)
+        var formatter = RecordFormatter(format: format, dialect: dialect, out: out)
         var statistics = BinlogStatistics()
         var damageCount = 0
         var progress = Progress()
@@ -100,6 +100,14 @@ struct Dump: ParsableCommand {
         var startConfirmed = filter.startPosition == nil
         var previousStart: PhysicalPosition? = nil
         var previousEnd: PhysicalPosition? = nil
+        // Read once: property-wrapper getters are far too slow for the per-record loop, and an
+        // empty filter need not be consulted per record.
+        let stats = self.stats
+        let selectsByContent = filter.selectsByContent
+        let hasWindow = filter.startPosition != nil || filter.stopPosition != nil
+        formatter.rawBytes = { position, count in
+            readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
+        }
 
         do {
             while let record = try stream.next() {
@@ -115,27 +123,31 @@ struct Dump: ParsableCommand {
                     }
                     startConfirmed = true
                 }
-                if filter.isPastWindow(start) { break }
-                if case .damage = record { damageCount += 1 }
-                if stats {
-                    if filter.inWindow(start) && (!filter.selectsByContent || record.isItemMatching(filter)) {
-                        statistics.add(record)
-                    }
-                } else {
-                    let selected: Bool
-                    if case .item(let item) = record {
-                        selected = filter.matches(item)
-                    } else {
-                        selected = filter.inWindow(start) && !filter.selectsByContent
-                    }
-                    if selected {
-                        formatter.write(record) { position, count in
-                            readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
-                        }
+                if hasWindow && filter.isPastWindow(start) { break }
+                // One switch that takes the record apart: an item is handed on without copying
+                // or destroying the whole record.
+                switch consume record {
+                case .item(let item):
+                    if stats {
+                        if !hasWindow && !selectsByContent || filter.matches(item) { statistics.add(item) }
+                    } else if !hasWindow && !selectsByContent || filter.matches(item) {
+                        formatter.write(item)
                         out.flushIfNeeded()
                     }
+                case let other:
+                    if case .damage = other { damageCount += 1 }
+                    // Padding and damage are selected by position only; a filter on content
+                    // leaves them out.
+                    if (!hasWindow || filter.inWindow(start)) && !selectsByContent {
+                        if stats {
+                            statistics.add(other)
+                        } else {
+                            formatter.write(other)
+                            out.flushIfNeeded()
+                        }
+                    }
                 }
-                progress.tick(stream.bytesConsumed)
+                if progress.enabled { progress.tick(stream.bytesConsumed) }
             }
         } catch let error as BinlogIOError {
             out.flush()
@@ -287,13 +299,6 @@ struct Dump: ParsableCommand {
     }
 }
 
-extension BinlogRecord {
-    fileprivate func isItemMatching(_ filter: RecordFilter) -> Bool {
-        if case .item(let item) = self { return filter.matches(item) }
-        return false
-    }
-}
-
 /// Reads up to `count` bytes of a file at `offset` (for showing damaged bytes).
 func readRawBytes(_ path: String?, at offset: UInt64, count: Int) -> [UInt8] {
     guard let path, count > 0 else { return [] }
@@ -364,7 +369,7 @@ func parseTime(_ text: String) -> UInt32? {
 
 /// Progress on stderr, only when stderr is a terminal, at most ten updates a second.
 struct Progress {
-    private let enabled = isTerminal(2)
+    let enabled = isTerminal(2)
     private var lastNanos: UInt64 = 0
     private var shown = false
 
