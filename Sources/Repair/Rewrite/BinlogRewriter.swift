@@ -368,7 +368,7 @@ struct RewriteRun {
     mutating func bypassModel() {
         guard modelFedLast else { return }
         modelFedLast = false
-        _ = try? model.rewrite([Array("ping".utf8)], execTimeSeconds: 0)
+        model.noteItemNotReplayed()
     }
 
     /// Items before the start point of a binlog that starts at the beginning of history: replayed
@@ -448,7 +448,7 @@ struct RewriteRun {
         let command = item.command
         let pushed = Int64(command.count - 2)
         let isX = command[0].count == 6  // rpushx / lpushx
-        let paired = side == .right ? plan.keys[k].right.paired : plan.keys[k].left.paired
+        let paired = !plan.unpairAll && (side == .right ? plan.keys[k].right.paired : plan.keys[k].left.paired)
         if plan.keys[k].append == nil {
             // The first push of the run: the model gives the list's state (asking the snapshot
             // if needed), then lets go of the key.

@@ -93,6 +93,8 @@ struct RewritePlan {
     var findings: [Finding] = []
     var remarks: [String] = []
     var listAppendForms = true
+    /// Write a cut after every push, even where the input pairs them already (items are dropped).
+    var unpairAll = false
     var skipStatelessKeys = true
     /// Snapshot: items not written because the snapshot holds them (packed start → reason).
     var applied: [UInt64: String] = [:]
@@ -471,9 +473,13 @@ struct RewriteAnalyzer {
         }
         plan.moves = kept.sorted { packed($0.before.position) < packed($1.before.position) }
         plan.drops.sort { $0.first < $1.first }
-        if !plan.moves.isEmpty || !plan.drops.isEmpty || !plan.repeats.isEmpty {
-            // Append forms rely on the order of a key's operations seen here; keep it simple.
+        if !plan.moves.isEmpty {
+            // Append forms rely on the order of a key's operations seen here.
             plan.listAppendForms = false
+        }
+        if !plan.drops.isEmpty || !plan.repeats.isEmpty || !plan.applied.isEmpty {
+            // A dropped item may be the `ltrim` of a push that stays: every push gets its own cut.
+            plan.unpairAll = true
         }
     }
 }
