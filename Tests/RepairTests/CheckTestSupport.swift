@@ -47,9 +47,20 @@ enum CheckFixtures {
         throw CheckTestFailure("no binlog-file-size in \(caseName)/pika.conf")
     }
 
-    /// A fresh temporary directory.
+    /// Where the tests' directories go: one directory per test process, removed when it exits.
+    static let root: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "binlogtool-check-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { CheckFixtures.removeRoot() }
+        return url
+    }()
+
+    static func removeRoot() { try? FileManager.default.removeItem(at: root) }
+
+    /// A fresh temporary directory (under ``root``).
     static func temporaryDirectory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-check-\(UUID().uuidString)")
+        let url = root.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url.path
     }
