@@ -96,6 +96,9 @@ public struct BinlogFileDecoder: ~Copyable {
     // MARK: - Damage bookkeeping
 
     private mutating func noteDamage(_ kind: Damage.Kind, from start: UInt64, to end: UInt64) {
+        // After damage, a Middle or Last fragment is an orphan to report, not the tail of an item
+        // that began before a block-aligned start.
+        skippingLeadingFragments = false
         if damageStart != nil, damageEnd >= start {
             damageEnd = max(damageEnd, end)
         } else {
@@ -286,6 +289,13 @@ public struct BinlogFileDecoder: ~Copyable {
             case .badRecord:
                 abandonPartial(at: pos)
                 cursor += BinlogConstants.headerSize + header.length
+                guard isAll(payload, UInt8(ascii: "*")) else {
+                    // Pika fills padding with `*` (spec §2.7C). Other bytes mean a damaged type or
+                    // length, which must not hide the records it covers as padding.
+                    noteDamage(.badPadding, from: pos, to: recordEnd)
+                    resyncInsideFailedRecord(at: pos, end: recordEnd)
+                    continue
+                }
                 return emit(.padding(PaddingRegion(kind: .badRecord, start: position(pos), end: position(recordEnd))))
             case .zero, .eof, .oldRecord:
                 preconditionFailure("filtered above")

@@ -230,6 +230,9 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
         case truncatedRecord(length: Int)
         /// Non-zero bytes in a block trailer (the last 1–8 bytes of a block).
         case dirtyTrailer
+        /// A type-6 (`kBadRecord`) padding record holding bytes other than `*` (spec §2.7C): a
+        /// damaged type or length.
+        case badPadding
         /// A reassembled item that is neither a 34-byte envelope nor RESP.
         case badEnvelope(String)
         /// An item whose envelope is fine but whose RESP content does not parse.
@@ -262,6 +265,7 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
         case .truncatedHeader: "file ends inside a record header"
         case .truncatedRecord(let n): "file ends inside a record of length \(n)"
         case .dirtyTrailer: "non-zero bytes in a block trailer"
+        case .badPadding: "type-6 padding record holds bytes other than '*' (damaged type or length)"
         case .badEnvelope(let why): "item is not a Pika item: \(why)"
         case .badRESP(let e, let id): "item logic id \(id): \(e)"
         }
