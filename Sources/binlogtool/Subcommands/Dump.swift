@@ -90,6 +90,11 @@ struct Dump: ParsableCommand {
     func run() throws {
         let resolved = try input.resolve()
         let filter = makeFilter()
+        if let sp = filter.startPosition, let last = resolved.files.last, sp.fileNumber > last.fileNumber {
+            throw ToolError(
+                .usage,
+                "start position \(sp) is beyond the last binlog file, write2file\(last.fileNumber) (\(last.path))")
+        }
         var stream = BinlogStream(files: resolved.streamFiles, start: filter.startPosition)
         let out = OutputBuffer()
         var formatter = RecordFormatter(format: format, dialect: dialect, out: out)
