@@ -144,7 +144,7 @@ final class ChainComparator {
                 unknown += tally.unknown
             case .list:
                 let list = try observer.list(of: observed)
-                if let why = observer.compareList(state.list, list, "", &known, &unknown) { return .mismatch(why) }
+                if let why = observer.compareList(state.list, list, &known, &unknown) { return .mismatch(why) }
             case .stream:
                 break
             }

@@ -201,9 +201,8 @@ struct EffectAnalysis {
         _ comparisons: [Comparison], _ position: Int, _ bounds: (low: Int, high: Int), _ items: [LoggedItem],
         _ chain: Chain
     ) -> String {
-        let beforeWeak = !comparisons[position - 1].isMismatch && !comparisons[position - 1].isStrongMatch
         let afterWeak = !comparisons[position].isMismatch && !comparisons[position].isStrongMatch
-        if beforeWeak && afterWeak || (!comparisons[position].isStrongMatch && !comparisons[position].isMismatch) {
+        if afterWeak {
             return hasHistory
                 ? "the key's state here cannot be computed: a command before it is not modelled"
                 : "the key's state before the window is unknown (no history replayed) and this item's effect alone cannot be recognised"

@@ -216,9 +216,9 @@ struct ChainFacets {
 let expiryToleranceSeconds: Int64 = 1
 
 extension SnapshotObserver {
-    func compareList(
-        _ state: ListState, _ found: ObservedList, _ name: String, _ known: inout Int, _ unknown: inout Int
-    ) -> String? {
+    /// Compares a list state with the list found: length and elements when known, else the
+    /// known head and tail. Returns the mismatch, or counts the facts checked.
+    func compareList(_ state: ListState, _ found: ObservedList, _ known: inout Int, _ unknown: inout Int) -> String? {
         if let elements = state.elements {
             if Int64(elements.count) != found.count {
                 return "expected LLEN \(elements.count), found \(found.count)"
