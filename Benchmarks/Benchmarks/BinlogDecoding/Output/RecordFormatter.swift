@@ -1,0 +1,1 @@
+../../../../Sources/binlogtool/Output/RecordFormatter.swift
