@@ -100,11 +100,14 @@ let benchmarks: @Sendable () -> Void = {
         scalingFactor: .one,
         maxDuration: .seconds(30),
         maxIterations: 5,
+        // Gate on allocations, not time (STYLE §8): p90 within 1000 of Thresholds/6.3 (a few dozen
+        // per file; one per record would add millions).
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 1000])],
         setup: { if corpus == nil { corpus = try Corpus.load() } }
     )
 
     // The decoder alone: every record of every file, touching each item's command.
-    Benchmark("decode walk") { benchmark in
+    Benchmark("DecodeWalk") { benchmark in
         try measure(benchmark) {
             var stream = BinlogStream(files: corpus.streamFiles)
             var records = 0
@@ -119,7 +122,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // `binlogtool dump --stats` with no filter: the CLI's loop, without printing the summary.
-    Benchmark("decode + stats") { benchmark in
+    Benchmark("DecodeStats") { benchmark in
         try measure(benchmark) {
             var stream = BinlogStream(files: corpus.streamFiles)
             var statistics = BinlogStatistics()
@@ -139,7 +142,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // `binlogtool dump --format json > /dev/null` with no filter: the CLI's own formatter and
     // output buffer (Output/ links to Sources/binlogtool/Output).
-    Benchmark("decode + json") { benchmark in
+    Benchmark("DecodeJSON") { benchmark in
         let devNull = open("/dev/null", O_WRONLY)
         defer { close(devNull) }
         try measure(benchmark) {
