@@ -5,7 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// The verbs that read (`dump`, `check`, `diff`, `verify-snapshot`) never write to their inputs.
+/// The verbs that read (`dump`, `check`, `diff`, `verify-snapshot`, and `rewrite`, whose output goes
+/// elsewhere) never write to their inputs.
 ///
 /// Three proofs, because the tests run as root and root ignores `chmod -w`:
 /// * on a copy made read-only (`chmod -R a-w`), every file's bytes, size, mode and mtime and every
@@ -20,6 +21,8 @@ import Glibc
     /// Read-only copies of every kind of input, under one temporary root.
     struct Inputs {
         var root: URL
+        /// Where `rewrite` writes (outside `root`, writable by everyone).
+        var outputs: URL
         var binlog: String
         var master: String
         var replica: String
@@ -36,17 +39,36 @@ import Glibc
                 ["check", binlog],
                 ["check", binlog, "--format", "json"],
                 ["diff", master, replica],
+                // `rewrite` reads the same inputs; its output goes elsewhere (`@OUT@`, see `run`).
+                ["rewrite", binlog, "--out", "@OUT@", "--report", "@OUT@.jsonl"],
+                ["rewrite", replica, "--out", "@OUT@", "--format", "resp"],
             ]
             if VerifySnapshotCommandTests.hasRocksDB {
                 all.append(["verify-snapshot", dump, "--binlog", binlog, "--window", "50", "--format", "json"])
                 all.append(["verify-snapshot", v4Dump, "--binlog", v4Binlog, "--window", "50"])
+                all.append(["rewrite", binlog, "--snapshot", dump, "--out", "@OUT@"])
             }
             return all
+        }
+
+        /// Runs `command` (through `wrapper`, e.g. setpriv or strace) with `@OUT@` replaced by a
+        /// fresh path under ``outputs``; that path is spelled `@OUT@` again in the result.
+        func run(_ command: [String], wrapper: [String] = []) throws -> CLIResult {
+            let out = outputs.appendingPathComponent("out-\(UUID().uuidString)").path
+            let arguments = command.map { $0.replacingOccurrences(of: "@OUT@", with: out) }
+            var r =
+                wrapper.isEmpty
+                ? try CLI.run(arguments)
+                : try CLI.runProgram(wrapper[0], Array(wrapper.dropFirst()) + [CLI.executable.path] + arguments)
+            r.stdout = r.stdout.replacingOccurrences(of: out, with: "@OUT@")
+            r.stderr = r.stderr.replacingOccurrences(of: out, with: "@OUT@")
+            return r
         }
 
         func remove() {
             _ = try? ReadOnlyTests.shell("/bin/chmod", ["-R", "u+w", root.path])
             try? FileManager.default.removeItem(at: root)
+            try? FileManager.default.removeItem(at: outputs)
         }
     }
 
@@ -61,8 +83,10 @@ import Glibc
             try shell("/bin/cp", ["-R", CLI.fixture(fixture), to])
             return to
         }
+        let outputs = try CLI.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: outputs.path)
         let inputs = Inputs(
-            root: root,
+            root: root, outputs: outputs,
             binlog: try copy("bgsave/binlog/log_db0", "bgsave/log_db0"),
             master: try copy("slave/master/binlog/log_db0", "master/log_db0"),
             replica: try copy("slave/slave/binlog/log_db0", "replica/log_db0"),
@@ -128,7 +152,7 @@ import Glibc
         // No RocksDB LOCK in a bgsave dump, and none may appear.
         #expect(!before.attributes.keys.contains { $0.hasSuffix("/LOCK") })
         for command in inputs.commands {
-            let r = try CLI.run(command)
+            let r = try inputs.run(command)
             #expect(r.status == 0 || r.status == 1, "\(command): \(r.status) \(r.stderr)")
             #expect(!r.stdout.isEmpty, "\(command)")
         }
@@ -154,9 +178,8 @@ import Glibc
         let probe = try CLI.runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", exe, "--help"])
         try #require(probe.status == 0, "the built binlogtool is not executable by nobody: \(probe.stderr)")
         for command in inputs.commands {
-            let asRoot = try CLI.run(command)
-            let asNobody = try CLI.runProgram(
-                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", exe] + command)
+            let asRoot = try inputs.run(command)
+            let asNobody = try inputs.run(command, wrapper: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
             #expect(asNobody.status == asRoot.status, "\(command): \(asNobody.stderr)")
             #expect(asNobody.stdout == asRoot.stdout, "\(command)")
         }
@@ -190,8 +213,7 @@ import Glibc
         let log = inputs.root.deletingLastPathComponent().appendingPathComponent("strace-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         for command in inputs.commands {
-            let r = try CLI.runProgram(
-                "/usr/bin/strace", ["-f", "-qq", "-o", log, "-e", "trace=" + Self.tracedCalls, CLI.executable.path] + command)
+            let r = try inputs.run(command, wrapper: ["/usr/bin/strace", "-f", "-qq", "-o", log, "-e", "trace=" + Self.tracedCalls])
             #expect(r.status == 0 || r.status == 1, "\(command): \(r.stderr)")
             let trace = try String(contentsOfFile: log, encoding: .utf8)
             // The trace did see the inputs being read.
