@@ -50,6 +50,8 @@ struct RewritePlan {
         var append: AppendList? = nil
         /// Pass 2: append mode was considered and refused (an expiry, a type conflict).
         var appendRefused = false
+        /// 1 + the packed position of the last item on this key seen by the analysis.
+        var lastTouch: UInt64 = 0
     }
 
     /// A range of items moved back before another item.
@@ -259,8 +261,9 @@ struct RewriteAnalyzer {
             }
             return
         case .absolute:
-            cls.forEachKey(command) { key in touchOther(key, position, &plan) }
-            if command.count == 2 && (command.nameIs("del") || command.nameIs("unlink")) {
+            let deletes = command.nameIs("del") || command.nameIs("unlink")
+            cls.forEachKey(command) { key in touchOther(key, position, &plan, emptied: deletes) }
+            if command.count == 2 && deletes {
                 previous.set(.del, command[1], time: time)
             }
         case .collectionAdd:
@@ -273,7 +276,7 @@ struct RewriteAnalyzer {
             }
         case .rightPush, .leftPush:
             let key = command[1]
-            let k = plan.keys.findOrInsert(key) { RewritePlan.KeyPlan() }
+            let k = entry(key, position, &plan)
             plan.keys[k].needsState = true
             let count = Int64(command.count - 2)
             let side: RewritePlan.AppendList.Side = cls.kind == .rightPush ? .right : .left
@@ -308,7 +311,7 @@ struct RewriteAnalyzer {
             previous.set(whole != nil ? .wholePush(side) : .push(side), key, time: time)
         case .trim:
             let key = command[1]
-            let k = plan.keys.findOrInsert(key) { RewritePlan.KeyPlan() }
+            let k = entry(key, position, &plan)
             plan.keys[k].needsState = true
             var side: RewritePlan.AppendList.Side? = nil
             if case .push(let s) = before.kind, before.isOn(key) { side = s }
@@ -338,13 +341,29 @@ struct RewriteAnalyzer {
         }
     }
 
-    /// An operation on `key` that is neither a right nor a left append.
-    private func touchOther(_ key: UnsafeRawBufferPointer, _ position: UInt64, _ plan: inout RewritePlan) {
+    /// An operation on `key` that is neither a right nor a left append. After `del k` the list
+    /// is empty: its length is known (0) for the pushes that follow.
+    private func touchOther(
+        _ key: UnsafeRawBufferPointer, _ position: UInt64, _ plan: inout RewritePlan, emptied: Bool = false
+    ) {
         guard let k = plan.keys.index(of: key) else { return }
         plan.keys[k].lastNotRight = position
         plan.keys[k].lastNotLeft = position
-        plan.keys[k].right = RewritePlan.SideSegment()
-        plan.keys[k].left = RewritePlan.SideSegment()
+        plan.keys[k].right = RewritePlan.SideSegment(lastCut: emptied ? 0 : nil)
+        plan.keys[k].left = RewritePlan.SideSegment(lastCut: emptied ? 0 : nil)
+        plan.keys[k].lastTouch = position
+    }
+
+    /// The key's entry, its segments started afresh (empty list) when a FLUSHDB came since it
+    /// was last touched.
+    private func entry(_ key: UnsafeRawBufferPointer, _ position: UInt64, _ plan: inout RewritePlan) -> Int {
+        let k = plan.keys.findOrInsert(key) { RewritePlan.KeyPlan() }
+        if plan.keys[k].lastTouch < plan.lastGlobal {
+            plan.keys[k].right = RewritePlan.SideSegment(lastCut: 0)
+            plan.keys[k].left = RewritePlan.SideSegment(lastCut: 0)
+        }
+        plan.keys[k].lastTouch = position
+        return k
     }
 
     private func push(_ segment: inout RewritePlan.SideSegment, _ count: Int64) {

@@ -1,0 +1,228 @@
+import BinlogFormat
+import Foundation
+import RocksSnapshot
+import Testing
+
+@testable import Repair
+
+/// The idempotence property of `rewrite`, against a real `redis-server` (Debian's package, started
+/// on a free loopback port with no persistence, stopped after): the rewritten RESP stream replayed
+/// once, replayed twice, or replayed after any already-applied prefix of it, leaves the same
+/// dataset; the original stream, replayed the same way, diverges.
+@Suite(
+    .serialized,
+    .enabled(if: RedisServerProcess.isInstalled, "redis-server is not installed (/usr/bin/redis-server)"))
+struct RewriteRedisTests {
+    typealias Stream = [[[UInt8]]]
+
+    /// The original stream as Redis takes it (Pika-only forms translated, padding left out).
+    static func original(_ directory: String, from: PhysicalPosition? = nil, through: UInt64? = nil) throws -> Stream {
+        try RewriteTest.items(directory).items.filter { item in
+            (from.map { item.start >= $0 } ?? true) && (through.map { item.header.logicID <= $0 } ?? true)
+        }.flatMap { StateRedisIdempotenceTests.translated($0.arguments) }
+    }
+
+    /// Replays `prefix` then `stream` on `base` (applied first, from empty) and returns the dataset.
+    static func replay(_ c: RedisConnection, base: Stream = [], prefix: some Collection<[[UInt8]]>, _ stream: Stream) throws
+        -> (RedisDataset, [String])
+    {
+        try StateRedisIdempotenceTests.flushAll(c)
+        var errors = try StateRedisIdempotenceTests.apply(base, on: c)
+        errors += try StateRedisIdempotenceTests.apply(prefix, on: c)
+        errors += try StateRedisIdempotenceTests.apply(stream, on: c)
+        return (try RedisDataset.read(c), errors)
+    }
+
+    /// The keys named in a list of ``RedisDataset/differences(from:)``.
+    static func keys(_ differences: [String]) -> Set<String> {
+        Set(differences.map { d in d.range(of: ": ").map { String(d[..<$0.lowerBound]) } ?? d })
+    }
+
+    /// The property on one stream: every prefix in `prefixes`, then all of it, equals all of it once.
+    static func expectIdempotent(
+        _ c: RedisConnection, base: Stream = [], _ stream: Stream, dense: Int = 90, spread: Int = 40,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> RedisDataset {
+        let (once, errors) = try replay(c, base: base, prefix: [], stream)
+        #expect(errors == [], sourceLocation: sourceLocation)
+        var failures: [String] = []
+        let prefixes = StateRedisIdempotenceTests.prefixes(stream.count, dense: dense, spread: spread)
+        for k in prefixes {
+            let (again, _) = try replay(c, base: base, prefix: stream[..<k], stream)
+            let diff = again.differences(from: once)
+            if !diff.isEmpty { failures.append("prefix \(k): \(diff.prefix(3))") }
+        }
+        #expect(failures == [], "\(failures.count) of \(prefixes.count) prefixes diverged", sourceLocation: sourceLocation)
+        return once
+    }
+
+    @Test(arguments: ["basic", "v4-basic", "minsize", "slave/master", "v4-slave/master"])
+    func rewrittenRealLogIsIdempotent(_ fixture: String) throws {
+        let input = CheckFixtures.path("\(fixture)/binlog/log_db0")
+        let r = try RewriteTest.rewriteRESP(input)
+        #expect(r.summary.count(.flagged) == 0)
+        let (server, c) = try RedisServerProcess.started()
+        defer { server.stop() }
+        let once = try Self.expectIdempotent(c, r.commands)
+        #expect(!once.keys.isEmpty)
+
+        // The original stream diverges when replayed again: lists (and counters) applied twice.
+        // (A log ending after a FLUSHALL converges anyway; its part before the first flush does
+        // not: both streams are cut there, and each part replayed twice.)
+        func isFlush(_ argv: [[UInt8]]) -> Bool {
+            ["flushdb", "flushall"].contains(String(decoding: argv[0], as: UTF8.self).lowercased())
+        }
+        let original = try Self.original(input)
+        let originalPart = Array(original.prefix { !isFlush($0) })
+        let (originalOnce, _) = try Self.replay(c, prefix: [], original)
+        let (partOnce, _) = try Self.replay(c, prefix: [], originalPart)
+        let (partTwice, _) = try Self.replay(c, prefix: originalPart, originalPart)
+        let diverged = Self.keys(partTwice.differences(from: partOnce))
+        #expect(diverged.contains { $0.hasSuffix("l") || $0.hasSuffix("list") }, "\(diverged)")
+        let rewrittenPart = Array(r.commands.prefix { !isFlush($0) })
+        let (rewrittenPartOnce, _) = try Self.replay(c, prefix: [], rewrittenPart)
+        let (rewrittenPartTwice, _) = try Self.replay(c, prefix: rewrittenPart, rewrittenPart)
+        #expect(rewrittenPartTwice.differences(from: rewrittenPartOnce) == [])
+        // Keys whose expiry has not passed: the rewrite keeps the original's meaning.
+        let now = Date().timeIntervalSince1970
+        if now < 1_795_218_021 + 600 {
+            #expect(once.differences(from: originalOnce) == [])
+        }
+    }
+
+    /// The bgsave case end to end: Redis holds what the 3.5.0 snapshot holds (the log up to logic
+    /// id 11964, one item past the dump's `info` offset), then receives the stream rewritten from
+    /// the snapshot's corrected point. Replaying it again, or after any prefix, changes nothing;
+    /// the original stream from the `info` offset, replayed twice, double-counts.
+    @Test(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb"))
+    func rewrittenFromTheSnapshotIsIdempotent() throws {
+        var options = RewriteOptions()
+        options.start = .snapshot(try RewriteSnapshotTests.seed(dump: StorageFixtures.v3Dump, binlog: SnapshotFixtures.v3Binlog))
+        let r = try RewriteTest.rewriteRESP(SnapshotFixtures.v3Binlog, options: options)
+        #expect(r.summary.resumePoint == ResumePoint(fileNumber: 8, offset: 129))
+        let snapshotState = try Self.original(SnapshotFixtures.v3Binlog, through: 11964)
+        let (server, c) = try RedisServerProcess.started()
+        defer { server.stop() }
+        let once = try Self.expectIdempotent(c, base: snapshotState, r.commands, dense: 16, spread: 12)
+
+        // The original items after the info offset, once: the same data as the rewrite.
+        let afterInfo = try Self.original(SnapshotFixtures.v3Binlog, from: PhysicalPosition(fileNumber: 8, offset: 0))
+        let (originalOnce, _) = try Self.replay(c, base: snapshotState, prefix: [], afterInfo)
+        #expect(once.differences(from: originalOnce) == [])
+        // Twice: the counters, lists and sorted sets diverge.
+        let (originalTwice, _) = try Self.replay(c, base: snapshotState, prefix: afterInfo, afterInfo)
+        let diverged = Self.keys(originalTwice.differences(from: originalOnce))
+        #expect(diverged.contains("bgw:hash") && diverged.contains("bgw:list"), "\(diverged)")
+    }
+
+    // MARK: - Lists
+
+    /// A generated log full of list traffic: pushes on one side only (written as push + ltrim),
+    /// mixed pushes and pops, queues, capped lists (`lpush` + `ltrim 0 4`, `rpush` + `ltrim 0 N`,
+    /// `rpush` + `ltrim -5 -1`), deletes and whole-list writes, PUSHX on missing lists, an expiry
+    /// in the future, a FLUSHDB in the middle; plus counters.
+    static func listLog(seed: UInt64, count: Int = 700) throws -> String {
+        var rng = SplitMix(seed: seed)
+        let dir = try CheckFixtures.temporaryDirectory() + "/log_db0"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var commands: [[String]] = []
+        func put(_ words: [String]) { commands.append(words) }
+        func element() -> String { "e\(rng.next() % 1000)" }
+        for i in 0..<count {
+            if i == count / 2 { put(["FLUSHDB"]) }
+            switch rng.next() % 20 {
+            case 0, 1, 2: put(["RPUSH", "q:r"] + (0..<Int(1 + rng.next() % 3)).map { _ in element() })
+            case 3, 4: put(["LPUSH", "q:l", element()])
+            case 5: put([rng.next() % 2 == 0 ? "RPUSH" : "LPUSH", "q:mixed", element()])
+            case 6: put(["LPOP", "q:mixed"])
+            case 7: put(["RPUSH", "q:queue", element(), element()])
+            case 8: put(["LPOP", "q:queue"])
+            case 9:
+                put(["LPUSH", "q:capped", element()])
+                put(["LTRIM", "q:capped", "0", "4"])
+            case 10:
+                put(["RPUSH", "q:oldest", element()])
+                put(["LTRIM", "q:oldest", "0", "5"])
+            case 11:
+                put(["RPUSH", "q:newest", element()])
+                put(["LTRIM", "q:newest", "-5", "-1"])
+            case 12: put(rng.next() % 5 == 0 ? ["DEL", "q:seg"] : ["RPUSH", "q:seg", element()])
+            case 13:
+                put(["DEL", "q:whole"])
+                put(["RPUSH", "q:whole", element(), element()])
+            case 14: put([rng.next() % 2 == 0 ? "RPUSHX" : "LPUSHX", "q:maybe", element()])
+            case 15: put(rng.next() % 3 == 0 ? ["RPUSH", "q:maybe", element()] : ["RPOP", "q:maybe"])
+            case 16: put(["EXPIREAT", "q:r", "4102444800"])
+            case 17: put(["INCR", "cnt"])
+            case 18: put(["HINCRBY", "h", "f\(rng.next() % 3)", "2"])
+            default: put(["RPUSH", "q:tail-only", element()])
+            }
+        }
+        var writer = try BinlogWriter(output: try BinlogDirectoryOutput(directory: dir), binlogFileSize: 64 * 1024)
+        var time: UInt32 = 1_795_218_021
+        for (n, words) in commands.enumerated() {
+            try writer.append(content: RESP.encode(words.map { Array($0.utf8) }), execTime: time)
+            if n % 7 == 6 { time += 1 }
+        }
+        try writer.finish()
+        return dir
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func generatedListTrafficIsIdempotent(_ seed: UInt64) throws {
+        let input = try Self.listLog(seed: seed)
+        let r = try RewriteTest.rewriteRESP(input)
+        #expect(r.summary.count(.flagged) == 0)
+        // Lists that only grow on one side are written push + ltrim; the others whole.
+        #expect(r.summary.appendLists >= 2)
+        let (server, c) = try RedisServerProcess.started()
+        defer { server.stop() }
+        let once = try Self.expectIdempotent(c, r.commands, dense: 400, spread: 80)
+        let (originalOnce, _) = try Self.replay(c, prefix: [], try Self.original(input))
+        #expect(once.differences(from: originalOnce) == [])
+
+        // The binlog form of the same rewrite, rewritten again: byte for byte the same.
+        let first = try RewriteTest.rewrite(input)
+        let second = try RewriteTest.rewrite(first.directory!)
+        #expect(second.changes.filter { $0.kind != .unmodelled }.map { RewriteTest.text($0.arguments ?? []) } == [])
+        for name in try FileManager.default.contentsOfDirectory(atPath: first.directory!) {
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: first.directory! + "/" + name))
+                    == Data(contentsOf: URL(fileURLWithPath: second.directory! + "/" + name)), "\(name)")
+        }
+    }
+
+    /// The append forms without a known prior state (a rewritten binlog read back with no history
+    /// and no snapshot): the push + ltrim pairs are kept as they are, still idempotent.
+    @Test func appendFormsReadBackWithoutHistory() throws {
+        let input = try Self.listLog(seed: 7)
+        var from = RewriteOptions()
+        let all = try RewriteTest.items(input).items
+        from.start = .resumePoint(all[all.count / 3].header.stored)
+        let first = try RewriteTest.rewrite(input, options: from)
+        // Padded start: not the beginning of history, every key unknown on the second pass.
+        let second = try RewriteTest.rewrite(first.directory!)
+        #expect(second.summary.startSource == .firstItem)
+        let pushes = second.changes(.flagged).filter {
+            ["rpush", "lpush"].contains(String(decoding: $0.arguments![0], as: UTF8.self).lowercased())
+        }
+        #expect(pushes.count == 0)
+        for name in try FileManager.default.contentsOfDirectory(atPath: first.directory!) {
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: first.directory! + "/" + name))
+                    == Data(contentsOf: URL(fileURLWithPath: second.directory! + "/" + name)), "\(name)")
+        }
+    }
+}
