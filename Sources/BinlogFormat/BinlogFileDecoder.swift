@@ -338,8 +338,36 @@ public struct BinlogFileDecoder: ~Copyable {
 
     /// Turns a complete payload into an item, padding, or damage. Returns nil when it only noted
     /// damage (to be reported before the next record).
+    ///
+    /// The common case, a well-formed v3+ item, is decided here (small enough to inline into
+    /// `next()`); everything else, and any doubt, goes to ``decodeOtherItem``, which decides from
+    /// scratch.
     @inline(__always)
     private mutating func decodeItem(
+        _ payload: UnsafeRawBufferPointer, start: UInt64, end: UInt64, fragments: Int, firstTime: UInt32,
+        lastTime: UInt32
+    ) -> BinlogRecord? {
+        let n = payload.count
+        if n >= BinlogConstants.itemHeaderSize && payload[0] == 1 && payload[1] == 0 {
+            let header = ItemHeader.load(from: payload)
+            if Int(header.contentLength) == n - BinlogConstants.itemHeaderSize && header.logicID != 0 {
+                let content = UnsafeRawBufferPointer(rebasing: payload[BinlogConstants.itemHeaderSize...])
+                if (try? RESP.parse(content, into: &arguments)) != nil {
+                    let item = BinlogItem(
+                        start: position(start), end: position(end), fragmentCount: fragments, firstRecordTime: firstTime,
+                        lastRecordTime: lastTime, recordTimes: UnsafeBufferPointer(rebasing: fragmentTimes[0..<fragments]),
+                        envelope: .pikaItem, header: header, payload: payload,
+                        command: RESPCommand(bytes: content, ranges: arguments.view))
+                    return emit(.item(item))
+                }
+            }
+        }
+        return decodeOtherItem(payload, start: start, end: end, fragments: fragments, firstTime: firstTime, lastTime: lastTime)
+    }
+
+    /// ``decodeItem`` for every payload: envelopes, padding items, E2 RESP, blank, damage.
+    @inline(never)
+    private mutating func decodeOtherItem(
         _ payload: UnsafeRawBufferPointer, start: UInt64, end: UInt64, fragments: Int, firstTime: UInt32,
         lastTime: UInt32
     ) -> BinlogRecord? {
