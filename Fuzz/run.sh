@@ -5,6 +5,8 @@
 #   Fuzz/run.sh 3600            run for an hour
 #   Fuzz/run.sh -runs=10000000  run ten million inputs
 #   Fuzz/run.sh FILE...         replay saved inputs (e.g. .build-fuzz/findings/crash-*)
+#   Fuzz/run.sh --coverage      line/region coverage of Sources/BinlogFormat by the saved corpus
+#   FUZZ_TARGETS=resp,info Fuzz/run.sh ...   only these targets (names: see FuzzTarget)
 #
 # Everything goes under .build-fuzz/ (ignored by git):
 #   spm/                      SwiftPM build of the dependencies (swift-system, LZ4Frame), release
@@ -49,6 +51,27 @@ if [[ $needs_build == 1 ]]; then
         "${sources[@]}" \
         "$release"/SystemPackage.build/*.o "$release"/CSystem.build/*.o "$release"/LZ4Frame.build/*.o \
         -llz4 -o "$binary"
+fi
+
+# Coverage of the corpus: a second build with coverage mapping (no sanitizer) replays every
+# saved input once and prints llvm-cov's per-file report of Sources/BinlogFormat.
+if [[ ${1:-} == --coverage ]]; then
+    coverage_binary="$out/binlogformat-coverage"
+    swiftc -sanitize=fuzzer -profile-generate -profile-coverage-mapping -parse-as-library -O \
+        -module-name BinlogFormat -package-name "$(basename "$root" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_')" \
+        -I "$release/Modules" -I "$root/Sources/CLZ4" -Xcc -fmodule-map-file="$system_map" -use-ld=lld \
+        "${sources[@]}" \
+        "$release"/SystemPackage.build/*.o "$release"/CSystem.build/*.o "$release"/LZ4Frame.build/*.o \
+        -llz4 -o "$coverage_binary"
+    rm -f "$out"/coverage-*.profraw
+    LLVM_PROFILE_FILE="$out/coverage-%p.profraw" SWIFT_BACKTRACE=enable=no \
+        "$coverage_binary" -runs=0 -max_len=300000 "$out/corpus" >"$out/coverage-run.log" 2>&1 || true
+    # The toolchain's own LLVM tools (a system llvm-profdata may not read its profile format).
+    toolchain=$(dirname "$(readlink -f "$(command -v swiftc)")")
+    "$toolchain/llvm-profdata" merge -sparse "$out"/coverage-*.profraw -o "$out/coverage.profdata"
+    "$toolchain/llvm-cov" report "$coverage_binary" -instr-profile="$out/coverage.profdata" \
+        "$root"/Sources/BinlogFormat/*.swift | sed "s|$root/||"
+    return 0
 fi
 
 # 3. Seeds from the real fixtures: selector byte + input (see FuzzTarget in FuzzTargets.swift).
@@ -104,6 +127,77 @@ for rel, limit in binlogs.items():
         at += 8 + n
         if 65536 - at % 65536 < 8:
             at += 65536 - at % 65536
+# Crafted streams for what the real (v3.5/v4) fixtures lack, framed as Pika's Produce does
+# (spec §2.3): E2a and E2b items (§3.1, §3.2), padding items (§3.4), AppendBlank spaces (§2.7A),
+# empty items (§8.5), a zero-length First in a block's last 8 bytes, kBadRecord padding (§2.7C).
+import struct
+def resp(argv):
+    out = b'*%d\r\n' % len(argv)
+    for a in argv:
+        out += b'$%d\r\n' % len(a) + a + b'\r\n'
+    return out
+def header(length, rtype, t=1700000000):
+    return struct.pack('<I', length)[:3] + struct.pack('<I', t) + bytes([rtype])
+class Writer:
+    def __init__(self):
+        self.b = bytearray()
+    def frame(self, payload):
+        left, i, first = len(payload), 0, True
+        while True:
+            leftover = 65536 - len(self.b) % 65536
+            if leftover < 8:
+                self.b += bytes(leftover)
+            avail = 65536 - len(self.b) % 65536 - 8
+            n = min(left, avail)
+            last = n == left
+            t = 1 if first and last else 2 if first else 4 if last else 3
+            self.b += header(n, t) + payload[i:i + n]
+            left -= n
+            i += n
+            first = False
+            if left == 0:
+                break
+    def e3(self, argv, logic):
+        content = resp(argv)
+        self.frame(struct.pack('<HIIQIQI', 1, 1650000000, 0, logic, 0, 0, len(content)) + content)
+    def fill(self, gap, logic):
+        size = 65536 - len(self.b) % 65536 - gap - 8 - 34
+        # `*3` 4 + `$3 set` 9 + `$1 k` 7 + `$<d>` d + 3 + v + CRLF 2 bytes of RESP.
+        for digits in range(1, 6):
+            n = size - 25 - digits
+            if n >= 0 and len(str(n)) == digits:
+                self.e3([b'set', b'k', b'v' * n], logic)
+                assert 65536 - len(self.b) % 65536 == gap or (gap == 0 and len(self.b) % 65536 == 0)
+                return
+        raise Exception('no fill')
+e2a, e2b, pad, blank, edge = Writer(), Writer(), Writer(), Writer(), Writer()
+for i in range(60):
+    value = b'x' * (70000 if i % 20 == 7 else (i * 37) % 900)
+    e2a.frame(resp([b'set', b'k%d' % i, value]))
+    info = struct.pack('<IIQ', 1400000000 + i, 2, 1000 * i) if i % 3 else b''
+    e2b.frame(resp([b'SET', b'k%d' % i, value, b'__PIKA_X#$SKGI', b'%d' % (i % 4), info, b'1' if info else b'0']))
+for size in (61, 100, 4000, 65528):
+    n = size - 34 - 27
+    content = b'*2\r\n$7\r\npadding\r\n$' + b'%05d' % n + b'\r\n' + b'*' * n + b'\r\n'
+    pad.frame(struct.pack('<HIIQIQI', 1, 0, 0, 0, 0, 0, len(content)) + content)
+pad.e3([b'set', b'after', b'padding'], 1)
+blank.b += b' ' * 65536
+blank.b += header(300, 1) + b' ' * 300
+blank.e3([b'set', b'after', b'blank'], 1)
+edge.b += header(1352, 6) + b'*' * 1352
+edge.e3([b'set', b'a', b'1'], 1)
+edge.b += header(0, 1)                      # an empty item (failed SETNX, v3.3.0-3.3.5)
+edge.fill(8, 2)                             # ends exactly 8 bytes before the block end
+edge.e3([b'set', b'k', b'y' * 70000], 3)    # zero-length First in the last 8 bytes
+edge.fill(8, 4)
+edge.b += header(0, 1)                      # an empty item in the last 8 bytes of a block
+edge.e3([b'set', b'z', b'1'], 5)
+for w in (e2a, e2b, pad, blank, edge):
+    data = bytes(w.b[:290000])
+    for selector in (DECODER, ACROSS, WRITER):
+        seed(selector, data[:65536] if selector == ACROSS else data)
+    seed(FROM_BLOCK, bytes([0]) + data)
+    seed(RESP, resp([b'SET', b'k', b'v', b'__PIKA_X#$SKGI', b'1', b'0123456789abcdef', b'1']))
 joined = b''.join(small[:3])
 if joined:
     seed(STREAM, bytes([1, 3, 0, 0]) + joined)

@@ -6,14 +6,16 @@ total=0
 seconds=0
 for log in "$out"/logs/run-*.log; do
     [[ -f $log ]] || continue
-    runs=$(grep -a '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -n 1)
+    runs=$(grep -a '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -n 1 || true)
     if [[ -z $runs ]]; then
         # A run that was stopped: take its last status line.
-        runs=$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+        runs=$(grep -aoE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#' || true)
     fi
     last=$(grep -aE '^#[0-9]+.*cov:' "$log" | tail -n 1 || true)
-    secs=$(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$log" | awk '{print $5}' | tail -n 1)
+    secs=$(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$log" | awk '{print $5}' | tail -n 1 || true)
+    targets=$(grep -a 'executions by target' "$log" | tail -n 1 | sed 's/.*target: //' || true)
     echo "$(basename "$log"): ${runs:-0} executions${secs:+ in ${secs}s}; last: ${last:-none}"
+    [[ -n $targets ]] && echo "    by target: $targets"
     total=$((total + ${runs:-0}))
     seconds=$((seconds + ${secs:-0}))
 done
