@@ -27,7 +27,7 @@ enum RewriteTest {
         let output = BinlogRewriteOutput(output: try BinlogDirectoryOutput(directory: out), binlogFileSize: binlogFileSize)
         let box = ChangeBox()
         let summary = try BinlogRewriter(directory: try BinlogDirectory(path: input), options: options)
-            .rewrite(into: output) { box.changes.append($0) }
+            .rewrite(into: output, report: { box.changes.append($0) })
         return Result(summary: summary, changes: box.changes, directory: out, commands: [])
     }
 
@@ -43,7 +43,7 @@ enum RewriteTest {
         let output = RESPRewriteOutput(descriptor: fd, path: path, closeWhenDone: true)
         let box = ChangeBox()
         let summary = try BinlogRewriter(directory: try BinlogDirectory(path: input), options: options)
-            .rewrite(into: output) { box.changes.append($0) }
+            .rewrite(into: output, report: { box.changes.append($0) })
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         return Result(summary: summary, changes: box.changes, directory: nil, commands: try parseRESPStream(bytes))
     }

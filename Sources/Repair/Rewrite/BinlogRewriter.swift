@@ -31,13 +31,13 @@ public struct BinlogRewriter {
     ///   - output: where the commands go; ``RewriteOutput/finish()`` is called at the end, and
     ///     ``RewriteOutput/abandon()`` when this throws.
     ///   - progress: called now and then with the pass (1 or 2) and the input bytes read in it.
-    ///   - report: called with every change, in output order.
+    ///   - report: called with every change, in output order; nil builds no change at all.
     /// - Returns: the totals and the resume point the output pairs with.
     /// - Throws: ``RewriteError`` for read, write and snapshot failures, an empty binlog, or a
     ///   `--from` that is not a resume point.
     public func rewrite(
         into output: any RewriteOutput, progress: ((Int, UInt64) -> Void)? = nil,
-        report: @escaping (RewriteChange) -> Void
+        report: ((RewriteChange) -> Void)? = nil
     ) throws(RewriteError) -> RewriteSummary {
         do {
             let plan = try RewriteAnalyzer(
@@ -59,7 +59,7 @@ struct RewriteRun {
     let options: RewriteOptions
     let files: [BinlogFileEntry]
     let output: any RewriteOutput
-    let report: (RewriteChange) -> Void
+    let report: ((RewriteChange) -> Void)?
     var model: KeyspaceModel
     var summary: RewriteSummary
     let fastPath: Bool
@@ -78,6 +78,8 @@ struct RewriteRun {
     /// next item is that very expiry (this rewrite's own output read back), both are written as
     /// logged and nothing is reported.
     var pendingExpiry: PendingExpiry? = nil
+    /// Changes per kind (``RewriteChange/Kind/index``), copied into the summary at the end.
+    var counts = [Int](repeating: 0, count: RewriteChange.Kind.allCases.count)
     /// Where the last item written as logged went.
     var lastLocation: OutputLocation? = nil
 
@@ -91,7 +93,7 @@ struct RewriteRun {
 
     init(
         plan: RewritePlan, options: RewriteOptions, files: [BinlogFileEntry], output: any RewriteOutput,
-        report: @escaping (RewriteChange) -> Void
+        report: ((RewriteChange) -> Void)?
     ) {
         self.plan = plan
         self.options = options
@@ -156,6 +158,9 @@ struct RewriteRun {
         }
         try flushPendingExpiry()
         try beginIfNeeded(logicID: plan.firstItemLogicID, term: 0, time: 0)
+        for kind in RewriteChange.Kind.allCases where counts[Int(kind.index)] > 0 {
+            summary.counts[kind] = counts[Int(kind.index)]
+        }
         summary.outputStatus = try output.finish()
         summary.outputBytes = output.byteCount
         summary.trackedKeys = model.trackedKeyCount
@@ -195,7 +200,7 @@ struct RewriteRun {
     mutating func reportAppliedBeforeStart(_ verification: SnapshotVerification) {
         for item in verification.lagging where item.resumeBefore < verification.corrected {
             bump(.applied)
-            report(
+            emit(
                 RewriteChange(
                     kind: .applied,
                     item: InputLocation(
@@ -216,7 +221,7 @@ struct RewriteRun {
         case .padding(let p):
             summary.paddingBytes += p.byteCount
             bump(.padding)
-            report(
+            emit(
                 RewriteChange(
                     kind: .padding, item: nil, arguments: nil,
                     reason: "\(p.kind.rawValue) padding (\(p.byteCount) bytes): not a command, not carried over",
@@ -224,7 +229,7 @@ struct RewriteRun {
         case .damage(let d):
             summary.damageBytes += d.length
             bump(.damage)
-            report(
+            emit(
                 RewriteChange(
                     kind: .damage, item: nil, arguments: nil, reason: "skipped: \(d.reason)", region: (d.start, d.end)))
         case .item:
@@ -268,7 +273,7 @@ struct RewriteRun {
         try decide(item, position: p &+ 1)
         if let moved {
             bump(.reordered)
-            report(
+            emit(
                 RewriteChange(
                     kind: .reordered, item: location(item), arguments: item.command.ownedArguments(), written: written,
                     reason: "out of order: moved back before \(moved.before), where its logic id and position belong",
@@ -293,7 +298,7 @@ struct RewriteRun {
     mutating func drop(_ item: BinlogItem, reason: String, related: FindingRange?) {
         try? flushPendingExpiry()
         bump(.dropped)
-        report(
+        emit(
             RewriteChange(
                 kind: .dropped, item: location(item), arguments: item.command.ownedArguments(), reason: reason,
                 related: related))
@@ -339,7 +344,9 @@ struct RewriteRun {
                 try appendTrim(item, key: k)
                 return
             }
-        case .global, .stateful:
+        case .stateful:
+            if let step = CounterStep.of(command), try counterStep(item, step: step, position: position) { return }
+        case .global:
             break
         }
         let decision = try modelDecision(item)
@@ -424,14 +431,14 @@ struct RewriteRun {
         case .keepUnmodelled(let key, let reason):
             try writeLogged(item)
             bump(.unmodelled)
-            report(
+            emit(
                 RewriteChange(
                     kind: .unmodelled, item: location(item), arguments: item.command.ownedArguments(),
                     written: written, reason: reason, key: key))
         case .unknownPriorState(let key, let reason):
             try writeLogged(item)
             bump(.flagged)
-            report(
+            emit(
                 RewriteChange(
                     kind: .flagged, item: location(item), arguments: item.command.ownedArguments(), written: written,
                     reason: reason, key: key))
@@ -458,7 +465,7 @@ struct RewriteRun {
             case .unknownPriorState:
                 length = nil
             case .keep, .replace:
-                let key = plan.keys.keys[k]
+                let key = plan.keys.key(k)
                 switch model.state(of: key, atMs: Int64(execTime(item)) * 1000) {
                 case .present(.list(let elements), nil): length = Int64(elements.count)
                 case .absent: length = 0
@@ -475,7 +482,7 @@ struct RewriteRun {
             let list = RewritePlan.AppendList(side: side, length: length, paired: paired)
             plan.keys[k].append = list
             if length != nil {
-                _ = try? model.rewrite([Array("del".utf8), plan.keys.keys[k]], execTimeSeconds: execTime(item))
+                _ = try? model.rewrite([Array("del".utf8), plan.keys.key(k)], execTimeSeconds: execTime(item))
             }
             switch decision {
             case .replace(let commands) where commands.isEmpty:
@@ -487,7 +494,7 @@ struct RewriteRun {
                 try writeLogged(item)
                 if !paired {
                     bump(.flagged)
-                    report(
+                    emit(
                         RewriteChange(
                             kind: .flagged, item: location(item), arguments: command.ownedArguments(), written: written,
                             reason: reason, key: key))
@@ -516,11 +523,11 @@ struct RewriteRun {
         } else {
             try writeLogged(item)
             bump(.flagged)
-            report(
+            emit(
                 RewriteChange(
                     kind: .flagged, item: location(item), arguments: command.ownedArguments(), written: written,
                     reason: "\(Self.text(command[0]).uppercased()) is not replay-safe and needs the prior state; \(KeyspaceModel.noPriorState)",
-                    key: plan.keys.keys[k]))
+                    key: plan.keys.key(k)))
         }
     }
 
@@ -533,15 +540,28 @@ struct RewriteRun {
             return
         }
         let command = item.command
-        let key = Array(command[1])
         let length = list.length ?? 0
-        let cut: [[UInt8]] =
-            list.side == .right
-            ? [Array("ltrim".utf8), key, Array("0".utf8), Array(String(length - 1).utf8)]
-            : [Array("ltrim".utf8), key, Array(String(-length).utf8), Array("-1".utf8)]
-        try writeReplacement(
-            item, [command.ownedArguments(), cut],
-            reason: "made replay-safe: the push, then a cut to the list's resulting length \(length) (only pushes on this side follow)")
+        let keep = report != nil || collecting
+        let before = written.count
+        try writeLogged(item)
+        let pushedAt = lastLocation!
+        encodeCut(key: command[1], side: list.side, length: length)
+        let cutAt = try writeEncoded(time: execTime(item), recordTimes: UnsafeBufferPointer(start: nil, count: 0))
+        summary.commandsWritten += 1
+        bump(.replaced)
+        guard keep else { return }
+        let cutArgv: [[UInt8]] = [Array("ltrim".utf8), Array(command[1])]
+            + (list.side == .right ? [Array("0".utf8), Array(String(length - 1).utf8)] : [Array(String(-length).utf8), Array("-1".utf8)])
+        if collecting {
+            written.removeSubrange(before...)
+            written.append(OutputCommand(arguments: command.ownedArguments(), location: pushedAt))
+            written.append(OutputCommand(arguments: cutArgv, location: cutAt))
+        }
+        emit(
+            RewriteChange(
+                kind: .replaced, item: location(item), arguments: command.ownedArguments(),
+                written: [OutputCommand(arguments: command.ownedArguments(), location: pushedAt), OutputCommand(arguments: cutArgv, location: cutAt)],
+                reason: "made replay-safe: the push, then a cut to the list's resulting length \(length) (only pushes on this side follow)"))
     }
 
     /// The `ltrim` that follows a push in a list written as appends.
@@ -621,7 +641,7 @@ struct RewriteRun {
         summary.commandsWritten += 1
         let out = [OutputCommand(arguments: pending.arguments, location: pending.logged), OutputCommand(arguments: pending.command, location: at)]
         bump(.replaced)
-        report(
+        emit(
             RewriteChange(
                 kind: .replaced, item: pending.item, arguments: pending.arguments, written: out,
                 reason: "made replay-safe: the key's expiry asserted again after the write (a late replay finds the key expired and recreates it without one)"))
@@ -655,25 +675,109 @@ struct RewriteRun {
     /// Writes `commands` in place of the item and reports the replacement.
     mutating func writeReplacement(_ item: BinlogItem, _ commands: [[[UInt8]]], reason: String) throws(RewriteError) {
         let time = execTime(item)
+        let keep = report != nil || collecting
         var out: [OutputCommand] = []
-        out.reserveCapacity(commands.count)
+        if keep { out.reserveCapacity(commands.count) }
         for command in commands {
             encoded.removeAll(keepingCapacity: true)
-            RESP.encode(command, into: &encoded)
+            Self.appendRESP(command, to: &encoded)
             let at = try writeEncoded(time: time, recordTimes: UnsafeBufferPointer(start: nil, count: 0))
-            out.append(OutputCommand(arguments: command, location: at))
+            if keep { out.append(OutputCommand(arguments: command, location: at)) }
         }
         summary.commandsWritten += commands.count
         if collecting { written += out }
         bump(.replaced)
-        report(
+        emit(
             RewriteChange(
                 kind: .replaced, item: location(item), arguments: item.command.ownedArguments(), written: out,
                 reason: reason))
     }
 
+    /// Appends the RESP multi-bulk of `argv` (what ``RESP/encode(_:into:)`` writes, without its
+    /// generic per-byte path).
+    static func appendRESP(_ argv: [[UInt8]], to out: inout [UInt8]) {
+        appendCount(UInt8(ascii: "*"), argv.count, to: &out)
+        for arg in argv {
+            appendCount(UInt8(ascii: "$"), arg.count, to: &out)
+            out.append(contentsOf: arg)
+            out.append(13)
+            out.append(10)
+        }
+    }
+
+    /// `*<n>\r\n` / `$<n>\r\n`.
+    @inline(__always)
+    static func appendCount(_ marker: UInt8, _ n: Int, to out: inout [UInt8]) {
+        out.append(marker)
+        appendDecimal(Int64(n), to: &out)
+        out.append(13)
+        out.append(10)
+    }
+
+    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var v = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let n = withUnsafeMutableBytes(of: &digits) { d -> Int in
+            var i = 24
+            repeat {
+                i -= 1
+                d[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
+                v /= 10
+            } while v > 0
+            return i
+        }
+        withUnsafeBytes(of: &digits) { out.append(contentsOf: $0[n...]) }
+    }
+
+    /// The cut that follows a push written as an append: `ltrim k 0 <length-1>` (right) or
+    /// `ltrim k -<length> -1` (left), into ``encoded``.
+    mutating func encodeCut(key: UnsafeRawBufferPointer, side: RewritePlan.AppendList.Side, length: Int64) {
+        encoded.removeAll(keepingCapacity: true)
+        encoded.append(contentsOf: "*4\r\n$5\r\nltrim\r\n".utf8)
+        Self.appendCount(UInt8(ascii: "$"), key.count, to: &encoded)
+        encoded.append(contentsOf: key)
+        encoded.append(13)
+        encoded.append(10)
+        if side == .right {
+            encoded.append(contentsOf: "$1\r\n0\r\n".utf8)
+            Self.appendBulkDecimal(length - 1, to: &encoded)
+        } else {
+            Self.appendBulkDecimal(-length, to: &encoded)
+            encoded.append(contentsOf: "$2\r\n-1\r\n".utf8)
+        }
+    }
+
+    /// `$<digits>\r\n<value>\r\n`.
+    static func appendBulkDecimal(_ value: Int64, to out: inout [UInt8]) {
+        var v = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let start = withUnsafeMutableBytes(of: &digits) { d -> Int in
+            var i = 24
+            repeat {
+                i -= 1
+                d[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
+                v /= 10
+            } while v > 0
+            if value < 0 {
+                i -= 1
+                d[i] = UInt8(ascii: "-")
+            }
+            return i
+        }
+        appendCount(UInt8(ascii: "$"), 24 - start, to: &out)
+        withUnsafeBytes(of: &digits) { out.append(contentsOf: $0[start...]) }
+        out.append(13)
+        out.append(10)
+    }
+
+    /// Hands a change to the report, building it only when there is one.
+    func emit(_ change: @autoclosure () -> RewriteChange) {
+        if let report { report(change()) }
+    }
+
     mutating func bump(_ kind: RewriteChange.Kind) {
-        summary.counts[kind, default: 0] += 1
+        counts[Int(kind.index)] += 1
     }
 
     /// `pksetexat k <s> v` for Redis: `SET k v` (0: no expiry), `SET k v EXAT s`, or `PXAT ms` for

@@ -80,6 +80,20 @@ public struct RewriteChange: Sendable {
         case damage
         /// Items before the start point that a verified snapshot already holds (not written).
         case applied
+
+        /// Its position in `allCases`.
+        var index: UInt8 {
+            switch self {
+            case .dropped: 0
+            case .reordered: 1
+            case .replaced: 2
+            case .flagged: 3
+            case .unmodelled: 4
+            case .padding: 5
+            case .damage: 6
+            case .applied: 7
+            }
+        }
     }
 
     public var kind: Kind

@@ -54,7 +54,7 @@ struct CommandClass {
             if command.nameIs("pkpatternmatchdel") { return CommandClass(kind: .global, keys: .none) }
             return readOnlyOrStateful(command)
         }
-        guard let entry = table[PackedName(name)] else { return readOnlyOrStateful(command) }
+        guard let entry = NameTable.shared.lookup(PackedName(name)) else { return readOnlyOrStateful(command) }
         switch entry {
         case .set: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
         case .getset: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
@@ -120,7 +120,7 @@ struct CommandClass {
         }
     }
 
-    enum Entry {
+    enum Entry: Sendable {
         case set, getset, mset, msetnx, del, pksetexat, hset, sadd, zadd, rpush, lpush, ltrim, flush, padding
         case singleKey
     }
@@ -136,6 +136,7 @@ struct CommandClass {
         "geoadd",
     ]
 
+    /// The names with an entry of their own, then the single-key ones.
     static let table: [PackedName: Entry] = {
         var t: [PackedName: Entry] = [
             PackedName("set"): .set, PackedName("getset"): .getset, PackedName("mset"): .mset,
@@ -152,7 +153,7 @@ struct CommandClass {
 }
 
 /// A command name of at most 16 bytes, ASCII-lowercased, packed into two words.
-struct PackedName: Hashable {
+struct PackedName: Hashable, Sendable {
     var low: UInt64
     var high: UInt64
     var count: UInt8
@@ -171,5 +172,45 @@ struct PackedName: Hashable {
     init(_ text: String) {
         var s = text
         self = s.withUTF8 { PackedName(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// ``CommandClass/table`` as a fixed open-addressing array: a lookup per item costs a multiply and
+/// a compare or two, not a SipHash.
+struct NameTable: Sendable {
+    static let shared = NameTable(CommandClass.table)
+
+    private var names: [PackedName?]
+    private var entries: [CommandClass.Entry]
+    private let mask: Int
+
+    init(_ table: [PackedName: CommandClass.Entry]) {
+        var n = 16
+        while n < table.count * 4 { n <<= 1 }
+        mask = n - 1
+        names = [PackedName?](repeating: nil, count: n)
+        entries = [CommandClass.Entry](repeating: .singleKey, count: n)
+        for (name, entry) in table {
+            var i = Self.slot(name, mask)
+            while names[i] != nil { i = (i + 1) & mask }
+            names[i] = name
+            entries[i] = entry
+        }
+    }
+
+    @inline(__always)
+    static func slot(_ name: PackedName, _ mask: Int) -> Int {
+        let h = (name.low &* 0x9E37_79B9_7F4A_7C15) ^ (name.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(name.count)
+        return Int(truncatingIfNeeded: h >> 40) & mask
+    }
+
+    @inline(__always)
+    func lookup(_ name: PackedName) -> CommandClass.Entry? {
+        var i = Self.slot(name, mask)
+        while let candidate = names[i] {
+            if candidate == name { return entries[i] }
+            i = (i + 1) & mask
+        }
+        return nil
     }
 }

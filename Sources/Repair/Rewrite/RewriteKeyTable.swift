@@ -15,52 +15,88 @@ internal import Darwin
 /// Open addressing with linear probing over a power-of-two slot array; the stored hash is checked
 /// before the bytes. Nothing is ever removed (the rewrite only adds keys).
 struct RewriteKeyTable<Value> {
-    private var hashes: [UInt64]
+    /// One byte per slot: 0 for empty, else the top bits of the key's hash (with bit 7 set). Most
+    /// lookups are misses; they touch only this array (a quarter of the slots' size in cache).
+    private var tags: [UInt8]
+    /// Index of the key in each slot, -1 for empty.
     private var slots: [Int32]
-    private(set) var keys: [[UInt8]] = []
+    private var hashes: [UInt64] = []
+    /// Every key's bytes, one after the other; key `k` is `arena[offsets[k]..<offsets[k + 1]]`.
+    private var arena: [UInt8] = []
+    private var offsets: [Int] = [0]
     private(set) var values: [Value] = []
     private var mask: Int
 
     init(capacity: Int = 1024) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
-        hashes = []
         slots = [Int32](repeating: -1, count: n)
+        tags = [UInt8](repeating: 0, count: n)
         mask = n - 1
     }
 
-    var count: Int { keys.count }
+    var count: Int { values.count }
 
-    /// The index of `key`, or nil.
-    func index(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
+    @inline(__always)
+    private static func tag(_ hash: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: hash >> 57) | 0x80 }
+
+    /// The bytes of key `k`.
+    func key(_ k: Int) -> [UInt8] { Array(arena[offsets[k]..<offsets[k + 1]]) }
+
+    /// The slot where `key` is, or the empty slot where it would go, and its index if present.
+    @inline(__always)
+    private func probe(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (slot: Int, index: Int?) {
+        let tag = Self.tag(hash)
         var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let s = slots[i]
-            if s < 0 { return nil }
-            let k = Int(s)
-            if hashes[k] == hash && Self.equal(keys[k], key) { return k }
-            i = (i + 1) & mask
+        let first: Int? = tags.withUnsafeBufferPointer { tags in
+            while true {
+                let t = tags[i]
+                if t == 0 { return nil }
+                if t == tag { return i }
+                i = (i + 1) & mask
+            }
+        }
+        guard first != nil else { return (i, nil) }
+        return slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                arena.withUnsafeBytes { arena in
+                    offsets.withUnsafeBufferPointer { offsets in
+                        while true {
+                            let s = slots[i]
+                            if s < 0 { return (i, nil) }
+                            let k = Int(s)
+                            if hashes[k] == hash {
+                                let from = offsets[k]
+                                let n = offsets[k + 1] - from
+                                if n == key.count && (n == 0 || memcmp(arena.baseAddress! + from, key.baseAddress!, n) == 0) {
+                                    return (i, k)
+                                }
+                            }
+                            i = (i + 1) & mask
+                        }
+                    }
+                }
+            }
         }
     }
+
+    /// The index of `key`, or nil.
+    func index(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int? { probe(key, hash: hash).index }
 
     func index(of key: UnsafeRawBufferPointer) -> Int? { index(of: key, hash: Self.hash(key)) }
 
     /// The index of `key`, inserting it with `make()` when absent.
     mutating func findOrInsert(_ key: UnsafeRawBufferPointer, hash: UInt64, _ make: () -> Value) -> Int {
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let s = slots[i]
-            if s < 0 { break }
-            let k = Int(s)
-            if hashes[k] == hash && Self.equal(keys[k], key) { return k }
-            i = (i + 1) & mask
-        }
-        let k = keys.count
-        keys.append(Array(key))
+        let (slot, found) = probe(key, hash: hash)
+        if let found { return found }
+        let k = values.count
+        arena.append(contentsOf: key)
+        offsets.append(arena.count)
         values.append(make())
         hashes.append(hash)
-        slots[i] = Int32(k)
-        if keys.count * 2 > slots.count { grow() }
+        slots[slot] = Int32(k)
+        tags[slot] = Self.tag(hash)
+        if values.count * 2 > slots.count { grow() }
         return k
     }
 
@@ -71,24 +107,19 @@ struct RewriteKeyTable<Value> {
     subscript(index: Int) -> Value {
         get { values[index] }
         set { values[index] = newValue }
+        _modify { yield &values[index] }
     }
 
     private mutating func grow() {
         let n = slots.count * 2
         slots = [Int32](repeating: -1, count: n)
+        tags = [UInt8](repeating: 0, count: n)
         mask = n - 1
-        for k in 0..<keys.count {
+        for k in 0..<values.count {
             var i = Int(truncatingIfNeeded: hashes[k]) & mask
             while slots[i] >= 0 { i = (i + 1) & mask }
             slots[i] = Int32(k)
-        }
-    }
-
-    @inline(__always)
-    private static func equal(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBytes { x in
-            x.count == 0 || memcmp(x.baseAddress!, b.baseAddress!, x.count) == 0
+            tags[i] = Self.tag(hashes[k])
         }
     }
 

@@ -1,4 +1,5 @@
 import BinlogFormat
+import Dispatch
 
 /// A binlog position packed into one word for ordering: file number above bit 40, offset below.
 @inline(__always)
@@ -52,7 +53,19 @@ struct RewritePlan {
         var appendRefused = false
         /// 1 + the packed position of the last item on this key seen by the analysis.
         var lastTouch: UInt64 = 0
+        /// 1 + the packed position of the last operation on the key that is not an integer
+        /// counter step of the string (INCR/DECR/INCRBY/DECRBY) or hash (HINCRBY) kind; 0: none.
+        var lastNotCounter: UInt64 = 0
+        var lastNotHashCounter: UInt64 = 0
+        /// Pass 2: the key's counter value(s), kept here instead of in the model (see
+        /// ``RewriteRun`` counters); `counterRefused` when the model's state did not allow it.
+        var counter: Int64? = nil
+        var hashCounter: Int? = nil
+        var counterRefused = false
     }
+
+    /// Pass 2: the fields of hashes written only by HINCRBY from some point on.
+    var hashCounters: [RewriteKeyTable<Int64>] = []
 
     /// A range of items moved back before another item.
     struct Move {
@@ -115,7 +128,10 @@ struct RewriteAnalyzer {
         var plan = RewritePlan()
         plan.listAppendForms = options.listAppendForms
         plan.skipStatelessKeys = options.skipStatelessKeys
-        var checker = BinlogChecker(configuration: options.check, directory: directory)
+        // The checker reads the binlog on another thread while this one classifies keys: two
+        // decodes, but in parallel (the output thread of pass 2 is idle now).
+        let checked = CheckerRun(directory: directory, files: files, configuration: options.check)
+        checked.start()
         var stream = BinlogStream(
             files: files.map { entry in
                 BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
@@ -153,7 +169,6 @@ struct RewriteAnalyzer {
             while let record = try stream.next() {
                 n &+= 1
                 if n & 4095 == 0, let progress { progress(stream.bytesConsumed) }
-                checker.add(record)
                 if first {
                     plan.historyStart = KeyspaceModel.startsAtBeginningOfHistory(record)
                     first = false
@@ -186,9 +201,13 @@ struct RewriteAnalyzer {
                 previousEndInFile = ResumePoint(after: record.end)
             }
         } catch {
+            _ = checked.wait()
             throw .read(error)
         }
-        guard firstItemSeen else { throw .emptyBinlog(path) }
+        guard firstItemSeen else {
+            _ = checked.wait()
+            throw .emptyBinlog(path)
+        }
         finishSegments(&plan)
 
         if var locator {
@@ -207,7 +226,11 @@ struct RewriteAnalyzer {
             }
         }
 
-        let report = checker.finish()
+        let report: CheckReport
+        switch checked.wait() {
+        case .success(let r): report = r
+        case .failure(let e): throw .read(e)
+        }
         plan.findings = report.findings
         plan.statefulKeys = plan.keys.values.reduce(0) { $0 + ($1.needsState ? 1 : 0) }
         planChanges(report.findings, &plan)
@@ -279,6 +302,8 @@ struct RewriteAnalyzer {
             let k = entry(key, position, &plan)
             plan.keys[k].needsState = true
             let count = Int64(command.count - 2)
+            plan.keys[k].lastNotCounter = position
+            plan.keys[k].lastNotHashCounter = position
             let side: RewritePlan.AppendList.Side = cls.kind == .rightPush ? .right : .left
             // A push right after `del k` (or after such a push) in the same second writes the
             // whole list: the list's length is known from here, nothing is pending.
@@ -313,6 +338,8 @@ struct RewriteAnalyzer {
             let key = command[1]
             let k = entry(key, position, &plan)
             plan.keys[k].needsState = true
+            plan.keys[k].lastNotCounter = position
+            plan.keys[k].lastNotHashCounter = position
             var side: RewritePlan.AppendList.Side? = nil
             if case .push(let s) = before.kind, before.isOn(key) { side = s }
             if side == .right, let n = Self.rightCut(command) {
@@ -333,10 +360,11 @@ struct RewriteAnalyzer {
                 touchOther(key, position, &plan)
             }
         case .stateful:
+            let step = CounterStep.of(command)
             cls.forEachKey(command) { key in
                 let k = plan.keys.findOrInsert(key) { RewritePlan.KeyPlan() }
                 plan.keys[k].needsState = true
-                touchOther(key, position, &plan)
+                touchOther(key, position, &plan, counter: step)
             }
         }
     }
@@ -344,9 +372,12 @@ struct RewriteAnalyzer {
     /// An operation on `key` that is neither a right nor a left append. After `del k` the list
     /// is empty: its length is known (0) for the pushes that follow.
     private func touchOther(
-        _ key: UnsafeRawBufferPointer, _ position: UInt64, _ plan: inout RewritePlan, emptied: Bool = false
+        _ key: UnsafeRawBufferPointer, _ position: UInt64, _ plan: inout RewritePlan, emptied: Bool = false,
+        counter: CounterStep? = nil
     ) {
         guard let k = plan.keys.index(of: key) else { return }
+        if counter != .string { plan.keys[k].lastNotCounter = position }
+        if counter != .hash { plan.keys[k].lastNotHashCounter = position }
         plan.keys[k].lastNotRight = position
         plan.keys[k].lastNotLeft = position
         plan.keys[k].right = RewritePlan.SideSegment(lastCut: emptied ? 0 : nil)
@@ -500,5 +531,45 @@ struct RewriteAnalyzer {
             // A dropped item may be the `ltrim` of a push that stays: every push gets its own cut.
             plan.unpairAll = true
         }
+    }
+}
+
+/// `BinlogChecker` over the whole binlog on a background thread.
+final class CheckerRun: @unchecked Sendable {
+    let directory: BinlogDirectory
+    let files: [BinlogFileEntry]
+    let configuration: CheckConfiguration
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<CheckReport, BinlogIOError>? = nil
+
+    init(directory: BinlogDirectory, files: [BinlogFileEntry], configuration: CheckConfiguration) {
+        self.directory = directory
+        self.files = files
+        self.configuration = configuration
+    }
+
+    func start() {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            var checker = BinlogChecker(configuration: configuration, directory: directory)
+            var stream = BinlogStream(
+                files: files.map { entry in
+                    BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
+                        try entry.openSource()
+                    }
+                })
+            do throws(BinlogIOError) {
+                try checker.add(contentsOf: &stream)
+                result = .success(checker.finish())
+            } catch {
+                result = .failure(error)
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for the checker and returns its report.
+    func wait() -> Result<CheckReport, BinlogIOError> {
+        done.wait()
+        return result!
     }
 }

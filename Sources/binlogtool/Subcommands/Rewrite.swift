@@ -162,8 +162,10 @@ struct Rewrite: ParsableCommand {
                 staged = s
                 switch format {
                 case .binlog:
+                    // Written and fsynced on another thread while the rewrite goes on.
                     output = BinlogRewriteOutput(
-                        output: try BinlogDirectoryOutput(directory: s.staging), binlogFileSize: UInt64(binlogFileSize))
+                        output: BackgroundBinlogOutput(try BinlogDirectoryOutput(directory: s.staging)),
+                        binlogFileSize: UInt64(binlogFileSize))
                 case .resp:
                     output = RESPRewriteOutput(descriptor: s.descriptor, path: out!, closeWhenDone: true)
                 }
@@ -195,9 +197,9 @@ struct Rewrite: ParsableCommand {
         let rewriter = BinlogRewriter(directory: resolved.directory, options: options)
         let summary: RewriteSummary
         do {
-            summary = try rewriter.rewrite(into: output, progress: { _, bytes in progress.tick(bytes) }) { change in
-                formatter?.write(change)
-            }
+            summary = try rewriter.rewrite(
+                into: output, progress: { _, bytes in progress.tick(bytes) },
+                report: formatter.map { f in { f.write($0) } })
         } catch {
             progress.finish()
             staged?.abandon()

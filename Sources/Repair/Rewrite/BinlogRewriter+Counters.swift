@@ -1,0 +1,214 @@
+import BinlogFormat
+
+/// An integer counter step: INCR/DECR/INCRBY/DECRBY on a string, HINCRBY on a hash field.
+enum CounterStep: Equatable {
+    case string
+    case hash
+
+    /// The step `command` is, with its arguments' shape checked (not their values).
+    static func of(_ command: RESPCommand) -> CounterStep? {
+        switch command.count {
+        case 2 where command.nameIs("incr") || command.nameIs("decr"): .string
+        case 3 where command.nameIs("incrby") || command.nameIs("decrby"): .string
+        case 4 where command.nameIs("hincrby"): .hash
+        default: nil
+        }
+    }
+}
+
+/// Counters kept out of the model.
+///
+/// A key that, from some item on, sees only counter steps of one kind (the analysis' segments,
+/// like the append segments of lists) does not need the model's general machinery for each step:
+/// the first step goes through the model (which knows the value, seeding it from a snapshot if
+/// needed), then the value is kept here as an `Int64` (a hash's fields as a dictionary) and each
+/// step writes `set k <value>` / `hset k f <value>`, exactly the model's forms (the key has no
+/// expiry, or it would not be here). The arithmetic is the model's (Redis' `string2ll`, overflow
+/// refused): on an overflow the value goes back to the model, which reports the command as it
+/// would have.
+extension RewriteRun {
+    /// Writes a counter step on a key in counter mode, or enters the mode; false when the model
+    /// has to take the item.
+    mutating func counterStep(_ item: BinlogItem, step: CounterStep, position: UInt64) throws(RewriteError) -> Bool {
+        let command = item.command
+        guard let k = plan.keys.index(of: command[1]) else { return false }
+        let entry = plan.keys[k]
+        if entry.counterRefused { return false }
+        let inMode = step == .string ? entry.counter != nil : entry.hashCounter != nil
+        if !inMode {
+            let last = step == .string ? entry.lastNotCounter : entry.lastNotHashCounter
+            guard position > last && position > plan.lastGlobal else { return false }
+            try enterCounterMode(item, key: k, step: step)
+            return true
+        }
+        bypassModel()
+        guard let delta = Self.delta(command, step: step) else {
+            try leaveCounterMode(item, key: k, step: step)
+            return true
+        }
+        switch step {
+        case .string:
+            let (value, overflow) = entry.counter!.addingReportingOverflow(delta)
+            if overflow {
+                try leaveCounterMode(item, key: k, step: step)
+                return true
+            }
+            plan.keys[k].counter = value
+            encodeCommand("set", command[1], nil, value)
+        case .hash:
+            let slot = entry.hashCounter!
+            let f = plan.hashCounters[slot].findOrInsert(command[2]) { 0 }
+            let (value, overflow) = plan.hashCounters[slot][f].addingReportingOverflow(delta)
+            if overflow {
+                try leaveCounterMode(item, key: k, step: step)
+                return true
+            }
+            plan.hashCounters[slot][f] = value
+            encodeCommand("hset", command[1], command[2], value)
+        }
+        let at = try writeEncoded(time: execTime(item), recordTimes: UnsafeBufferPointer(start: nil, count: 0))
+        summary.commandsWritten += 1
+        bump(.replaced)
+        if report != nil || collecting {
+            var argv: [[UInt8]] = [Array((step == .string ? "set" : "hset").utf8), Array(command[1])]
+            if step == .hash { argv.append(Array(command[2])) }
+            let value =
+                step == .string
+                ? plan.keys[k].counter! : plan.hashCounters[entry.hashCounter!][plan.hashCounters[entry.hashCounter!].index(of: command[2])!]
+            argv.append(RedisNumbers.format(value))
+            let written = [OutputCommand(arguments: argv, location: at)]
+            if collecting { self.written += written }
+            emit(
+                RewriteChange(
+                    kind: .replaced, item: location(item), arguments: command.ownedArguments(), written: written,
+                    reason: "made absolute: the resulting value, not the operation"))
+        }
+        return true
+    }
+
+    /// The first step of a counter segment: the model decides it, then its state seeds the counter.
+    mutating func enterCounterMode(_ item: BinlogItem, key k: Int, step: CounterStep) throws(RewriteError) {
+        let decision = try modelDecision(item)
+        let key = plan.keys.key(k)
+        let state = model.state(of: key, atMs: Int64(execTime(item)) * 1000)
+        switch (step, state, decision) {
+        case (_, _, .unknownPriorState), (_, _, .keepUnmodelled):
+            plan.keys[k].counterRefused = true
+        case (.string, .present(.string(let bytes), nil)?, _):
+            if let value = RedisNumbers.parseInt64(bytes) { plan.keys[k].counter = value } else { plan.keys[k].counterRefused = true }
+        case (.hash, .present(.hash(let fields), nil)?, _):
+            var counters = RewriteKeyTable<Int64>(capacity: max(8, fields.count))
+            for (field, value) in fields {
+                guard let v = RedisNumbers.parseInt64(value) else {
+                    plan.keys[k].counterRefused = true
+                    break
+                }
+                let f = field.withUnsafeBytes { counters.findOrInsert($0) { 0 } }
+                counters[f] = v
+            }
+            if !plan.keys[k].counterRefused {
+                plan.keys[k].hashCounter = plan.hashCounters.count
+                plan.hashCounters.append(counters)
+            }
+        default:
+            plan.keys[k].counterRefused = true
+        }
+        try write(item, decision)
+        if !plan.keys[k].counterRefused {
+            // The model lets go of the key: nothing reads it there again.
+            _ = try? model.rewrite([Array("del".utf8), key], execTimeSeconds: execTime(item))
+        }
+    }
+
+    /// Hands the key back to the model (a step it must report itself: an overflow, a bad
+    /// argument): the model is told the current value first, then decides the item.
+    mutating func leaveCounterMode(_ item: BinlogItem, key k: Int, step: CounterStep) throws(RewriteError) {
+        let key = plan.keys.key(k)
+        let time = execTime(item)
+        switch step {
+        case .string:
+            _ = try? model.rewrite(
+                [Array("set".utf8), key, RedisNumbers.format(plan.keys[k].counter!)], execTimeSeconds: time)
+            plan.keys[k].counter = nil
+        case .hash:
+            let fields = plan.hashCounters[plan.keys[k].hashCounter!]
+            _ = try? model.rewrite([Array("del".utf8), key], execTimeSeconds: time)
+            for f in 0..<fields.count {
+                _ = try? model.rewrite(
+                    [Array("hset".utf8), key, fields.key(f), RedisNumbers.format(fields[f])], execTimeSeconds: time)
+            }
+            plan.hashCounters[plan.keys[k].hashCounter!] = RewriteKeyTable<Int64>(capacity: 1)
+            plan.keys[k].hashCounter = nil
+        }
+        plan.keys[k].counterRefused = true
+        model.noteItemNotReplayed()
+        try write(item, try modelDecision(item))
+    }
+
+    /// The step's increment, parsed by Redis' `string2ll` rules (`RedisNumbers.parseInt64`); nil
+    /// when the model would call the command malformed.
+    static func delta(_ command: RESPCommand, step: CounterStep) -> Int64? {
+        switch step {
+        case .hash:
+            return parseRedisInteger(command[3])
+        case .string:
+            if command.count == 2 { return command[0].count == 4 && asciiLower(command[0][0]) == UInt8(ascii: "d") ? -1 : 1 }
+            guard let d = parseRedisInteger(command[2]) else { return nil }
+            if asciiLower(command[0][0]) == UInt8(ascii: "d") {
+                guard d != .min else { return nil }
+                return -d
+            }
+            return d
+        }
+    }
+
+    /// `RedisNumbers.parseInt64` over borrowed bytes.
+    static func parseRedisInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        if bytes.count == 1 && bytes[0] == UInt8(ascii: "0") { return 0 }
+        var i = 0
+        var negative = false
+        if bytes[0] == UInt8(ascii: "-") {
+            negative = true
+            i = 1
+            guard bytes.count > 1 else { return nil }
+        }
+        guard bytes[i] >= UInt8(ascii: "1"), bytes[i] <= UInt8(ascii: "9") else { return nil }
+        var magnitude: UInt64 = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
+            if o1 || o2 { return nil }
+            magnitude = a
+            i += 1
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
+    }
+
+    /// `name key [field] <value>` as RESP, into ``encoded``.
+    mutating func encodeCommand(_ name: StaticString, _ key: UnsafeRawBufferPointer, _ field: UnsafeRawBufferPointer?, _ value: Int64) {
+        encoded.removeAll(keepingCapacity: true)
+        Self.appendCount(UInt8(ascii: "*"), field == nil ? 3 : 4, to: &encoded)
+        Self.appendCount(UInt8(ascii: "$"), name.utf8CodeUnitCount, to: &encoded)
+        name.withUTF8Buffer { encoded.append(contentsOf: $0) }
+        encoded.append(13)
+        encoded.append(10)
+        appendBulk(key)
+        if let field { appendBulk(field) }
+        Self.appendBulkDecimal(value, to: &encoded)
+    }
+
+    mutating func appendBulk(_ part: UnsafeRawBufferPointer) {
+        Self.appendCount(UInt8(ascii: "$"), part.count, to: &encoded)
+        encoded.append(contentsOf: part)
+        encoded.append(13)
+        encoded.append(10)
+    }
+}
