@@ -165,6 +165,7 @@ struct RewriteRun {
         summary.outputBytes = output.byteCount
         summary.trackedKeys = model.trackedKeyCount
         summary.appendLists = plan.keys.values.reduce(0) { $0 + ($1.append != nil ? 1 : 0) }
+        summary.counterKeys = plan.keys.values.reduce(0) { $0 + ($1.counter != nil || $1.hashCounter != nil ? 1 : 0) }
         return summary
     }
 

@@ -170,6 +170,8 @@ public struct RewriteSummary: Sendable {
     /// Keys whose state the model holds at the end, and lists written as appends.
     public var trackedKeys = 0
     public var appendLists = 0
+    /// Keys whose counter steps were kept out of the model (integer strings and hashes).
+    public var counterKeys = 0
     /// Keys that needed state (counted in the analysis).
     public var statefulKeys = 0
     /// The `check` findings on the input that shaped the plan (duplicates, reorderings), and the

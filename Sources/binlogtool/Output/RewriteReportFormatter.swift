@@ -121,6 +121,8 @@ struct RewriteReportFormatter {
         out.append(decimal: s.trackedKeys)
         out.append(",\"append_lists\":")
         out.append(decimal: s.appendLists)
+        out.append(",\"counter_keys\":")
+        out.append(decimal: s.counterKeys)
         out.append(",\"input_findings\":")
         out.append(decimal: s.inputFindings.count)
         out.append(",\"remarks\":[")
