@@ -129,7 +129,14 @@ struct Rewrite: ParsableCommand {
     func run() throws {
         let resolved = try input.resolve()
         let inputs = resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot].compactMap { $0 }
-        if let out, out != "-" { try checkOutputPath(out, against: inputs) }
+        if let out, out != "-" {
+            try checkOutputPath(out, against: inputs)
+            // Refuse an existing output before any reading (StagedOutput checks again at the end).
+            var st = stat()
+            if !dryRun && !force && lstat(out, &st) == 0 {
+                throw ToolError(.usage, "\(out): already exists; pass --force to replace it, or choose another path")
+            }
+        }
 
         var options = RewriteOptions()
         options.dialect = (dialect ?? (format == .binlog ? .pika : .redis)) == .pika ? .pika : .redis
