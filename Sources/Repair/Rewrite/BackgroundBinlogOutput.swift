@@ -11,7 +11,7 @@ import Dispatch
 /// ``commit(manifest:)``, which waits for everything before it).
 public final class BackgroundBinlogOutput: BinlogOutput, @unchecked Sendable {
     /// Chunks queued but not yet written, at most.
-    public static let inFlight = 4
+    public static let inFlight = 8
 
     private let inner: any BinlogOutput
     private let queue = DispatchQueue(label: "binlogtool.rewrite.output")
