@@ -344,7 +344,8 @@ struct Rewrite: ParsableCommand {
                 + "\(s.count(.dropped)) dropped, \(s.count(.reordered)) reordered, \(s.count(.flagged)) flagged, "
                 + "\(s.count(.unmodelled)) unmodelled"
                 + (s.count(.applied) > 0 ? ", \(s.count(.applied)) already applied before the start" : ""))
-        var written = "output: \(s.commandsWritten) commands, \(s.outputBytes) bytes"
+        let state = dryRun ? " (not written)" : refused ? " (discarded)" : ""
+        var written = "output\(state): \(s.commandsWritten) commands, \(s.outputBytes) bytes"
         if let m = s.outputStatus { written += ", manifest \(m.fileNumber):\(m.offset) logic_id \(m.logicID)" }
         lines.append(written)
         if s.paddingBytes > 0 || s.damageBytes > 0 {
