@@ -17,13 +17,17 @@ enum RealFixtures {
     }
 
     /// A binlog directory's files as (file number, path), sorted, merging committed and shared copies.
+    /// Paths ending in `.lz4` are LZ4 frames (read them through `LZ4FileSource`).
     static func binlogFiles(_ relativeDir: String) -> [(UInt32, String)] {
         var found: [UInt32: String] = [:]
         for base in [shared, committed] {
             let dir = base.appendingPathComponent(relativeDir).path
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for name in names where name.hasPrefix("write2file") {
-                if let n = UInt32(name.dropFirst("write2file".count)) { found[n] = dir + "/" + name }
+                // `write2file<N>`, or `write2file<N>.lz4` (the bundled compressed copies).
+                var number = name.dropFirst("write2file".count)
+                if number.hasSuffix(".lz4") { number = number.dropLast(4) }
+                if let n = UInt32(number) { found[n] = dir + "/" + name }
             }
         }
         return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

@@ -134,6 +134,32 @@ import Testing
         #expect(result.stderr.isEmpty)
     }
 
+    /// The committed `lz4 -9` copy of the 3.5.0 binlog (what `scripts/demo` runs on) gives the
+    /// report of the plain files, and `rewrite --snapshot` on it resumes at the same point.
+    @Test(.enabled(if: hasRocksDB)) func bundledLZ4BinlogGivesTheSameReport() throws {
+        let lz4 = CLI.fixture("bgsave/binlog-lz4/log_db0")
+        let names = try FileManager.default.contentsOfDirectory(atPath: lz4)
+        #expect(names.filter { $0.hasSuffix(".lz4") }.count == 12)
+        let plain = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--format", "json"])
+        let compressed = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", lz4, "--format", "json"])
+        #expect(compressed.status == 1, "\(compressed.stderr)")
+        #expect(compressed.stdout == plain.stdout)
+        let report = try #require(try Self.json(compressed).first)
+        #expect(report["lagging"] as? [Int] == [11964])
+        #expect(Self.point(report["corrected"]) == "8:129")
+
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("fixed").path
+        let rewrite = try CLI.run(["rewrite", lz4, "--snapshot", Self.v3Dump, "--out", out])
+        #expect(rewrite.status == 0, "\(rewrite.stderr)")
+        #expect(rewrite.stdout.contains("resume offset: 8:129 (the snapshot's corrected resume point; its info says 7:262165)"))
+        #expect(rewrite.stdout.contains("items: 8270 read, 7443 written as logged, 827 replaced, 0 dropped"))
+        let check = try CLI.run(["check", out])
+        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.stdout.contains("check: 8683 items in 1 file, 8:129 id=11965 .. 8:1051593 id=20647"))
+    }
+
     // MARK: info moved by K items (copies of the dump)
 
     @Test(.enabled(if: hasRocksDB), arguments: [1, 5, 20])
