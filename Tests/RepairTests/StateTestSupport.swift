@@ -68,16 +68,12 @@ enum StateTest {
 
     /// Every item of the binlog in `directory`; padding and damage are counted, not returned.
     static func items(directory dir: String) throws -> (items: [LoggedItem], startsHistory: Bool, otherRecords: Int) {
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("write2file") }
-        let files = names.compactMap { name -> BinlogStream.File? in
-            guard let n = UInt32(name.dropFirst("write2file".count)) else { return nil }
-            let path = dir + "/" + name
-            return BinlogStream.File(
-                fileNumber: n,
-                open: { () throws(BinlogIOError) -> any ByteSource in
-                    try FileSource(path: path)
-                })
-        }.sorted { $0.fileNumber < $1.fileNumber }
+        // `write2file<N>` and `write2file<N>.lz4` (the committed copy of the bgsave binlog).
+        let files = try BinlogDirectory(path: dir).files.map { entry in
+            BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
+                try entry.openSource()
+            }
+        }
         var stream = BinlogStream(files: files)
         var out: [LoggedItem] = []
         var first = true
