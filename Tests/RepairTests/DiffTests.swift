@@ -204,6 +204,91 @@ import Testing
         #expect(report.summary.firstUnapplied == loc(11, 55868, 298))
     }
 
+    // MARK: - TTL drift
+
+    /// An item's RESP content with one argument's text replaced by another of the same length (so
+    /// the replica keeps the master's layout).
+    static func edited(_ item: OwnedItem, _ old: String, _ new: String) throws -> OwnedItem {
+        precondition(old.utf8.count == new.utf8.count)
+        let text = String(decoding: item.content, as: UTF8.self)
+        let range = try #require(text.range(of: old), "\(old) not in \(text)")
+        var copy = item
+        copy.content = Array(text.replacingCharacters(in: range, with: new).utf8)
+        return copy
+    }
+
+    @Test func expiryWritesWithOtherTimesAreTTLDrift() throws {
+        // The replica set inc:str:ttl 3 s later (pksetexat, 203) and inc:h 60 s later (expireat, 259).
+        var items = slave.items
+        let a = try slave.index(of: 203)
+        let b = try slave.index(of: 259)
+        items[a] = try Self.edited(items[a], "1795222461", "1795222464")
+        items[b] = try Self.edited(items[b], "1795224861", "1795224921")
+        let report = try BinlogDiff.diff(master: master, replica: try replica(items))
+        let at202 = FindingLocation(slave.items[a - 1].start, logicID: 202)
+        #expect(
+            report.findings.shapes == [
+                Self.replicaStart, Self.prefix(through: at202, count: 2),
+                FindingShape(.ttlDrift, .error, loc(7, 1558, 203), loc(7, 1558, 203), count: 1, related: FindingRange(loc(7, 1558, 203))),
+                FindingShape(.ttlDrift, .error, loc(7, 6370, 259), loc(7, 6370, 259), count: 1, related: FindingRange(loc(7, 6370, 259))),
+            ])
+        #expect(
+            report.findings[2].message
+                == "1 expiry write set another expiry time on the replica than on the master (first: pksetexat "
+                + "inc:str:ttl: master 2026-11-21T00:54:21Z at 7:1558 id=203, replica 2026-11-21T00:54:24Z at 7:1558 id=203, "
+                + "3 s later): TTL drift, the keys expire at other times on the two sides")
+        #expect(report.findings[3].message.contains("expireat inc:h: master 2026-11-21T01:34:21Z at 7:6370 id=259"))
+        #expect(report.findings[3].message.contains("60 s later"))
+        let s = report.summary
+        #expect((s.common, s.ttlDrift, s.missing, s.extra, s.reordered, s.unapplied) == (98, 2, 0, 0, 0, 0))
+    }
+
+    /// A crafted pair: the replica logs relative forms at the same times (common), and one write with
+    /// a time 2 s earlier and one without the expiry the master set (drift, one run of two).
+    @Test func relativeFormsAtTheSameTimeAreCommon() throws {
+        let exec: UInt32 = 1_795_000_000
+        func item(_ args: String...) -> OwnedItem {
+            OwnedItem(
+                start: PhysicalPosition(fileNumber: 0, offset: 0), end: PhysicalPosition(fileNumber: 0, offset: 0),
+                header: ItemHeader(
+                    execTime: exec, termOrServerID: 0, logicID: 0, stored: ResumePoint(fileNumber: 0, offset: 0),
+                    contentLength: 0),
+                content: RESP.encode(args.map { Array($0.utf8) }), recordTimes: [exec])
+        }
+        let masterItems = [
+            item("set", "a", "1"), item("expireat", "a", "1795000100"), item("pksetexat", "b", "1795000200", "v"),
+            item("pexpireat", "c", "1795000300500"), item("pksetexat", "d", "1795000400", "w"),
+            item("pksetexat", "e", "1795000500", "x"), item("set", "z", "1"),
+        ]
+        let replicaItems = [
+            item("set", "a", "1"), item("EXPIRE", "a", "100"), item("setex", "b", "200", "v"),
+            item("pexpire", "c", "300500"), item("pksetexat", "d", "1795000398", "w"),
+            item("pksetexat", "e", "0", "x"), item("set", "z", "1"),
+        ]
+        let m = try writeBinlog(masterItems, binlogFileSize: 1 << 20, mode: .producer)
+        let r = try writeBinlog(replicaItems, binlogFileSize: 1 << 20, mode: .producer)
+        defer {
+            try? FileManager.default.removeItem(atPath: m.directory)
+            try? FileManager.default.removeItem(atPath: r.directory)
+        }
+        let report = try BinlogDiff.diff(
+            master: try BinlogDirectory(path: m.directory), replica: try BinlogDirectory(path: r.directory))
+        let drift = report.findings.filter { $0.kind == .ttlDrift }
+        #expect(drift.count == 1)
+        #expect(drift.first?.count == 2)
+        #expect(drift.first?.first == r.location(4))
+        #expect(drift.first?.last == r.location(5))
+        #expect(drift.first?.message.contains("pksetexat d: master 2026-11-18T11:13:20Z") == true)
+        #expect(drift.first?.message.contains("replica 2026-11-18T11:13:18Z") == true)
+        #expect(drift.first?.message.contains("2 s earlier") == true)
+        // The relative forms are shorter, so the stored positions after them differ (a true warning).
+        #expect(
+            report.findings.allSatisfy { [.commonPrefix, .positionMismatch, .ttlDrift].contains($0.kind) },
+            "\(report.findings.map(\.description))")
+        #expect(report.findings.first { $0.kind == .commonPrefix }?.count == 4)
+        #expect((report.summary.common, report.summary.ttlDrift) == (5, 2))
+    }
+
     @Test func replicaThatStoppedLagging() throws {
         let items = Array(slave.items[...(try slave.index(of: 260))])
         let report = try BinlogDiff.diff(master: master, replica: try replica(items))

@@ -130,4 +130,31 @@ import Testing
         #expect(r.stdout.contains("replica-stopped"))
         #expect(r.stdout.contains("first master item the replica never applied: 11:0 id=272"))
     }
+
+    /// The replica's bytes edited in place (Pika binlogs carry no checksum): its `pksetexat` of
+    /// inc:str:ttl (logic id 203) expires 3 s later than the master's.
+    @Test func diffReportsTTLDrift() throws {
+        let replica = try CLI.copyOfFixture("slave/slave/binlog/log_db0")
+        let file = replica.appendingPathComponent("write2file7")
+        var bytes = Array(try Data(contentsOf: file))
+        let old = Array("pksetexat\r\n$11\r\ninc:str:ttl\r\n$10\r\n1795222461".utf8)
+        let at = try #require((0...(bytes.count - old.count)).first { Array(bytes[$0..<($0 + old.count)]) == old })
+        bytes[at + old.count - 1] = UInt8(ascii: "4")
+        try Data(bytes).write(to: file)
+
+        let r = try CLI.run(["diff", CLI.fixture("slave/master/binlog"), replica.path, "--format", "json"])
+        #expect(r.status == 1)
+        let objects = try json(r)
+        #expect(objects.map { $0["kind"] as? String } == ["replica-start", "common-prefix", "ttl-drift", "summary"])
+        let drift = objects[2]
+        #expect(drift["severity"] as? String == "error")
+        #expect(location(drift["first"]) == [7, 1558, 203])
+        #expect(location((drift["related"] as? [String: Any])?["first"]) == [7, 1558, 203])
+        #expect((drift["message"] as? String)?.contains("master 2026-11-21T00:54:21Z at 7:1558 id=203, replica 2026-11-21T00:54:24Z") == true)
+        #expect(objects[3]["ttl_drift"] as? Int == 1)
+        #expect(objects[3]["common"] as? Int == 99)
+
+        let text = try CLI.run(["diff", CLI.fixture("slave/master/binlog"), replica.path])
+        #expect(text.stdout.contains("unapplied 0, ttl drift 1"))
+    }
 }

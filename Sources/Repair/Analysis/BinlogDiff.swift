@@ -42,6 +42,8 @@ public struct DiffSummary: Sendable {
     public var extra = 0
     public var duplicated = 0
     public var reordered = 0
+    /// Expiry writes both sides have with different expiry times (``FindingKind/ttlDrift``).
+    public var ttlDrift = 0
     /// Master items after the replica's last one.
     public var unapplied = 0
     public var firstUnapplied: FindingLocation?
@@ -89,6 +91,7 @@ public struct BinlogDiff {
     var missingRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
     var extraRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
     var duplicateRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int)? = nil
+    var driftRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int, example: String)? = nil
 
     init(configuration: DiffConfiguration, master: @escaping () -> BinlogStream, replica: @escaping () -> BinlogStream)
     {
@@ -300,6 +303,19 @@ public struct BinlogDiff {
                 common(mq.popFirst()!, rq.popFirst()!)
                 continue
             }
+            if let me = mq[0].expiry, let re = rq[0].expiry, me.subject == re.subject {
+                // The same write of an expiry: the same time in another form is common, another
+                // time is TTL drift. Either way both sides go on in step.
+                let m = mq.popFirst()!
+                let r = rq.popFirst()!
+                if me.milliseconds == re.milliseconds {
+                    common(m, r)
+                } else {
+                    closePrefix()
+                    addDrift(m, r, me, re)
+                }
+                continue
+            }
             closePrefix()
             _ = try Self.fill(&mq, side: &master, to: configuration.window)
             _ = try Self.fill(&rq, side: &replica, to: configuration.window)
@@ -384,7 +400,7 @@ public struct BinlogDiff {
             Finding(
                 kind: .positionMismatch, severity: .warning, range: p.replica, count: p.count, related: p.master,
                 message:
-                    "\(plural(p.count, "common item")) have other stored positions on the replica (first: \(p.example)): "
+                    "\(plural(p.count, "common item")) \(p.count == 1 ? "has" : "have") other stored positions on the replica (first: \(p.example)): "
                     + "the layouts diverged, and Pika's offset-based replication (acks, TrySync) breaks there"))
     }
 
@@ -514,6 +530,37 @@ public struct BinlogDiff {
                         + ": writes crossed the flush boundary, so the replica keeps data the master erased or "
                         + "erased data the master keeps"))
         }
+    }
+
+    mutating func addDrift(_ m: DiffEntry, _ r: DiffEntry, _ me: ExpiryStamp, _ re: ExpiryStamp) {
+        summary.ttlDrift += 1
+        replicaWindow.append(entry(r))
+        lastCommon = (m, r)
+        closePositionRun()
+        if var run = driftRun, run.lastIndex + 1 == r.index {
+            run.range.last = r.location
+            run.related.last = m.location
+            run.count += 1
+            run.lastIndex = r.index
+            driftRun = run
+            return
+        }
+        closeDriftRun()
+        let example =
+            "\(m.name) \(me.key): master \(me.timeText) at \(m.location), replica \(re.timeText) at \(r.location), "
+            + me.shift(to: re)
+        driftRun = (FindingRange(r.location), FindingRange(m.location), 1, r.index, example)
+    }
+
+    mutating func closeDriftRun() {
+        guard let run = driftRun else { return }
+        driftRun = nil
+        findings.append(
+            Finding(
+                kind: .ttlDrift, severity: .error, range: run.range, count: run.count, related: run.related,
+                message:
+                    "\(plural(run.count, "expiry write")) set another expiry time on the replica than on the master "
+                    + "(first: \(run.example)): TTL drift, the keys expire at other times on the two sides"))
     }
 
     mutating func addDuplicate(_ r: DiffEntry, earlier: FindingLocation) {
@@ -647,6 +694,7 @@ public struct BinlogDiff {
         for item in pendingExtra.drain() { addExtra(item) }
         closeExtraRun()
         closeDuplicateRun()
+        closeDriftRun()
     }
 }
 

@@ -13,6 +13,8 @@ struct DiffEntry {
     /// Index of the first ``ReplicaApplyRule`` the item matches.
     var rule: Int?
     var name: CommandName
+    /// The expiry the command sets, if it is one of the forms ``ExpiryStamp`` compares.
+    var expiry: ExpiryStamp?
 }
 
 /// One binlog of a diff, read item by item.
@@ -60,7 +62,8 @@ struct DiffSide {
                     stored: item.header.stored, hash: ContentHash.hash(item.content), index: itemCount,
                     flushesBefore: flushes, isFlush: flush, rule: ReplicaApplyRule.firstMatch(command, in: rules),
                     name: command.count > 0
-                        ? CommandName(command[0]) : CommandName(UnsafeRawBufferPointer(start: nil, count: 0)))
+                        ? CommandName(command[0]) : CommandName(UnsafeRawBufferPointer(start: nil, count: 0)),
+                    expiry: ExpiryStamp.of(command, execTime: item.envelope == .pikaItem ? item.header.execTime : nil))
                 itemCount += 1
                 if flush { flushes += 1 }
                 last = entry

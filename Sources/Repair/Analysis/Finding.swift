@@ -101,6 +101,8 @@ public enum FindingKind: String, Hashable, Sendable, CaseIterable {
     case replicaStopped = "replica-stopped"
     /// Items both sides have whose stored positions differ although the layouts were shared.
     case positionMismatch = "position-mismatch"
+    /// The same expiry write with another expiry time on the replica (TTL drift).
+    case ttlDrift = "ttl-drift"
     /// The two binlogs share no item.
     case noCommonItems = "no-common-items"
 }

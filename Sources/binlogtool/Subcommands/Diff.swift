@@ -5,12 +5,15 @@ import Repair
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Compare a master's and a replica's binlog: common prefix, missing, extra, duplicated and reordered items, where the replica stopped.",
+            "Compare a master's and a replica's binlog: common prefix, missing, extra, duplicated and reordered items, TTL drift, where the replica stopped.",
         discussion: """
             Items are compared by content, never by logic id (v3.5.2+ replicas number their own items \
             after a full sync). The replica's first item is found in the master by stored position when \
             both share a layout, by content otherwise. Reordered items are called out when a write crossed \
-            a FLUSHDB/FLUSHALL. When the replica ends before the master, the first master item it never \
+            a FLUSHDB/FLUSHALL. An expiry write (pksetexat, expireat, pexpireat, and the relative forms \
+            placed at the item's exec time) that the replica logged with another expiry time for the same \
+            key (and value) is TTL drift: reported with both times, and the two sides stay in step. \
+            When the replica ends before the master, the first master item it never \
             applied is named, and flagged when it is an item replicas reject (e.g. v4.0.1 pksetexat with \
             a millisecond time).
 
@@ -88,7 +91,8 @@ extension FindingFormatter {
                 ("master_items", s.masterItems), ("replica_items", s.replicaItems),
                 ("master_before_replica", s.masterBeforeReplica), ("replica_before_master", s.replicaBeforeMaster),
                 ("common", s.common), ("missing", s.missing), ("extra", s.extra), ("duplicated", s.duplicated),
-                ("reordered", s.reordered), ("unapplied", s.unapplied), ("master_flushes", s.masterFlushes),
+                ("reordered", s.reordered), ("ttl_drift", s.ttlDrift), ("unapplied", s.unapplied),
+                ("master_flushes", s.masterFlushes),
                 ("replica_flushes", s.replicaFlushes),
             ]
             for (name, value) in fields {
@@ -108,7 +112,8 @@ extension FindingFormatter {
         out.append(
             "diff: master \(s.masterItems) items, replica \(s.replicaItems) items, aligned by \(s.alignment.rawValue); "
                 + "common \(s.common), master before the replica \(s.masterBeforeReplica), missing \(s.missing), "
-                + "extra \(s.extra), duplicated \(s.duplicated), reordered \(s.reordered), unapplied \(s.unapplied)\n")
+                + "extra \(s.extra), duplicated \(s.duplicated), reordered \(s.reordered), unapplied \(s.unapplied)"
+                + (s.ttlDrift > 0 ? ", ttl drift \(s.ttlDrift)" : "") + "\n")
         if let f = s.firstUnapplied {
             out.append("first master item the replica never applied: \(f)\n")
         }

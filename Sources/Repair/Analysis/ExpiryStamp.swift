@@ -1,0 +1,127 @@
+import BinlogFormat
+
+/// The expiry an item sets, so that `diff` can tell a master and a replica item that differ only
+/// in it (TTL drift) from two different writes.
+///
+/// Pika logs relative expiries in absolute forms (`pksetexat`, `expireat`, `pexpireat`; spec
+/// pika-on-disk.md §4.2), so a replica that logs another time than the master for the same write
+/// set another expiry: the key lives longer or shorter there. Relative forms (`expire`, `setex`, …)
+/// are placed at the item's exec time.
+struct ExpiryStamp: Equatable {
+    /// What the expiry applies to: a hash of the form's family, the key, and the value for the
+    /// string forms. Equal subjects with different times are a drift.
+    var subject: UInt64
+    /// Unix milliseconds when the key expires; nil when the command sets no expiry (`pksetexat` with
+    /// time 0, as Pika 4 logs INCR results).
+    var milliseconds: Int64?
+    /// The key as text (for messages), the first 64 bytes.
+    var key: String
+
+    /// The stamp of `command`, or nil when it sets no expiry this type compares. `execTime` is the
+    /// item header's (unix seconds), nil for items without one; relative forms need it.
+    static func of(_ command: RESPCommand, execTime: UInt32?) -> ExpiryStamp? {
+        let n = command.count
+        guard n == 3 || n == 4 else { return nil }
+        let nameLength = command[0].count
+        guard nameLength >= 5 && nameLength <= 9 else { return nil }
+        enum Unit { case seconds, milliseconds }
+        let family: UInt64
+        let unit: Unit
+        let relative: Bool
+        if n == 3 {
+            family = 0x6b65_7900  // a key's expiry
+            if command.nameIs("expireat") {
+                (unit, relative) = (.seconds, false)
+            } else if command.nameIs("pexpireat") {
+                (unit, relative) = (.milliseconds, false)
+            } else if command.nameIs("expire") {
+                (unit, relative) = (.seconds, true)
+            } else if command.nameIs("pexpire") {
+                (unit, relative) = (.milliseconds, true)
+            } else {
+                return nil
+            }
+        } else {
+            family = 0x7365_7400  // a string written with an expiry
+            if command.nameIs("pksetexat") {
+                (unit, relative) = (.seconds, false)
+            } else if command.nameIs("setex") {
+                (unit, relative) = (.seconds, true)
+            } else if command.nameIs("psetex") {
+                (unit, relative) = (.milliseconds, true)
+            } else {
+                return nil
+            }
+        }
+        guard let amount = parseDecimal(command[2]) else { return nil }
+        var milliseconds: Int64?
+        if relative {
+            guard let execTime else { return nil }
+            let (scaled, o1) = amount.multipliedReportingOverflow(by: unit == .seconds ? 1000 : 1)
+            let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
+            guard !o1 && !o2 else { return nil }
+            milliseconds = sum
+        } else if amount == 0 && family == 0x7365_7400 {
+            milliseconds = nil
+        } else {
+            let (scaled, o) = amount.multipliedReportingOverflow(by: unit == .seconds ? 1000 : 1)
+            guard !o else { return nil }
+            milliseconds = scaled
+        }
+        let key = command[1]
+        var subject = ContentHash.hash(key) &* 0x9E37_79B9_7F4A_7C15 ^ family
+        if n == 4 { subject = (subject ^ ContentHash.hash(command[3])) &* 0xBF58_476D_1CE4_E5B9 }
+        if subject == 0 { subject = 1 }
+        return ExpiryStamp(
+            subject: subject, milliseconds: milliseconds,
+            key: String(decoding: UnsafeRawBufferPointer(rebasing: key.prefix(64)), as: UTF8.self))
+    }
+
+    /// A decimal integer as Redis reads it (optional `-`, digits, no leading zeros), within Int64.
+    static func parseDecimal(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        var i = 0
+        var negative = false
+        if bytes[0] == UInt8(ascii: "-") {
+            negative = true
+            i = 1
+            guard bytes.count > 1 else { return nil }
+        }
+        if bytes.count - i > 1 && bytes[i] == UInt8(ascii: "0") { return nil }
+        var v: Int64 = 0
+        while i < bytes.count {
+            let d = bytes[i]
+            guard d >= 0x30 && d <= 0x39 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(d - 0x30))
+            guard !o1 && !o2 else { return nil }
+            v = a
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    /// `2026-11-21T00:54:21Z`, `2026-11-21T00:54:21.123Z` when not whole seconds, "no expiry".
+    var timeText: String {
+        guard let ms = milliseconds else { return "no expiry" }
+        guard ms >= 0, ms / 1000 <= Int64(UInt32.max) else { return "\(ms) ms" }
+        var s = isoTime(UInt32(ms / 1000))
+        let fraction = Int(ms % 1000)
+        if fraction != 0 {
+            s.removeLast()
+            s += "." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)Z"
+        }
+        return s
+    }
+
+    /// How much later (positive) or earlier `other` expires than this stamp, for messages:
+    /// "3 s later", "1.5 s earlier", "never instead of …".
+    func shift(to other: ExpiryStamp) -> String {
+        guard let a = milliseconds else { return "an expiry where the master sets none" }
+        guard let b = other.milliseconds else { return "no expiry where the master sets one" }
+        let d = b - a
+        let magnitude = d.magnitude
+        let text = magnitude % 1000 == 0 ? "\(magnitude / 1000) s" : "\(Double(magnitude) / 1000) s"
+        return d > 0 ? "\(text) later" : "\(text) earlier"
+    }
+}
