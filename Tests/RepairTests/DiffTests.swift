@@ -46,6 +46,7 @@ import Testing
         #expect((s.masterItems, s.replicaItems, s.common, s.masterBeforeReplica) == (300, 100, 100, 200))
         #expect((s.missing, s.extra, s.duplicated, s.reordered, s.unapplied) == (0, 0, 0, 0, 0))
         #expect(report.findings[0].message.contains("after full-sync padding up to 7:1360"))
+        #expect(s.divergence == nil && s.divergenceItem == nil)
     }
 
     @Test func v4PairAlignsAlthoughLogicIDsDiffer() throws {
@@ -103,6 +104,7 @@ import Testing
             ])
         #expect(report.summary.missing == 5)
         #expect(report.summary.common == 95)
+        #expect(report.summary.divergenceItem == loc(7, 5574, 250))
     }
 
     @Test func rangeDuplicatedOnTheReplica() throws {
@@ -119,6 +121,8 @@ import Testing
             ])
         #expect(report.summary.duplicated == 5)
         #expect(report.summary.common == 100)
+        // The replica's data departs where the master logged the items it applied again.
+        #expect(report.summary.divergenceItem == loc(7, 4707, 240))
     }
 
     @Test func itemTheMasterNeverLogged() throws {
@@ -202,6 +206,7 @@ import Testing
             ])
         #expect(report.findings[2].message.contains("a replica stuck right after FLUSHDB/FLUSHALL"))
         #expect(report.summary.firstUnapplied == loc(11, 55868, 298))
+        #expect(report.summary.divergence == ResumePoint(fileNumber: 11, offset: 55868))
     }
 
     // MARK: - TTL drift
@@ -241,6 +246,9 @@ import Testing
         #expect(report.findings[3].message.contains("60 s later"))
         let s = report.summary
         #expect((s.common, s.ttlDrift, s.missing, s.extra, s.reordered, s.unapplied) == (98, 2, 0, 0, 0, 0))
+        // Where replaying the master's binlog makes the replica right again: the first drift.
+        #expect(s.divergenceItem == loc(7, 1558, 203))
+        #expect(s.divergence == slave.items[a].header.stored)
     }
 
     /// A crafted pair: the replica logs relative forms at the same times (common), and one write with

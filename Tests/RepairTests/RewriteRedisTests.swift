@@ -115,6 +115,77 @@ struct RewriteRedisTests {
         #expect(diverged.contains("bgw:hash") && diverged.contains("bgw:list"), "\(diverged)")
     }
 
+    // MARK: - A diverged replica (rewrite --replica)
+
+    /// Replicas of the real v3.5.0 master that went wrong the ways replication does: a range applied
+    /// twice, a FLUSHDB applied ahead of the writes before it, a write moved across a flush, ranges
+    /// swapped, items lost, a stop before the end. Both logs are cut before the FLUSHALL (297), which
+    /// would erase every difference. The replica's data is the master's first 200 items (its
+    /// full-sync snapshot) plus its own binlog; replaying the master's binlog rewritten from where diff
+    /// says the replica departs (what `rewrite --replica` does) gives exactly the master's data, and
+    /// replaying it a second time changes nothing.
+    @Test func divergedReplicaIsBroughtBackToTheMaster() throws {
+        let fullMaster = try OwnedBinlog("slave/master/binlog/log_db0")
+        let fullSlave = try OwnedBinlog("slave/slave/binlog/log_db0")
+        let size = try CheckFixtures.binlogFileSize("slave/slave")
+        func index(_ id: UInt64) throws -> Int { try fullSlave.index(of: id) }
+        // (name, the last logic id of both logs, the replica's items). 293 is the item before the
+        // FLUSHDB (294), which erases every earlier difference; 296 the item before the FLUSHALL.
+        var cases: [(String, UInt64, [OwnedItem])] = []
+        var items = fullSlave.items
+        items.insert(contentsOf: fullSlave.items[try index(207)..<(try index(212))], at: try index(212))
+        cases.append(("counters 207-211 applied twice", 293, items))
+        items = fullSlave.items
+        let i = try index(228)
+        items.replaceSubrange(i..<(i + 10), with: Array(fullSlave.items[(i + 5)..<(i + 10)] + fullSlave.items[i..<(i + 5)]))
+        cases.append(("list items 228-232 swapped with 233-237", 293, items))
+        items = fullSlave.items
+        items.removeSubrange(try index(248)..<(try index(253)))
+        cases.append(("zset items 248-252 lost", 293, items))
+        cases.append(("stopped after 260", 293, Array(fullSlave.items[...(try index(260))])))
+        items = fullSlave.items
+        let flush = items.remove(at: try index(294))
+        items.insert(flush, at: try index(292))
+        cases.append(("FLUSHDB ahead of 292, 293", 296, items))
+        items = fullSlave.items
+        items.swapAt(try index(293), try index(294))
+        cases.append(("293 after the FLUSHDB", 296, items))
+
+        let (server, c) = try RedisServerProcess.started()
+        defer { server.stop() }
+        for (name, through, edited) in cases {
+            let m = try writeBinlog(fullMaster.items.filter { $0.logicID <= through }, binlogFileSize: size, mode: .verbatim)
+            let replicaItems = edited.filter { $0.logicID <= through }
+            let w = try writeBinlog(
+                replicaItems, binlogFileSize: size, start: ProducerStatus(fileNumber: 7, offset: 1360), mode: .verbatim,
+                manifestLogicID: UInt64(replicaItems.count))
+            defer {
+                try? FileManager.default.removeItem(atPath: m.directory)
+                try? FileManager.default.removeItem(atPath: w.directory)
+            }
+            let (masterData, masterErrors) = try Self.replay(c, prefix: [], try Self.original(m.directory))
+            #expect(masterErrors == [], "\(name)")
+            let diff = try BinlogDiff.diff(
+                master: try BinlogDirectory(path: m.directory), replica: try BinlogDirectory(path: w.directory))
+            let start = try #require(diff.summary.divergence, "\(name)")
+            var options = RewriteOptions()
+            options.start = .resumePoint(start)
+            let r = try RewriteTest.rewriteRESP(m.directory, options: options)
+            #expect(r.summary.count(.flagged) == 0, "\(name)")
+
+            let base = try Self.original(m.directory, through: 200) + Self.original(w.directory)
+            // The replica's data differs from the master's (or the case would prove nothing).
+            let (replicaData, replicaErrors) = try Self.replay(c, prefix: [], base)
+            #expect(replicaData.differences(from: masterData) != [], "\(name): the replica did not diverge")
+            // (The replica's own history may have failed commands, e.g. LSET on a list not yet pushed.)
+            let (repaired, errors) = try Self.replay(c, base: base, prefix: [], r.commands)
+            #expect(errors == replicaErrors, "\(name)")
+            #expect(repaired.differences(from: masterData) == [], "\(name)")
+            let (twice, _) = try Self.replay(c, base: base, prefix: r.commands, r.commands)
+            #expect(twice.differences(from: masterData) == [], "\(name): replayed twice")
+        }
+    }
+
     // MARK: - Lists
 
     /// A generated log full of list traffic: pushes on one side only (written as push + ltrim),

@@ -186,6 +186,69 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == [])
     }
 
+    // MARK: --replica
+
+    static let slaveMaster = CLI.fixture("slave/master/binlog/log_db0")
+
+    /// The replica's pksetexat of inc:str:ttl (logic id 203) edited in place to expire 3 s later:
+    /// the master's binlog is rewritten from that item, which comes first with the master's time.
+    @Test func replicaWithTTLDriftGetsTheMastersLogFromTheDrift() throws {
+        let replica = try CLI.copyOfFixture("slave/slave/binlog/log_db0")
+        let file = replica.appendingPathComponent("write2file7")
+        var bytes = Array(try Data(contentsOf: file))
+        let old = Array("inc:str:ttl\r\n$10\r\n1795222461".utf8)
+        let at = try #require((0...(bytes.count - old.count)).first { Array(bytes[$0..<($0 + old.count)]) == old })
+        bytes[at + old.count - 1] = UInt8(ascii: "4")
+        try Data(bytes).write(to: file)
+
+        let out = replica.deletingLastPathComponent().appendingPathComponent("fix.resp").path
+        let r = try CLI.run(["rewrite", Self.slaveMaster, "--replica", replica.path, "--format", "resp", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stdout.contains(
+                "resume offset: 7:1558 (where the replica first departs from the master, at 7:1558 id=203; diff: 1 TTL drift)"))
+        #expect(r.stdout.contains("items: 98 read"))
+        let text = try String(contentsOfFile: out, encoding: .isoLatin1)
+        #expect(text.hasPrefix("*5\r\n$3\r\nset\r\n$11\r\ninc:str:ttl\r\n$8\r\nwith-ttl\r\n$4\r\nEXAT\r\n$10\r\n1795222461\r\n"))
+    }
+
+    /// A replica that never got write2file11: the master's log from its first unapplied item
+    /// (logic id 272, stored 10:66086), as a binlog.
+    @Test func replicaThatStoppedGetsTheRest() throws {
+        let replica = try CLI.copyOfFixture("slave/slave/binlog/log_db0")
+        try FileManager.default.removeItem(at: replica.appendingPathComponent("write2file11"))
+        let out = replica.deletingLastPathComponent().appendingPathComponent("fixed").path
+        let r = try CLI.run(["rewrite", Self.slaveMaster, "--replica", replica.path, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("resume offset: 10:66086 (where the replica first departs from the master, at 11:0 id=272; diff: 29 never applied)"))
+        let dump = try CLI.run(["dump", out, "--format", "json"])
+        let ids = try Self.jsonLines(dump.stdout).compactMap { $0["logic_id"] as? Int }
+        // 29 items read; replacements of several commands (del + contents) get logic ids of their own.
+        #expect(r.stdout.contains("items: 29 read"))
+        #expect(ids.count >= 29 && ids == Array(272..<(272 + ids.count)))
+        #expect(r.stdout.contains("output: \(ids.count) commands"))
+        #expect(try CLI.run(["check", out]).status == 0)
+    }
+
+    @Test func replicaInStepHasNothingToRewrite() throws {
+        let tmp = try CLI.temporaryDirectory()
+        let out = tmp.appendingPathComponent("o").path
+        let r = try CLI.run([
+            "rewrite", Self.slaveMaster, "--replica", CLI.fixture("slave/slave/binlog/log_db0"), "--out", out,
+        ])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("the replica has every master item from its start, in order"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == [])
+        let both = try CLI.run([
+            "rewrite", Self.slaveMaster, "--replica", CLI.fixture("slave/slave/binlog/log_db0"), "--from", "7:1558",
+            "--out", out,
+        ])
+        #expect(both.status == 64)
+        let unrelated = try CLI.run(["rewrite", Self.slaveMaster, "--replica", CLI.fixture("v4-basic/binlog/log_db0"), "--out", out])
+        #expect(unrelated.status == 65, "\(unrelated.stdout) \(unrelated.stderr)")
+        #expect(unrelated.stderr.contains("no item in common with the master's binlog"))
+    }
+
     @Test func fromAnItemEnd() throws {
         let tmp = try CLI.temporaryDirectory()
         let out = tmp.appendingPathComponent("o").path

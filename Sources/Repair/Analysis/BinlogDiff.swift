@@ -47,6 +47,13 @@ public struct DiffSummary: Sendable {
     /// Master items after the replica's last one.
     public var unapplied = 0
     public var firstUnapplied: FindingLocation?
+    /// The first master item the replica does not have in step with the master (the first
+    /// difference of the walk, else the first unapplied item): replaying the master's binlog from its
+    /// stored position (``divergence``) brings the replica back to the master. Nil when the replica
+    /// has every master item from its start, in order.
+    public var divergenceItem: FindingLocation?
+    /// The stored position of ``divergenceItem``: a resume point in the master's binlog.
+    public var divergence: ResumePoint?
     public var replicaLast: FindingLocation?
     public var masterFlushes = 0
     public var replicaFlushes = 0
@@ -86,6 +93,9 @@ public struct BinlogDiff {
     var lastCommon: (master: DiffEntry, replica: DiffEntry)? = nil
     var positionRun: (replica: FindingRange, master: FindingRange, count: Int, example: String)? = nil
     var replicaWindow: RecentItemWindow
+    /// For each item of ``replicaWindow`` (by sequence number), the master item it matched, if any:
+    /// a duplicate's divergence is where the master logged the item the replica applied again.
+    var masterOf: [MasterReference?]
     var pendingMissing = PendingSet()
     var pendingExtra = PendingSet()
     var missingRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
@@ -99,7 +109,22 @@ public struct BinlogDiff {
         self.master = DiffSide(role: "master", rules: configuration.rules, makeStream: master)
         self.replica = DiffSide(role: "replica", rules: configuration.rules, makeStream: replica)
         replicaWindow = RecentItemWindow(capacity: configuration.duplicateWindow)
+        masterOf = Array(repeating: nil, count: replicaWindow.capacity)
     }
+
+    /// A master item: where it is and the resume point before it.
+    struct MasterReference {
+        var stored: ResumePoint
+        var location: FindingLocation
+    }
+
+    /// Appends a replica item to the duplicate window, with the master item it matched.
+    mutating func remember(_ r: DiffEntry, master: MasterReference?) {
+        let seq = replicaWindow.append(entry(r))
+        masterOf[Int(seq % UInt64(masterOf.count))] = master
+    }
+
+    static func reference(_ m: DiffEntry) -> MasterReference { MasterReference(stored: m.stored, location: m.location) }
 
     /// Compares two binlog directories.
     /// - Throws: ``BinlogIOError`` when a file cannot be read.
@@ -311,11 +336,13 @@ public struct BinlogDiff {
                 if me.milliseconds == re.milliseconds {
                     common(m, r)
                 } else {
+                    if summary.divergence == nil { noteDivergence(m) }
                     closePrefix()
                     addDrift(m, r, me, re)
                 }
                 continue
             }
+            if summary.divergence == nil { noteDivergence(mq[0]) }
             closePrefix()
             _ = try Self.fill(&mq, side: &master, to: configuration.window)
             _ = try Self.fill(&rq, side: &replica, to: configuration.window)
@@ -341,7 +368,7 @@ public struct BinlogDiff {
 
     mutating func common(_ m: DiffEntry, _ r: DiffEntry) {
         summary.common += 1
-        replicaWindow.append(entry(r))
+        remember(r, master: Self.reference(m))
         if prefixOpen {
             if let p = prefix {
                 prefix = (
@@ -449,20 +476,26 @@ public struct BinlogDiff {
         for (i, m) in masterOnly.enumerated() { byHash[m.hash, default: []].append(i) }
         var matchedMaster = Set<Int>()
         for r in replicaOnly {
-            defer { replicaWindow.append(entry(r)) }
+            var counterpart: MasterReference? = nil
+            defer { remember(r, master: counterpart) }
             if var list = byHash[r.hash], !list.isEmpty {
                 let i = list.removeFirst()
                 byHash[r.hash] = list
                 matchedMaster.insert(i)
                 pairs.append((masterOnly[i], r))
+                counterpart = Self.reference(masterOnly[i])
                 continue
             }
             if let m = pendingMissing.take(r.hash) {
                 pairs.append((m.entry, r))
+                counterpart = Self.reference(m.entry)
                 continue
             }
             if let seq = replicaWindow.mostRecent(r.hash) {
                 addDuplicate(r, earlier: replicaWindow.entry(seq).location)
+                // Applied again: the replica's data departs where the master logged it.
+                counterpart = masterOf[Int(seq % UInt64(masterOf.count))]
+                if let c = counterpart { noteDivergence(stored: c.stored, location: c.location) }
                 continue
             }
             let item = PendingSet.Item(entry: r, context: lastCommon?.master.location)
@@ -532,9 +565,20 @@ public struct BinlogDiff {
         }
     }
 
+    mutating func noteDivergence(_ m: DiffEntry) {
+        noteDivergence(stored: m.stored, location: m.location)
+    }
+
+    /// The divergence is the earliest master item found to have a different effect on the replica.
+    mutating func noteDivergence(stored: ResumePoint, location: FindingLocation) {
+        if let d = summary.divergenceItem, d.position <= location.position { return }
+        summary.divergence = stored
+        summary.divergenceItem = location
+    }
+
     mutating func addDrift(_ m: DiffEntry, _ r: DiffEntry, _ me: ExpiryStamp, _ re: ExpiryStamp) {
         summary.ttlDrift += 1
-        replicaWindow.append(entry(r))
+        remember(r, master: Self.reference(m))
         lastCommon = (m, r)
         closePositionRun()
         if var run = driftRun, run.lastIndex + 1 == r.index {
@@ -657,6 +701,7 @@ public struct BinlogDiff {
         while let m = try master.next() { take(m) }
         if !pairs.isEmpty { addReorder(pairs) }
         guard let first, let last else { return }
+        if summary.divergence == nil { noteDivergence(first) }
         summary.unapplied = count
         summary.firstUnapplied = first.location
         let replicaLast = lastCommon?.replica

@@ -31,7 +31,10 @@ struct Rewrite: ParsableCommand {
             items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
             dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
             (read-only). A key whose prior state is unknown is written as logged and flagged; --strict writes \
-            nothing then.
+            nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
+            replica first departs from it (a duplicated, missing, extra or reordered item, TTL drift, or its end) \
+            and the master's binlog is rewritten from there: replaying the output on the replica brings every key \
+            the master writes back to the master's value (writes only the replica made are not undone).
 
             --format binlog writes a Pika binlog directory (files, stored positions, logic ids, manifest consistent; \
             it starts at the resume offset's file with SetProducerStatus padding up to the offset). --format resp \
@@ -45,6 +48,7 @@ struct Rewrite: ParsableCommand {
               binlogtool rewrite /data/pika/log --db db0 --snapshot dump/20261120/db0 --out fixed --report r.jsonl
               binlogtool rewrite log/log_db0 --from 7:262165 --format resp --out - | redis-cli --pipe
               binlogtool rewrite log/log_db0 --out fixed --dry-run | jq 'select(.kind != "replaced")'
+              binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
             Exit codes: 0 written, every item replay-safe; 1 written with flagged items or skipped damage (see the \
             report), or with --strict: flagged items, nothing written; 64 bad command line (also --from not a resume \
@@ -62,6 +66,12 @@ struct Rewrite: ParsableCommand {
 
     @Option(help: "Start at this resume point, FILENUM:OFFSET (an item end: the next item's stored position).")
     var from: String?
+
+    @Option(
+        help:
+            "A replica's binlog directory (or log root): the input is its master's binlog, rewritten from where the replica first departs from it."
+    )
+    var replica: String?
 
     @Option(help: "Output: binlog (a Pika binlog directory) or resp (a replayable command stream).")
     var format: RewriteFormat = .binlog
@@ -107,7 +117,9 @@ struct Rewrite: ParsableCommand {
 
     func validate() throws {
         if out == nil && !dryRun { throw ValidationError("--out is required (or --dry-run)") }
-        if snapshot != nil && from != nil { throw ValidationError("give either --snapshot or --from, not both") }
+        if [snapshot != nil, from != nil, replica != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --snapshot, --from and --replica")
+        }
         if let from, parseFileOffsetPair(from) == nil {
             throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
         }
@@ -146,6 +158,17 @@ struct Rewrite: ParsableCommand {
         var recorded: ResumePoint? = nil
         if let from, let (file, offset) = parseFileOffsetPair(from) {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
+        }
+        var startNote: String? = nil
+        if let replica {
+            guard let (point, note) = try divergence(of: replica, from: resolved.directory, inputs: inputs) else {
+                printError(
+                    "binlogtool: \(replica): the replica has every master item from its start, in order, with the same "
+                        + "expiry times: nothing to rewrite; nothing written")
+                return
+            }
+            options.start = .resumePoint(point)
+            startNote = note
         }
         if let snapshot {
             let (seed, info) = try seedFromSnapshot(snapshot, binlog: resolved.directory)
@@ -238,7 +261,7 @@ struct Rewrite: ParsableCommand {
             throw ToolError(rewrite: e)
         }
 
-        printSummary(summary, recorded: recorded, refused: refused)
+        printSummary(summary, recorded: recorded, startNote: startNote, refused: refused)
         if refused {
             printError(
                 "binlogtool: --strict: \(summary.count(.flagged)) item(s) are not replay-safe (prior state unknown); nothing written"
@@ -246,6 +269,43 @@ struct Rewrite: ParsableCommand {
             throw ExitCode(1)
         }
         if summary.hasFlagged || summary.count(.damage) > 0 { throw ExitCode(1) }
+    }
+
+    /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
+    /// its first unapplied item): the master resume point to rewrite from and a note for the summary
+    /// naming what diff found. Nil when the replica has every master item in step.
+    private func divergence(of replica: String, from master: BinlogDirectory, inputs: [String]) throws(ToolError)
+        -> (ResumePoint, String)?
+    {
+        var arguments = [replica]
+        if let db = input.db { arguments += ["--db", db] }
+        let replicaInput: BinlogInput
+        do {
+            replicaInput = try InputOptions.parse(arguments).resolve()
+        } catch let e as ToolError {
+            throw e
+        } catch {
+            throw ToolError(.usage, "--replica: \(error)")
+        }
+        let report: DiffReport
+        do {
+            report = try BinlogDiff.diff(master: master, replica: replicaInput.directory)
+        } catch {
+            throw ToolError(error)
+        }
+        let s = report.summary
+        guard s.alignment != .none else {
+            throw ToolError(.dataError, "\(replica): no item in common with the master's binlog; not its replica?")
+        }
+        guard let point = s.divergence, let item = s.divergenceItem else { return nil }
+        var found: [String] = []
+        for (count, what) in [
+            (s.missing, "missing"), (s.extra, "extra"), (s.duplicated, "duplicated"), (s.reordered, "reordered"),
+            (s.ttlDrift, "TTL drift"), (s.unapplied, "never applied"),
+        ] where count > 0 {
+            found.append("\(count) \(what)")
+        }
+        return (point, "where the replica first departs from the master, at \(item); diff: " + found.joined(separator: ", "))
     }
 
     /// Verifies the snapshot and makes the seed: its corrected resume point, the items to skip,
@@ -322,7 +382,7 @@ struct Rewrite: ParsableCommand {
         return p
     }
 
-    private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, refused: Bool) {
+    private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, startNote: String?, refused: Bool) {
         var lines: [String] = []
         let target = out.map { $0 == "-" ? "stdout" : $0 } ?? "nothing (dry run)"
         let wrote = dryRun ? "dry run: nothing written" : refused ? "refused (--strict): nothing written" : "wrote \(target)"
@@ -331,7 +391,7 @@ struct Rewrite: ParsableCommand {
         switch s.startSource {
         case .history: resume += " (the start of history: an empty dataset)"
         case .firstItem: resume += " (the input's first item)"
-        case .from: resume += " (--from)"
+        case .from: resume += " (\(startNote ?? "--from"))"
         case .snapshot:
             resume += " (the snapshot's corrected resume point"
             if let recorded, recorded != s.resumePoint { resume += "; its info says \(recorded)" }
