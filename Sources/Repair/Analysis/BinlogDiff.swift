@@ -95,7 +95,7 @@ public struct BinlogDiff {
     var replicaWindow: RecentItemWindow
     /// For each item of ``replicaWindow`` (by sequence number), the master item it matched, if any:
     /// a duplicate's divergence is where the master logged the item the replica applied again.
-    var masterOf: [MasterReference?]
+    var masterOf: MasterReferenceRing
     var pendingMissing = PendingSet()
     var pendingExtra = PendingSet()
     var missingRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
@@ -109,7 +109,7 @@ public struct BinlogDiff {
         self.master = DiffSide(role: "master", rules: configuration.rules, makeStream: master)
         self.replica = DiffSide(role: "replica", rules: configuration.rules, makeStream: replica)
         replicaWindow = RecentItemWindow(capacity: configuration.duplicateWindow)
-        masterOf = Array(repeating: nil, count: replicaWindow.capacity)
+        masterOf = MasterReferenceRing(capacity: replicaWindow.capacity)
     }
 
     /// A master item: where it is and the resume point before it.
@@ -121,7 +121,7 @@ public struct BinlogDiff {
     /// Appends a replica item to the duplicate window, with the master item it matched.
     mutating func remember(_ r: DiffEntry, master: MasterReference?) {
         let seq = replicaWindow.append(entry(r))
-        masterOf[Int(seq % UInt64(masterOf.count))] = master
+        masterOf[seq] = master
     }
 
     static func reference(_ m: DiffEntry) -> MasterReference { MasterReference(stored: m.stored, location: m.location) }
@@ -494,7 +494,7 @@ public struct BinlogDiff {
             if let seq = replicaWindow.mostRecent(r.hash) {
                 addDuplicate(r, earlier: replicaWindow.entry(seq).location)
                 // Applied again: the replica's data departs where the master logged it.
-                counterpart = masterOf[Int(seq % UInt64(masterOf.count))]
+                counterpart = masterOf[seq]
                 if let c = counterpart { noteDivergence(stored: c.stored, location: c.location) }
                 continue
             }
@@ -820,5 +820,50 @@ struct PendingSet {
         live = 0
         byHash = [:]
         return rest
+    }
+}
+
+/// ``BinlogDiff/MasterReference``s by window sequence number, packed in 32 bytes each (a fixed
+/// ring the size of the duplicate window, allocated once).
+final class MasterReferenceRing {
+    private struct Slot {
+        var storedFile: UInt32
+        var file: UInt32
+        var storedOffset: UInt64
+        var offset: UInt64
+        /// `UInt64.max`: no logic id.
+        var logicID: UInt64
+    }
+    private static let none = UInt32.max
+    private let slots: UnsafeMutablePointer<Slot>
+    private let mask: UInt64
+
+    /// `capacity`: a power of two (the window's).
+    init(capacity: Int) {
+        slots = .allocate(capacity: capacity)
+        slots.initialize(
+            repeating: Slot(storedFile: Self.none, file: 0, storedOffset: 0, offset: 0, logicID: 0), count: capacity)
+        mask = UInt64(capacity - 1)
+    }
+
+    deinit { slots.deallocate() }
+
+    subscript(seq: UInt64) -> BinlogDiff.MasterReference? {
+        get {
+            let s = slots[Int(seq & mask)]
+            guard s.storedFile != Self.none else { return nil }
+            return BinlogDiff.MasterReference(
+                stored: ResumePoint(fileNumber: s.storedFile, offset: s.storedOffset),
+                location: FindingLocation(
+                    fileNumber: s.file, offset: s.offset, logicID: s.logicID == .max ? nil : s.logicID))
+        }
+        set {
+            slots[Int(seq & mask)] =
+                newValue.map {
+                    Slot(
+                        storedFile: $0.stored.fileNumber, file: $0.location.fileNumber, storedOffset: $0.stored.offset,
+                        offset: $0.location.offset, logicID: $0.location.logicID ?? .max)
+                } ?? Slot(storedFile: Self.none, file: 0, storedOffset: 0, offset: 0, logicID: 0)
+        }
     }
 }

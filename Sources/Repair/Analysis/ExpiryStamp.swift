@@ -7,15 +7,15 @@ import BinlogFormat
 /// pika-on-disk.md §4.2), so a replica that logs another time than the master for the same write
 /// set another expiry: the key lives longer or shorter there. Relative forms (`expire`, `setex`, …)
 /// are placed at the item's exec time.
-struct ExpiryStamp: Equatable {
+struct ExpiryStamp {
     /// What the expiry applies to: a hash of the form's family, the key, and the value for the
     /// string forms. Equal subjects with different times are a drift.
     var subject: UInt64
     /// Unix milliseconds when the key expires; nil when the command sets no expiry (`pksetexat` with
     /// time 0, as Pika 4 logs INCR results).
     var milliseconds: Int64?
-    /// The key as text (for messages), the first 64 bytes.
-    var key: String
+    /// The key's first bytes, for messages (kept inline: no allocation per item).
+    var key: KeyExcerpt
 
     /// The stamp of `command`, or nil when it sets no expiry this type compares. `execTime` is the
     /// item header's (unix seconds), nil for items without one; relative forms need it.
@@ -74,7 +74,7 @@ struct ExpiryStamp: Equatable {
         if subject == 0 { subject = 1 }
         return ExpiryStamp(
             subject: subject, milliseconds: milliseconds,
-            key: String(decoding: UnsafeRawBufferPointer(rebasing: key.prefix(64)), as: UTF8.self))
+            key: KeyExcerpt(key))
     }
 
     /// A decimal integer as Redis reads it (optional `-`, digits, no leading zeros), within Int64.
@@ -123,5 +123,27 @@ struct ExpiryStamp: Equatable {
         let magnitude = d.magnitude
         let text = magnitude % 1000 == 0 ? "\(magnitude / 1000) s" : "\(Double(magnitude) / 1000) s"
         return d > 0 ? "\(text) later" : "\(text) earlier"
+    }
+}
+
+/// Up to the first 32 bytes of a key, stored inline, printed as text ("…" when cut).
+struct KeyExcerpt: CustomStringConvertible {
+    private var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var count: UInt8 = 0
+    private var cut = false
+
+    init(_ key: UnsafeRawBufferPointer) {
+        let n = min(key.count, 32)
+        withUnsafeMutableBytes(of: &bytes) { out in
+            if n > 0 { out.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: n) }
+        }
+        count = UInt8(n)
+        cut = key.count > 32
+    }
+
+    var description: String {
+        var copy = bytes
+        let text = withUnsafeBytes(of: &copy) { String(decoding: $0.prefix(Int(count)), as: UTF8.self) }
+        return cut ? text + "…" : text
     }
 }
