@@ -174,9 +174,9 @@ final class RedisConnection {
             }
         }
         guard result == 0 else {
-            let code = errno
-            close(fd)
-            throw RedisError.system("connect", code)
+            // No close(fd) here: the object is fully initialized, so deinit runs and closes it. A
+            // second close would close whatever descriptor another thread opened with that number.
+            throw RedisError.system("connect", errno)
         }
     }
 

@@ -74,11 +74,13 @@ public final class StagedOutput {
         switch kind {
         case .directory:
             guard mkdir(staging, 0o755) == 0 else {
+                finished = true  // nothing was created: deinit must not remove anything
                 throw .output(path: staging, reason: "cannot create the staging directory: \(Self.errorText())")
             }
         case .file:
             descriptor = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else {
+                finished = true
                 throw .output(path: staging, reason: "cannot create the staging file: \(Self.errorText())")
             }
         }
@@ -138,6 +140,15 @@ public final class StagedOutput {
     }
 
     /// Removes the staging entry. Never throws.
+    /// Hands the staging file's descriptor to the caller, who closes it (after `fsync`); this
+    /// object no longer closes it, not even in ``abandon()``: a descriptor closed twice can close
+    /// another file that was given the same number in between.
+    public func releaseDescriptor() -> Int32 {
+        let d = descriptor
+        descriptor = -1
+        return d
+    }
+
     public func abandon() {
         guard !finished else { return }
         finished = true

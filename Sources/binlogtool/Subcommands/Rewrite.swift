@@ -197,7 +197,7 @@ struct Rewrite: ParsableCommand {
                         output: BackgroundBinlogOutput(try BinlogDirectoryOutput(directory: s.staging)),
                         binlogFileSize: UInt64(binlogFileSize))
                 case .resp:
-                    output = RESPRewriteOutput(descriptor: s.descriptor, path: out!, closeWhenDone: true)
+                    output = RESPRewriteOutput(descriptor: s.releaseDescriptor(), path: out!, closeWhenDone: true)
                 }
             }
         } catch let e as RewriteError {
@@ -207,13 +207,17 @@ struct Rewrite: ParsableCommand {
         }
 
         // The report: a staged file, or stdout for a dry run without --report.
+        // The descriptor is ours to fsync and close (once: see StagedOutput.releaseDescriptor); on
+        // the error paths it stays open until the process exits, since the buffer may still flush.
         var reportStage: StagedOutput? = nil
         var reportBuffer: OutputBuffer? = nil
+        var reportDescriptor: Int32 = -1
         if let report {
             do {
                 let s = try StagedOutput(target: report, kind: .file, replaceExisting: true)
                 reportStage = s
-                reportBuffer = OutputBuffer(fd: s.descriptor)
+                reportDescriptor = s.releaseDescriptor()
+                reportBuffer = OutputBuffer(fd: reportDescriptor)
             } catch {
                 staged?.abandon()
                 throw ToolError(rewrite: error)
@@ -246,9 +250,12 @@ struct Rewrite: ParsableCommand {
             if let reportStage, let reportBuffer {
                 reportBuffer.flush()
                 if reportBuffer.failed { throw RewriteError.output(path: report!, reason: "writing the report failed") }
-                if fsync(reportStage.descriptor) != 0 || close(reportStage.descriptor) != 0 {
-                    throw RewriteError.output(path: report!, reason: "fsync/close failed")
+                if fsync(reportDescriptor) != 0 {
+                    throw RewriteError.output(path: report!, reason: "fsync failed: \(String(cString: strerror(errno)))")
                 }
+                let closed = close(reportDescriptor) == 0
+                reportDescriptor = -1
+                if !closed { throw RewriteError.output(path: report!, reason: "close failed") }
                 try reportStage.commit()
             }
             if refused {
@@ -257,6 +264,7 @@ struct Rewrite: ParsableCommand {
                 try staged?.commit()
             }
         } catch let e as RewriteError {
+            reportStage?.abandon()
             staged?.abandon()
             throw ToolError(rewrite: e)
         }
