@@ -232,6 +232,60 @@ enum LZ4SourceTestRecord: Equatable {
         ) { try Self.readAll(source, chunk: 4096) }
     }
 
+    /// A sweep over a real compressed binlog (the committed `lz4 -9` copy of bgsave's write2file7:
+    /// 35 063 bytes, no block checksums, a content checksum): a bit flipped every 59th byte and a cut
+    /// every 61st. Each decode ends (no crash, no hang) with an error naming the file and a byte
+    /// offset inside it; a cut file gives exactly the records that end before the cut's
+    /// decompressed offset, then the error at the cut.
+    @Test func damagedRealFrameSweep() throws {
+        let path = MetadataFixtures.committedPath("bgsave/binlog-lz4/log_db0/write2file7.lz4")
+        let frame = try MetadataFixtures.read(path)
+        #expect(frame.count == 35_063)
+        let clean = try Self.decodeAll(try LZ4FileSource(path: path), fileNumber: 7)
+        #expect(clean.count > 1000)
+        let dir = try MetadataFixtures.makeTemporaryDirectory()
+        defer { MetadataFixtures.remove(dir) }
+        let damaged = dir + "/write2file7.lz4"
+
+        var flips = 0
+        for at in stride(from: 0, to: frame.count, by: 59) {
+            var bytes = frame
+            bytes[at] ^= 0x10
+            try MetadataFixtures.write(bytes, to: damaged)
+            let error = #expect(throws: BinlogIOError.self, "flip at \(at)") {
+                try Self.decodeAll(try LZ4FileSource(path: damaged), fileNumber: 7)
+            }
+            #expect(error?.path == damaged && error?.kind == .corruptCompression, "flip at \(at): \(String(describing: error))")
+            #expect((error?.offset ?? .max) <= UInt64(frame.count), "flip at \(at)")
+            flips += 1
+        }
+        var cuts = 0
+        for cut in stride(from: 0, to: frame.count, by: 61) {
+            try MetadataFixtures.write(Array(frame[..<cut]), to: damaged)
+            let source = try LZ4FileSource(path: damaged)
+            var decoder = BinlogFileDecoder(source: source, fileNumber: 7)
+            var records: [LZ4SourceTestRecord] = []
+            do {
+                while let record = try decoder.next() {
+                    switch record {
+                    case .item(let i):
+                        records.append(
+                            .item(start: i.start, end: i.end, header: i.header, fragments: i.fragmentCount, content: Array(i.content)))
+                    case .padding(let p): records.append(.padding(p))
+                    case .damage(let d): records.append(.damage(d))
+                    }
+                }
+                Issue.record("cut at \(cut): no error")
+            } catch {
+                #expect(error.path == damaged && error.offset == UInt64(cut), "cut at \(cut): \(error)")
+            }
+            // What came out before the error is the clean decode's start, record for record.
+            #expect(records.count <= clean.count && Array(clean.prefix(records.count)) == records, "cut at \(cut)")
+            cuts += 1
+        }
+        #expect((flips, cuts) == (595, 575))
+    }
+
     @Test(arguments: [0, 3, 1000, -1])
     func truncatedFrameIsAnErrorAtItsEnd(_ cut: Int) throws {
         let (_, frame) = Self.checkedFrame()
