@@ -160,6 +160,26 @@ import Testing
         #expect(check.stdout.contains("check: 8683 items in 1 file, 8:129 id=11965 .. 8:1051593 id=20647"))
     }
 
+    /// A dump whose RocksDB data is damaged (bytes near the end of an SST: its index and footer)
+    /// is bad data, exit 65, with RocksDB's reason and the file; nothing is written into the dump.
+    @Test(.enabled(if: hasRocksDB)) func damagedSSTIsBadData() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dump = try Self.dumpCopy(Self.v3Dump, offset: nil, in: root)
+        let sst = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dump + "/hashes").filter { $0.hasSuffix(".sst") }.sorted().first)
+        let url = URL(fileURLWithPath: dump + "/hashes/" + sst)
+        var bytes = Array(try Data(contentsOf: url))
+        for i in (bytes.count - 200)..<(bytes.count - 150) { bytes[i] ^= 0x5a }
+        try Data(bytes).write(to: url)
+        let before = try Self.fingerprint(dump)
+        let r = try CLI.run(["verify-snapshot", dump, "--binlog", Self.v3Binlog])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("RocksDB open failed for \(dump)/hashes: Corruption"))
+        #expect(r.stderr.contains(sst))
+        #expect(try Self.fingerprint(dump) == before)
+    }
+
     // MARK: info moved by K items (copies of the dump)
 
     @Test(.enabled(if: hasRocksDB), arguments: [1, 5, 20])
