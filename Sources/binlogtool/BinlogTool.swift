@@ -1,8 +1,14 @@
 import ArgumentParser
+import Repair
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// What `binlogtool --version` prints: the tool's version and the Pika formats it reads.
+let binlogtoolVersion =
+    "binlogtool 1.0.0 (binlogs of Pika v2.x-v4.0.1; bgsave snapshots of Pika 3.3-3.5 and 4.0, "
+    + (SnapshotVerifier.isAvailable ? "RocksDB built in)" : "built without RocksDB: no verify-snapshot, no rewrite --snapshot)")
 
 @main
 struct BinlogTool: ParsableCommand {
@@ -14,9 +20,15 @@ struct BinlogTool: ParsableCommand {
               binlogtool dump /data/pika/log --db db0
               binlogtool dump log/log_db0 --format json --key 'user:*' | jq .
               binlogtool dump log/log_db0 --stats
+              binlogtool check log/log_db0
+              binlogtool diff master/log/log_db0 replica/log/log_db0
+              binlogtool verify-snapshot dump/20261120/db0 --binlog log/log_db0
+              binlogtool rewrite log/log_db0 --snapshot dump/20261120/db0 --out fixed/log_db0
+              binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
             \(exitCodeHelp)
             """,
+        version: binlogtoolVersion,
         subcommands: [Dump.self, Check.self, Diff.self, VerifySnapshot.self, Rewrite.self]
     )
 

@@ -14,6 +14,18 @@ import Testing
 
     // MARK: A directory with no binlog
 
+    @Test func versionAndHelp() throws {
+        let v = try CLI.run(["--version"])
+        #expect(v.status == 0)
+        #expect(v.stdout.hasPrefix("binlogtool 1.0.0 (binlogs of Pika v2.x-v4.0.1;"))
+        #expect(v.stdout.contains(VerifySnapshotCommandTests.hasRocksDB ? "RocksDB built in" : "built without RocksDB"))
+        let help = try CLI.run(["--help"])
+        #expect(help.status == 0)
+        for verb in ["dump", "check", "diff", "verify-snapshot", "rewrite"] {
+            #expect(help.stdout.contains("binlogtool \(verb) "), "\(verb)")
+        }
+    }
+
     @Test func emptyDirectoryIsNotABinlog() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
