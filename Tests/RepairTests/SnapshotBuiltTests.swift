@@ -40,6 +40,7 @@ struct SnapshotBuiltTests {
         #expect(report.lagging.map(\.isUnsafeToReplay) == [true, false, true])
         #expect(report.corrected == built.stored(before: 14))
         #expect(report.correctedItem?.logicID == 14)
+        #expect(report.lastCommitted?.logicID == 13)
         #expect(report.skip.isEmpty)
         let zincrby = try #require(report.lagging.last)
         #expect(zincrby.evidence.contains("member m1 score 3.5"))
@@ -52,6 +53,7 @@ struct SnapshotBuiltTests {
         #expect(report.verdict == .leading)
         #expect(report.leading.map(\.logicID) == [17, 18, 19, 20])
         #expect(report.corrected == built.stored(before: 17))
+        #expect(report.lastCommitted?.logicID == 16)
         // The window starts after the last item certainly applied: 15. DEL dead (16) is
         // undecidable (a deleted key and one never written look alike).
         #expect(report.items.first?.logicID == 16)
@@ -70,6 +72,8 @@ struct SnapshotBuiltTests {
         #expect(report.corrected == built.stored(before: 13))
         #expect(report.skip.map(\.logicID) == [14])
         #expect(report.skip.first?.isUnsafeToReplay == true)
+        // 12 and everything before it are in; 14 is in too, out of order (skip).
+        #expect(report.lastCommitted?.logicID == 12)
     }
 
     @Test(arguments: versions)

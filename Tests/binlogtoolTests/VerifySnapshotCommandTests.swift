@@ -99,6 +99,9 @@ import Testing
         #expect(Self.point(report["corrected"]) == "8:129")
         #expect(report["corrected_logic_id"] as? Int == 11965)
         #expect(report["lagging"] as? [Int] == [11964])
+        let committed = try #require(report["last_committed"] as? [String: Any])
+        #expect(committed["logic_id"] as? Int == 11964)
+        #expect(committed["filenum"] as? Int == 8 && committed["offset"] as? Int == 0 && committed["end"] as? Int == 129)
         let items = try #require(report["items"] as? [[String: Any]])
         let first = try #require(items.first)
         #expect(first["logic_id"] as? Int == 11964)
@@ -121,6 +124,7 @@ import Testing
         #expect(Self.point(report["recorded"]) == "6:159990")
         #expect(Self.point(report["corrected"]) == "6:159990")
         #expect((report["skip"] as? [Any])?.isEmpty == true)
+        #expect((report["last_committed"] as? [String: Any])?["logic_id"] as? Int == 9513)
     }
 
     @Test(.enabled(if: hasRocksDB)) func textOutput() throws {
@@ -129,6 +133,7 @@ import Testing
         #expect(result.stdout.contains("recorded   7:262165: the end of logic id 11963; next item: logic id 11964 at 8:0"))
         #expect(result.stdout.contains("verdict    lagging: 1 item after the offset already in the data (logic id 11964)"))
         #expect(result.stdout.contains("corrected  8:129: the stored position of logic id 11965"))
+        #expect(result.stdout.contains("committed  logic id 11964 at 8:0-129: the last item in the data with every item before it"))
         #expect(result.stdout.contains("  applied     11964 8:0 after         SET bgw:key:11729"))
         #expect(result.stdout.contains("  not-applied 11965 8:129 after"))
         #expect(result.stderr.isEmpty)

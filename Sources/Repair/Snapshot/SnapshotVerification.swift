@@ -77,6 +77,11 @@ public struct SnapshotVerification: Sendable {
     public var corrected: ResumePoint
     /// That item, or `nil` when every item examined is in the data.
     public var correctedItem: ItemReference?
+    /// The last item committed to the snapshot: the item just before ``correctedItem`` (the last
+    /// examined item when every one is in the data), so that it and every item before it are in
+    /// the data. `nil` when the first item examined is already missing. Later items listed in
+    /// ``skip`` are in the data too, out of order.
+    public var lastCommitted: ItemReference?
     /// The reported window: from the item after the last one certainly applied to a fixed count
     /// past the offset (and past the last applied item).
     public var items: [Item]

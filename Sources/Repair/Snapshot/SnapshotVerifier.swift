@@ -268,6 +268,7 @@ public struct SnapshotVerifier {
             layout: snapshot.layout, snapshotTime: analysis.snapshotTime,
             snapshotTimeSource: analysis.snapshotTimeSource, history: analysis.history, verdict: verdict,
             corrected: corrected, correctedItem: correctedIndex.map { all[$0].reference },
+            lastCommitted: correctedIndex.map { $0 > 0 ? all[$0 - 1].reference : nil } ?? all.last?.reference,
             items: Array(all[start..<max(start, end)]), lagging: Array(lagging), leading: Array(leading), skip: skip,
             examinedCount: all.count, snapshotReads: analysis.reads, remarks: remarks)
     }

@@ -18,6 +18,20 @@ enum VerificationFormatter {
         appendPoint(r.corrected, out)
         out.append(",\"corrected_logic_id\":")
         if let item = r.correctedItem { out.append(decimal: item.logicID) } else { out.append("null") }
+        out.append(",\"last_committed\":")
+        if let item = r.lastCommitted {
+            out.append("{\"logic_id\":")
+            out.append(decimal: item.logicID)
+            out.append(",\"filenum\":")
+            out.append(decimal: item.start.fileNumber)
+            out.append(",\"offset\":")
+            out.append(decimal: item.start.offset)
+            out.append(",\"end\":")
+            out.append(decimal: item.end.offset)
+            out.append("}")
+        } else {
+            out.append("null")
+        }
         out.append(",\"clean\":")
         out.append(r.isClean ? "true" : "false")
         out.append(",\"location\":{\"kind\":")
@@ -161,6 +175,13 @@ enum VerificationFormatter {
         }
         if r.corrected == r.recorded { out.append(" (= recorded)") }
         out.append("\n")
+        if let item = r.lastCommitted {
+            out.append(
+                "committed  logic id \(item.logicID) at \(item.start.fileNumber):\(item.start.offset)-\(item.end.offset): "
+                    + "the last item in the data with every item before it\n")
+        } else if let first = r.correctedItem {
+            out.append("committed  none of the examined items: logic id \(first.logicID), the first examined, is not in the data\n")
+        }
         if !r.skip.isEmpty {
             out.append(
                 "skip       \(r.skip.count) later item\(r.skip.count == 1 ? "" : "s") already applied: logic id "
