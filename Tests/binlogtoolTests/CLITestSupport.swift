@@ -56,9 +56,29 @@ enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// A fresh writable temporary directory.
+    /// Where the tests' directories go: one directory per test process, removed when it exits
+    /// (what a test leaves behind, a killed rewrite's staging entry included, goes with it).
+    static let temporaryRoot: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "binlogtool-cli-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { CLI.removeTemporaryRoot() }
+        return url
+    }()
+
+    static func removeTemporaryRoot() {
+        // Read-only copies (ReadOnlyTests) are made writable again first, for a non-root user.
+        if let walker = FileManager.default.enumerator(atPath: temporaryRoot.path) {
+            while let relative = walker.nextObject() as? String {
+                chmod(temporaryRoot.path + "/" + relative, 0o755)
+            }
+        }
+        try? FileManager.default.removeItem(at: temporaryRoot)
+    }
+
+    /// A fresh writable temporary directory (under ``temporaryRoot``).
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-test-\(UUID().uuidString)")
+        let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
