@@ -53,7 +53,7 @@ struct ExpiryStamp {
                 return nil
             }
         }
-        guard let amount = parseDecimal(command[2]) else { return nil }
+        guard let amount = RedisNumbers.parseInt64(command[2]) else { return nil }
         var milliseconds: Int64?
         if relative {
             guard let execTime else { return nil }
@@ -75,30 +75,6 @@ struct ExpiryStamp {
         return ExpiryStamp(
             subject: subject, milliseconds: milliseconds,
             key: KeyExcerpt(key))
-    }
-
-    /// A decimal integer as Redis reads it (optional `-`, digits, no leading zeros), within Int64.
-    static func parseDecimal(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        var i = 0
-        var negative = false
-        if bytes[0] == UInt8(ascii: "-") {
-            negative = true
-            i = 1
-            guard bytes.count > 1 else { return nil }
-        }
-        if bytes.count - i > 1 && bytes[i] == UInt8(ascii: "0") { return nil }
-        var v: Int64 = 0
-        while i < bytes.count {
-            let d = bytes[i]
-            guard d >= 0x30 && d <= 0x39 else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(d - 0x30))
-            guard !o1 && !o2 else { return nil }
-            v = a
-            i += 1
-        }
-        return negative ? -v : v
     }
 
     /// `2026-11-21T00:54:21Z`, `2026-11-21T00:54:21.123Z` when not whole seconds, "no expiry".

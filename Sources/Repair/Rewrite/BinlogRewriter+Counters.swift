@@ -150,46 +150,16 @@ extension RewriteRun {
     static func delta(_ command: RESPCommand, step: CounterStep) -> Int64? {
         switch step {
         case .hash:
-            return parseRedisInteger(command[3])
+            return RedisNumbers.parseInt64(command[3])
         case .string:
             if command.count == 2 { return command[0].count == 4 && asciiLower(command[0][0]) == UInt8(ascii: "d") ? -1 : 1 }
-            guard let d = parseRedisInteger(command[2]) else { return nil }
+            guard let d = RedisNumbers.parseInt64(command[2]) else { return nil }
             if asciiLower(command[0][0]) == UInt8(ascii: "d") {
                 guard d != .min else { return nil }
                 return -d
             }
             return d
         }
-    }
-
-    /// `RedisNumbers.parseInt64` over borrowed bytes.
-    static func parseRedisInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        if bytes.count == 1 && bytes[0] == UInt8(ascii: "0") { return 0 }
-        var i = 0
-        var negative = false
-        if bytes[0] == UInt8(ascii: "-") {
-            negative = true
-            i = 1
-            guard bytes.count > 1 else { return nil }
-        }
-        guard bytes[i] >= UInt8(ascii: "1"), bytes[i] <= UInt8(ascii: "9") else { return nil }
-        var magnitude: UInt64 = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            guard c >= 0x30, c <= 0x39 else { return nil }
-            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(UInt64(c - 0x30))
-            if o1 || o2 { return nil }
-            magnitude = a
-            i += 1
-        }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return Int64(magnitude)
     }
 
     /// `name key [field] <value>` as RESP, into ``encoded``.

@@ -784,7 +784,7 @@ struct RewriteRun {
     /// `pksetexat k <s> v` for Redis: `SET k v` (0: no expiry), `SET k v EXAT s`, or `PXAT ms` for
     /// a v4.0.1 millisecond value; nil for any other command.
     static func redisForm(_ command: RESPCommand) -> [[UInt8]]? {
-        guard command.count == 4, command.nameIs("pksetexat"), let ts = RewriteAnalyzer.parseInteger(command[2]), ts >= 0
+        guard command.count == 4, command.nameIs("pksetexat"), let ts = RedisNumbers.parseInt64(command[2]), ts >= 0
         else { return nil }
         let key = Array(command[1])
         let value = Array(command[3])

@@ -423,7 +423,7 @@ struct RewriteAnalyzer {
     /// `ltrim k 0 N` (N ≥ 0): keeps N + 1 elements from the head.
     static func rightCut(_ command: RESPCommand) -> Int64? {
         guard command.count == 4, command[2].count == 1, command[2][0] == UInt8(ascii: "0"),
-            let n = parseInteger(command[3]), n >= 0
+            let n = RedisNumbers.parseInt64(command[3]), n >= 0, n < .max
         else { return nil }
         return n + 1
     }
@@ -431,32 +431,9 @@ struct RewriteAnalyzer {
     /// `ltrim k -M -1` (M ≥ 1): keeps M elements from the tail.
     static func leftCut(_ command: RESPCommand) -> Int64? {
         guard command.count == 4, command[3].count == 2, command[3][0] == UInt8(ascii: "-"),
-            command[3][1] == UInt8(ascii: "1"), let m = parseInteger(command[2]), m <= -1
+            command[3][1] == UInt8(ascii: "1"), let m = RedisNumbers.parseInt64(command[2]), m <= -1, m > .min
         else { return nil }
         return -m
-    }
-
-    static func parseInteger(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        var i = 0
-        var negative = false
-        if bytes[0] == UInt8(ascii: "-") {
-            negative = true
-            i = 1
-            guard bytes.count > 1 else { return nil }
-        }
-        if bytes.count - i > 1 && bytes[i] == UInt8(ascii: "0") { return nil }
-        var v: Int64 = 0
-        while i < bytes.count {
-            let d = bytes[i]
-            guard d >= 0x30 && d <= 0x39 else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(d - 0x30))
-            guard !o1 && !o2 else { return nil }
-            v = a
-            i += 1
-        }
-        return negative ? -v : v
     }
 
     // MARK: - Findings

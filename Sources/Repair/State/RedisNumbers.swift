@@ -12,8 +12,13 @@
 public enum RedisNumbers {
     /// Redis `string2ll`: optional `-`, no `+`, no leading zeros, no spaces, within `Int64`.
     public static func parseInt64(_ bytes: [UInt8]) -> Int64? {
+        bytes.withUnsafeBytes { parseInt64($0) }
+    }
+
+    /// ``parseInt64(_:)-([UInt8])`` over borrowed bytes (a RESP argument, without copying it).
+    public static func parseInt64(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        if bytes == [UInt8(ascii: "0")] { return 0 }
+        if bytes.count == 1 && bytes[0] == UInt8(ascii: "0") { return 0 }
         var i = 0
         var negative = false
         if bytes[0] == UInt8(ascii: "-") {
