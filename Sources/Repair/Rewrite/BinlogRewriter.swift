@@ -716,19 +716,27 @@ struct RewriteRun {
     }
 
     static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+        withDecimal(value) { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the decimal text of `value` (a `-` first when negative), built on the stack.
+    @inline(__always)
+    static func withDecimal<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         var v = value.magnitude
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let n = withUnsafeMutableBytes(of: &digits) { d -> Int in
+        return withUnsafeMutableBytes(of: &digits) { d -> R in
             var i = 24
             repeat {
                 i -= 1
                 d[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
                 v /= 10
             } while v > 0
-            return i
+            if value < 0 {
+                i -= 1
+                d[i] = UInt8(ascii: "-")
+            }
+            return body(UnsafeRawBufferPointer(rebasing: d[i...]))
         }
-        withUnsafeBytes(of: &digits) { out.append(contentsOf: $0[n...]) }
     }
 
     /// The cut that follows a push written as an append: `ltrim k 0 <length-1>` (right) or
@@ -751,23 +759,10 @@ struct RewriteRun {
 
     /// `$<digits>\r\n<value>\r\n`.
     static func appendBulkDecimal(_ value: Int64, to out: inout [UInt8]) {
-        var v = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let start = withUnsafeMutableBytes(of: &digits) { d -> Int in
-            var i = 24
-            repeat {
-                i -= 1
-                d[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
-                v /= 10
-            } while v > 0
-            if value < 0 {
-                i -= 1
-                d[i] = UInt8(ascii: "-")
-            }
-            return i
+        withDecimal(value) { text in
+            appendCount(UInt8(ascii: "$"), text.count, to: &out)
+            out.append(contentsOf: text)
         }
-        appendCount(UInt8(ascii: "$"), 24 - start, to: &out)
-        withUnsafeBytes(of: &digits) { out.append(contentsOf: $0[start...]) }
         out.append(13)
         out.append(10)
     }
