@@ -244,6 +244,15 @@ import Glibc
             "--out", out,
         ])
         #expect(both.status == 64)
+        let missing = try CLI.run(["rewrite", Self.slaveMaster, "--replica", tmp.appendingPathComponent("none").path, "--out", out])
+        #expect(missing.status == 66, "\(missing.stderr)")
+        // The output may not go into the replica's directory either.
+        let replica = try CLI.copyOfFixture("slave/slave/binlog/log_db0")
+        let inside = try CLI.run([
+            "rewrite", Self.slaveMaster, "--replica", replica.path, "--out", replica.appendingPathComponent("fixed").path,
+        ])
+        #expect(inside.status == 64, "\(inside.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: replica.appendingPathComponent("fixed").path))
         let unrelated = try CLI.run(["rewrite", Self.slaveMaster, "--replica", CLI.fixture("v4-basic/binlog/log_db0"), "--out", out])
         #expect(unrelated.status == 65, "\(unrelated.stdout) \(unrelated.stderr)")
         #expect(unrelated.stderr.contains("no item in common with the master's binlog"))

@@ -140,7 +140,8 @@ struct Rewrite: ParsableCommand {
 
     func run() throws {
         let resolved = try input.resolve()
-        let inputs = resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot].compactMap { $0 }
+        let inputs =
+            resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot, replica].compactMap { $0 }
         if let out, out != "-" {
             try checkOutputPath(out, against: inputs)
             // Refuse an existing output before any reading (StagedOutput checks again at the end).
@@ -161,7 +162,7 @@ struct Rewrite: ParsableCommand {
         }
         var startNote: String? = nil
         if let replica {
-            guard let (point, note) = try divergence(of: replica, from: resolved.directory, inputs: inputs) else {
+            guard let (point, note) = try divergence(of: replica, from: resolved.directory) else {
                 printError(
                     "binlogtool: \(replica): the replica has every master item from its start, in order, with the same "
                         + "expiry times: nothing to rewrite; nothing written")
@@ -282,7 +283,7 @@ struct Rewrite: ParsableCommand {
     /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
     /// its first unapplied item): the master resume point to rewrite from and a note for the summary
     /// naming what diff found. Nil when the replica has every master item in step.
-    private func divergence(of replica: String, from master: BinlogDirectory, inputs: [String]) throws(ToolError)
+    private func divergence(of replica: String, from master: BinlogDirectory) throws(ToolError)
         -> (ResumePoint, String)?
     {
         var arguments = [replica]
