@@ -297,6 +297,40 @@ import Testing
         #expect((report.summary.common, report.summary.ttlDrift) == (5, 2))
     }
 
+    /// Expiry arguments that are not times (not numbers, beyond Int64, overflowing once placed at
+    /// the exec time) are no TTL drift: those items differ as any two writes do.
+    @Test func expiryArgumentsThatAreNotTimesAreNoDrift() throws {
+        let exec: UInt32 = 1_795_000_000
+        func item(_ args: String...) -> OwnedItem {
+            OwnedItem(
+                start: PhysicalPosition(fileNumber: 0, offset: 0), end: PhysicalPosition(fileNumber: 0, offset: 0),
+                header: ItemHeader(
+                    execTime: exec, termOrServerID: 0, logicID: 0, stored: ResumePoint(fileNumber: 0, offset: 0),
+                    contentLength: 0),
+                content: RESP.encode(args.map { Array($0.utf8) }), recordTimes: [exec])
+        }
+        let masterItems = [
+            item("set", "a", "1"), item("expireat", "a", "soon"), item("expire", "b", "99999999999999999999"),
+            item("pexpire", "c", "9223372036854775807"), item("set", "z", "1"),
+        ]
+        let replicaItems = [
+            item("set", "a", "1"), item("expireat", "a", "later"), item("expire", "b", "99999999999999999998"),
+            item("pexpire", "c", "9223372036854775806"), item("set", "z", "1"),
+        ]
+        let m = try writeBinlog(masterItems, binlogFileSize: 1 << 20, mode: .producer)
+        let r = try writeBinlog(replicaItems, binlogFileSize: 1 << 20, mode: .producer)
+        defer {
+            try? FileManager.default.removeItem(atPath: m.directory)
+            try? FileManager.default.removeItem(atPath: r.directory)
+        }
+        let report = try BinlogDiff.diff(
+            master: try BinlogDirectory(path: m.directory), replica: try BinlogDirectory(path: r.directory))
+        #expect(!report.findings.contains { $0.kind == .ttlDrift })
+        let s = report.summary
+        #expect((s.ttlDrift, s.missing, s.extra, s.common) == (0, 3, 3, 2))
+        #expect(s.divergenceItem == m.location(1))
+    }
+
     @Test func replicaThatStoppedLagging() throws {
         let items = Array(slave.items[...(try slave.index(of: 260))])
         let report = try BinlogDiff.diff(master: master, replica: try replica(items))

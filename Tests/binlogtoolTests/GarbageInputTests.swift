@@ -64,6 +64,7 @@ import Testing
             ["dump", dir], ["dump", dir, "--format", "json"], ["dump", dir, "--format", "resp"],
             ["dump", dir, "--format", "hex"], ["dump", dir, "--stats"], ["check", dir], ["check", dir, "--format", "json"],
             ["diff", CLI.fixture("basic/binlog/log_db0"), dir], ["diff", dir, dir],
+            ["rewrite", CLI.fixture("basic/binlog/log_db0"), "--replica", dir, "--dry-run"],
             ["rewrite", dir, "--dry-run"], ["rewrite", dir, "--format", "resp", "--out", "-"], ["rewrite", dir, "--out", out],
         ]
         for arguments in runs {
