@@ -8,15 +8,28 @@ import Foundation
 
 /// A throw-away `redis-server` on a free loopback port, with no persistence; stopped by `stop()`
 /// (and on deinit).
+///
+/// Its connections replay a log at the log's time, not the wall clock's: Redis judges every expiry
+/// on its own clock, and a log replayed weeks after Pika wrote it carries absolute expiry times
+/// (EXPIREAT, PXAT, pksetexat…) that were in the future for Pika and are in the past today. So a
+/// connection moves every absolute expiry time it sends by the distance between the server's clock
+/// and `logTime` (see ``RedisConnection/clockShiftMs``): the replay sees each expiry as the server
+/// that wrote the log did, on any date. (Faking the server's clock with libfaketime does not work:
+/// redis-server's allocator reads the clock while the preload initializes, and it never starts.)
 final class RedisServerProcess {
     static let executable = "/usr/bin/redis-server"
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
     let port: UInt16
+    /// The unix time (seconds) a replay's clock starts at.
+    let logTime: Int64
     private let process = Process()
     private let directory: URL
 
-    init() throws {
+    init(logTime: Int64) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw RedisError.setup("\(Self.executable) is missing: run scripts/install-deps (Debian package redis-server)")
+        }
+        self.logTime = logTime
         port = try Self.freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "binlogtool-redis-\(UUID().uuidString)")
@@ -26,6 +39,11 @@ final class RedisServerProcess {
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
         ]
+        // The server runs on the machine's real clock even when the suite runs under libfaketime
+        // (scripts/test's date guard): the shift is measured against whatever clock it has.
+        process.environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -41,7 +59,11 @@ final class RedisServerProcess {
             if !process.isRunning { throw RedisError.protocolError("redis-server exited (port \(port) taken?)") }
             do {
                 let c = try RedisConnection(port: port)
-                if case .simple("PONG") = try c.call([Array("PING".utf8)]) { return c }
+                if case .simple("PONG") = try c.call([Array("PING".utf8)]) {
+                    // Whole seconds, so that second-based forms (EXPIREAT, EXAT) move exactly.
+                    c.clockShiftMs = (try c.serverTimeMs() / 1000 - logTime) * 1000
+                    return c
+                }
             } catch {
                 lastError = error
             }
@@ -50,11 +72,13 @@ final class RedisServerProcess {
         throw lastError
     }
 
-    /// Starts a server and connects to it, on another port if the first one was taken.
-    static func started() throws -> (RedisServerProcess, RedisConnection) {
+    /// Starts a server and connects to it (on another port if the first one was taken), replaying at
+    /// `logTime` (unix seconds: the exec time of the last item of the log it will replay, the
+    /// moment whose data Pika held), which then advances in real time.
+    static func started(logTime: Int64) throws -> (RedisServerProcess, RedisConnection) {
         var lastError: Error = RedisError.protocolError("no attempt")
         for _ in 0..<3 {
-            let server = try RedisServerProcess()
+            let server = try RedisServerProcess(logTime: logTime)
             do {
                 return (server, try server.connect())
             } catch {
@@ -103,12 +127,15 @@ enum RedisError: Error, CustomStringConvertible {
     case system(String, Int32)
     case protocolError(String)
     case closed
+    /// The server cannot be run as the tests need it (a missing package).
+    case setup(String)
 
     var description: String {
         switch self {
         case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
         case .protocolError(let what): "RESP: \(what)"
         case .closed: "connection closed"
+        case .setup(let why): why
         }
     }
 }
@@ -196,11 +223,61 @@ final class RedisConnection {
         try pipeline([argv])[0]
     }
 
+    /// How far the server's clock is ahead of the log's (milliseconds, whole seconds): added to
+    /// every absolute expiry time sent (``shifted(_:by:)``), subtracted from the server's clock in
+    /// ``logTimeMs()``.
+    var clockShiftMs: Int64 = 0
+
+    /// The replay's "now" in the log's time (unix milliseconds): the server's clock less the shift.
+    /// Expiries sent through this connection are judged by Redis as they would be at this time.
+    func logTimeMs() throws -> Int64 {
+        try serverTimeMs() - clockShiftMs
+    }
+
+    /// The server's clock (`TIME`), in unix milliseconds.
+    func serverTimeMs() throws -> Int64 {
+        let reply = try call([Array("TIME".utf8)]).flattened
+        guard reply.count == 2, let s = Int64(String(decoding: reply[0], as: UTF8.self)),
+            let us = Int64(String(decoding: reply[1], as: UTF8.self))
+        else { throw RedisError.protocolError("TIME") }
+        return s * 1000 + us / 1000
+    }
+
     /// Sends every command, then reads one reply per command.
     func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         var out: [UInt8] = []
-        for c in commands { Self.encode(c, into: &out) }
+        for c in commands { Self.encode(clockShiftMs == 0 ? c : Self.shifted(c, by: clockShiftMs), into: &out) }
         return try send(encoded: out, replies: commands.count)
+    }
+
+    /// `argv` with each absolute expiry time moved by `shiftMs`: `EXPIREAT key s`, `PEXPIREAT key
+    /// ms`, the `EXAT s` / `PXAT ms` options of SET and GETEX, `pksetexat key s value` (0, no
+    /// expiry, stays). A time pushed below 1 becomes 1: still in the past, as it was. Relative
+    /// forms and arguments that are not numbers stay as they are.
+    static func shifted(_ argv: [[UInt8]], by shiftMs: Int64) -> [[UInt8]] {
+        guard argv.count >= 3, argv[0].count <= 9 else { return argv }
+        var out = argv
+        func move(_ i: Int, seconds: Bool) {
+            guard i < out.count, let t = Int64(String(decoding: out[i], as: UTF8.self)) else { return }
+            let moved = seconds ? t + shiftMs / 1000 : t + shiftMs
+            out[i] = Array(String(max(moved, 1)).utf8)
+        }
+        switch String(decoding: argv[0], as: UTF8.self).lowercased() {
+        case "expireat": move(2, seconds: true)
+        case "pexpireat": move(2, seconds: false)
+        case "pksetexat": if argv[2] != [UInt8(ascii: "0")] { move(2, seconds: true) }
+        case let name where name == "set" || name == "getex":
+            // Options follow the key (GETEX) or the value (SET).
+            for i in stride(from: name == "set" ? 3 : 2, to: argv.count - 1, by: 1) {
+                switch String(decoding: argv[i], as: UTF8.self).lowercased() {
+                case "exat": move(i + 1, seconds: true)
+                case "pxat": move(i + 1, seconds: false)
+                default: break
+                }
+            }
+        default: break
+        }
+        return out
     }
 
     /// Sends pre-encoded commands, then reads `replies` replies.
