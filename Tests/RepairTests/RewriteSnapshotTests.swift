@@ -8,7 +8,7 @@ import Testing
 /// `BinlogRewriter` with a bgsave snapshot: the start is the snapshot verification's corrected
 /// resume point, the items it proves applied are not written, and keys are seeded from the
 /// snapshot's own RocksDB data (opened read-only).
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)"))
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)"))
 struct RewriteSnapshotTests {
     static func seed(dump: String, binlog: String, recorded: ResumePoint? = nil) throws -> SnapshotSeed {
         let verification = try SnapshotFixtures.verify(dump: dump, binlog: binlog, recorded: recorded)

@@ -5,7 +5,7 @@ import Testing
 @testable import Repair
 
 /// The RocksDB wrapper on its own: read-only opens, comparators, iterators, errors, locking.
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)")) struct RocksSnapshotTests {
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)")) struct RocksSnapshotTests {
     /// Reverse bytewise order, registered under a custom name.
     static let reverse = KeyComparator(name: "test.ReverseBytewise") { a, b in
         -KeyComparator.compareBytewise(a, b)
@@ -39,10 +39,6 @@ import Testing
         }
         try iterator.checkStatus()
         return keys
-    }
-
-    @Test func isBuiltWithRocksDB() {
-        #expect(RocksDBSupport.isAvailable)
     }
 
     @Test(arguments: [true, false])
@@ -230,8 +226,24 @@ import Testing
     }
 }
 
+/// Whether this run is meant to have RocksDB: always, unless `BINLOGTOOL_TESTS_WITHOUT_ROCKSDB=1`
+/// says the build left the trait out on purpose. Suites that need RocksDB are enabled by this, not by
+/// what the build happens to have, so a build that lost the trait fails them loudly instead of
+/// skipping them.
+enum RocksDBExpectation {
+    static let expected = ProcessInfo.processInfo.environment["BINLOGTOOL_TESTS_WITHOUT_ROCKSDB"] != "1"
+}
+
+@Suite struct RocksDBBuildTests {
+    @Test func theBuildHasRocksDBExactlyWhenExpected() {
+        #expect(
+            RocksDBSupport.isAvailable == RocksDBExpectation.expected,
+            "built \(RocksDBSupport.isAvailable ? "with" : "without") RocksDB; BINLOGTOOL_TESTS_WITHOUT_ROCKSDB=1 declares a build without it")
+    }
+}
+
 /// Built with `--disable-default-traits`: the API exists and every open says why it fails.
-@Suite(.disabled(if: RocksDBSupport.isAvailable, "only meaningful without the RocksDB trait"))
+@Suite(.disabled(if: RocksDBExpectation.expected, "only meaningful without the RocksDB trait"))
 struct RocksSnapshotUnavailableTests {
     @Test func openingThrowsUnavailable() throws {
         #expect(!RocksDBSupport.isAvailable)

@@ -11,7 +11,7 @@ import Testing
 /// Set `BINLOGTOOL_VERIFY_BENCH_DIR` to keep the data (`db0/` with an `info` file, `log_db0/`)
 /// there, so that the release CLI can be timed on it:
 /// `time .build/release/binlogtool verify-snapshot $DIR/db0 --binlog $DIR/log_db0 --window 50000 --format json >/dev/null`.
-@Suite(.enabled(if: RocksDBSupport.isAvailable && slowTestsEnabled, "slow; set BINLOGTOOL_SLOW_TESTS=1"))
+@Suite(.enabled(if: RocksDBExpectation.expected && slowTestsEnabled, "slow; set BINLOGTOOL_SLOW_TESTS=1"))
 struct SnapshotBenchmarkTests {
     static let keyCount = 1_000_000
     static let itemCount = 100_000

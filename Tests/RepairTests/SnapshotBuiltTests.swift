@@ -12,7 +12,7 @@ import Testing
 ///
 /// The expected state after each item is written by hand (`Scenario.steps`), independently of
 /// the models the verifier uses.
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)"))
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)"))
 struct SnapshotBuiltTests {
     static let versions: [PikaStorageVersion] = [.v3, .v4_0_0, .v4_0_1]
 

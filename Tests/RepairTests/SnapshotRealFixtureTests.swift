@@ -7,7 +7,7 @@ import Testing
 
 /// `SnapshotVerifier` on the real Pika bgsave fixtures: the 3.5.0 dump that holds one write past
 /// its `info` offset, the consistent 4.0.1 dump, and offsets moved back and forth by K items.
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)"))
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)"))
 struct SnapshotRealFixtureTests {
     static let v3Dump = StorageFixtures.v3Dump
     static let v4Dump = StorageFixtures.v4Dump

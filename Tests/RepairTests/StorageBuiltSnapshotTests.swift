@@ -7,7 +7,7 @@ import Testing
 /// Builds databases in each Pika layout with `PikaSnapshotBuilder` and checks every accessor
 /// of `PikaSnapshot` against exact values: TTLs, DEL'd keys with stale data versions, list
 /// indexes around 2^63, zset score order, NUL bytes in keys, WAL-only data.
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)"))
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)"))
 struct StorageBuiltSnapshotTests {
     /// The reference time of every check: 2026-11-18T…Z, unix seconds 1_795_000_000.
     static let now = UnixTime(seconds: 1_795_000_000)

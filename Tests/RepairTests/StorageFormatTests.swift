@@ -341,7 +341,7 @@ import Testing
         #expect(PikaStorageVersion(release: release) == expected)
     }
 
-    @Test(.enabled(if: RocksDBSupport.isAvailable)) func layoutDetectionErrors() throws {
+    @Test(.enabled(if: RocksDBExpectation.expected)) func layoutDetectionErrors() throws {
         let temp = try TemporaryDirectory("layout")
         #expect(
             throws: PikaStorageError.unrecognizedLayout(directory: temp.path + "/none", reason: "no such directory")
@@ -375,7 +375,7 @@ import Testing
     }
 
     /// A value too short for its record type is an error naming the file, CF and key.
-    @Test(.enabled(if: RocksDBSupport.isAvailable)) func malformedValuesAreReported() throws {
+    @Test(.enabled(if: RocksDBExpectation.expected)) func malformedValuesAreReported() throws {
         let temp = try TemporaryDirectory("malformed")
         let directory = temp.path + "/db0"
         let builder = try PikaSnapshotBuilder(creatingAt: directory, version: .v3)
@@ -413,7 +413,7 @@ import Testing
     }
 
     /// Without the score index open, only the score-index accessor fails.
-    @Test(.enabled(if: RocksDBSupport.isAvailable)) func scoreIndexIsOptional() throws {
+    @Test(.enabled(if: RocksDBExpectation.expected)) func scoreIndexIsOptional() throws {
         let snapshot = try PikaSnapshot(directory: StorageFixtures.v3Dump, options: .init(openZSetScoreIndex: false))
         let at = StorageFixtures.v3DumpTime
         #expect(try snapshot.zsetMembers(bytes("bgw:zset"), at: at).count == 586)

@@ -6,7 +6,7 @@ import Testing
 
 /// Reads the real Pika 3.5.0 and 4.0.1 bgsave dumps and slave databases under Fixtures/pika-real,
 /// and checks the facts their NOTES.md records (read back there with Pika itself).
-@Suite(.enabled(if: RocksDBSupport.isAvailable, "needs librocksdb (the RocksDB trait)")) struct StorageRealDumpTests {
+@Suite(.enabled(if: RocksDBExpectation.expected, "needs librocksdb (the RocksDB trait)")) struct StorageRealDumpTests {
     // MARK: Pika 3.5.0 dump
 
     @Test func v3DumpLayoutAndVersion() throws {

@@ -85,6 +85,11 @@ import Glibc
         return total
     }
 
+    /// A monotonic duration in seconds (kill timings are measured on the monotonic clock, never the date).
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
     static func launch(_ arguments: [String]) throws -> Process {
         let p = Process()
         p.executableURL = CLI.executable
@@ -127,9 +132,9 @@ import Glibc
         }
         let referenceOut = root.appendingPathComponent("reference").path
         let referenceReport = root.appendingPathComponent("reference.jsonl").path
-        let started = Date()
+        let started = ContinuousClock.now
         let reference = try CLI.run(arguments(out: referenceOut, report: referenceReport))
-        let duration = Date().timeIntervalSince(started)
+        let duration = CrashSafeOutputTests.seconds(ContinuousClock.now - started)
         #expect(reference.status == 0, "\(reference.stderr)")
         let expectedOut = try #require(try Self.contents(referenceOut))
         let expectedReport = try #require(try Self.contents(referenceReport))
@@ -167,18 +172,18 @@ import Glibc
             let replacing = k % 4 == 3
             if replacing { try ReadOnlyTests.shell("/bin/cp", ["-R", earlierOut, out]) }
             let p = try Self.launch(arguments(out: out, report: report, force: replacing))
-            let deadline = Date().addingTimeInterval(duration * 3 + 5)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(duration * 3 + 5))
             switch k % 4 {
             case 0:
                 // Early: within 50 ms of the start, before or just after the staging entry is made.
                 usleep(useconds_t(rng.unit() * 50_000))
             case 1:
                 // Staged, while it reads and analyses the input.
-                while Self.staging(beside: out).isEmpty && p.isRunning && Date() < deadline { usleep(2_000) }
+                while Self.staging(beside: out).isEmpty && p.isRunning && ContinuousClock.now < deadline { usleep(2_000) }
                 usleep(useconds_t(rng.unit() * 0.2 * duration * 1e6))
             default:
                 // While it writes (and, for some, while it renames into place).
-                while Self.stagedBytes(beside: out) == 0 && p.isRunning && Date() < deadline { usleep(2_000) }
+                while Self.stagedBytes(beside: out) == 0 && p.isRunning && ContinuousClock.now < deadline { usleep(2_000) }
                 usleep(useconds_t(rng.unit() * 0.6 * duration * 1e6))
             }
             let stagedAtKill = Self.staging(beside: out)

@@ -281,12 +281,11 @@ import Glibc
         #expect(mine.filter { $0.contains("POSIX") && $0.contains("WRITE") }.count == 8, "\(mine)")
         #expect(mine.filter { $0.contains("FLOCK") }.count == 8, "\(mine)")
 
+        // (A reader that waited for the locks would hang here, and the run with it: no timed assertion.)
         for ((dump, binlog), before) in zip(cases, expected) {
-            let start = Date()
             let r = try CLI.run(["verify-snapshot", dump, "--binlog", binlog, "--window", "50", "--format", "json"])
             #expect(r.status == before.status, "\(dump): \(r.stderr)")
             #expect(r.stdout == before.stdout)
-            #expect(Date().timeIntervalSince(start) < 120)
         }
     }
 }

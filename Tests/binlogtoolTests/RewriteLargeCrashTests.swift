@@ -44,9 +44,9 @@ import Glibc
         #expect(inputBytes > 190_000_000)
 
         let reference = root.appendingPathComponent("reference").path
-        let started = Date()
+        let started = ContinuousClock.now
         let r = try CLI.run(["rewrite", input, "--out", reference, "--binlog-file-size", "33554432"])
-        let duration = Date().timeIntervalSince(started)
+        let duration = CrashSafeOutputTests.seconds(ContinuousClock.now - started)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try CLI.run(["check", reference]).status == 0)
         let expected = try #require(try CrashSafeOutputTests.contents(reference))
@@ -62,8 +62,8 @@ import Glibc
                 usleep(useconds_t(rng.unit() * duration * 1e6))
             case 1:
                 // While the output is being written.
-                let deadline = Date().addingTimeInterval(duration * 3 + 5)
-                while CrashSafeOutputTests.stagedBytes(beside: out) == 0 && p.isRunning && Date() < deadline { usleep(2_000) }
+                let deadline = ContinuousClock.now.advanced(by: .seconds(duration * 3 + 5))
+                while CrashSafeOutputTests.stagedBytes(beside: out) == 0 && p.isRunning && ContinuousClock.now < deadline { usleep(2_000) }
                 usleep(useconds_t(rng.unit() * 0.4 * duration * 1e6))
             default:
                 // Around the end: the last file, the manifest, the rename.

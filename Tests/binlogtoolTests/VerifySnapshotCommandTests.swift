@@ -11,11 +11,16 @@ import Testing
     static let v3Binlog = CLI.fixture("bgsave/binlog/log_db0")
     static let v4Binlog = CLI.fixture("v4-bgsave/binlog/log_db0")
 
-    /// Built without RocksDB, the command exits 69 and says so; these tests need it.
-    static let hasRocksDB: Bool = {
-        guard let result = try? CLI.run(["verify-snapshot", v4Dump, "--binlog", v4Binlog]) else { return false }
-        return result.status != 69
-    }()
+    /// Whether the build is meant to have RocksDB: always, unless `BINLOGTOOL_TESTS_WITHOUT_ROCKSDB=1`
+    /// declares a build without it (then verify-snapshot exits 69 and says so). Never guessed from
+    /// the binary, so a build that lost the trait fails these tests instead of skipping them.
+    static let hasRocksDB = ProcessInfo.processInfo.environment["BINLOGTOOL_TESTS_WITHOUT_ROCKSDB"] != "1"
+
+    @Test func theBinaryHasRocksDBExactlyWhenExpected() throws {
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.contains(Self.hasRocksDB ? "RocksDB built in" : "built without RocksDB"), "\(version.stdout)")
+    }
 
     static func json(_ result: CLIResult) throws -> [[String: Any]] {
         try result.lines.map { line in
