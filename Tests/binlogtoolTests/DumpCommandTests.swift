@@ -52,13 +52,16 @@ import Testing
     }
 
     @Test func respIsReplayableAndTranslatesPikaForms() throws {
-        let redis = try CLI.run(["dump", basic, "--format", "resp", "--from-logic-id", "3", "--to-logic-id", "3"])
-        #expect(redis.stdout == "*5\r\n$3\r\nSET\r\n$7\r\nstr:ttl\r\n$8\r\nwith-ttl\r\n$4\r\nEXAT\r\n$10\r\n1795221621\r\n")
-        let pika = try CLI.run(["dump", basic, "--format", "resp", "--dialect", "pika", "--from-logic-id", "3", "--to-logic-id", "3"])
+        // Pika's forms by default: the stream is for a Pika.
+        let pika = try CLI.run(["dump", basic, "--format", "resp", "--from-logic-id", "3", "--to-logic-id", "3"])
         #expect(pika.stdout == "*4\r\n$9\r\npksetexat\r\n$7\r\nstr:ttl\r\n$10\r\n1795221621\r\n$8\r\nwith-ttl\r\n")
-        // v4.0.1 INCR is logged as `pksetexat cnt 0 1`: no TTL, so a plain SET.
-        let v4 = try CLI.run(["dump", CLI.fixture("v4-basic/binlog"), "--format", "resp", "--from-logic-id", "7", "--to-logic-id", "7"])
-        #expect(v4.stdout == "*3\r\n$3\r\nSET\r\n$3\r\ncnt\r\n$1\r\n1\r\n")
+        let redis = try CLI.run(["dump", basic, "--format", "resp", "--dialect", "redis", "--from-logic-id", "3", "--to-logic-id", "3"])
+        #expect(redis.stdout == "*5\r\n$3\r\nset\r\n$7\r\nstr:ttl\r\n$8\r\nwith-ttl\r\n$4\r\nEXAT\r\n$10\r\n1795221621\r\n")
+        // v4.0.1 INCR is logged as `pksetexat cnt 0 1`: no TTL, so a plain SET for Redis.
+        let v4 = try CLI.run([
+            "dump", CLI.fixture("v4-basic/binlog"), "--format", "resp", "--dialect", "redis", "--from-logic-id", "7", "--to-logic-id", "7",
+        ])
+        #expect(v4.stdout == "*3\r\n$3\r\nset\r\n$3\r\ncnt\r\n$1\r\n1\r\n")
     }
 
     @Test func startPositionMustBeARecordBoundary() throws {

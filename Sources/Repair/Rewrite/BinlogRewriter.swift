@@ -322,7 +322,7 @@ struct RewriteRun {
             return
         case .absolute, .collectionAdd:
             if fastPath && (cls.kind == .absolute || !snapshotMode) && !needsState(cls, command) {
-                if options.dialect == .redis, let translated = Self.redisForm(command) {
+                if options.dialect == .redis, let translated = RewriteDialect.redisForm(command) {
                     try writeReplacement(item, [translated], reason: "pksetexat has no Redis form: SET with an absolute expiry")
                 } else {
                     try writeLogged(item)
@@ -774,19 +774,6 @@ struct RewriteRun {
 
     mutating func bump(_ kind: RewriteChange.Kind) {
         counts[Int(kind.index)] += 1
-    }
-
-    /// `pksetexat k <s> v` for Redis: `SET k v` (0: no expiry), `SET k v EXAT s`, or `PXAT ms` for
-    /// a v4.0.1 millisecond value; nil for any other command.
-    static func redisForm(_ command: RESPCommand) -> [[UInt8]]? {
-        guard command.count == 4, command.nameIs("pksetexat"), let ts = RedisNumbers.parseInt64(command[2]), ts >= 0
-        else { return nil }
-        let key = Array(command[1])
-        let value = Array(command[3])
-        if ts == 0 { return [Array("set".utf8), key, value] }
-        let ms = command[2].count >= 11 ? ts : ts &* 1000
-        if ms % 1000 == 0 { return [Array("set".utf8), key, value, Array("EXAT".utf8), Array(String(ms / 1000).utf8)] }
-        return [Array("set".utf8), key, value, Array("PXAT".utf8), Array(String(ms).utf8)]
     }
 
     static func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -1,3 +1,5 @@
+import BinlogFormat
+
 /// What `rewrite` does with one logged item so that replaying the output twice, or replaying it
 /// on top of a state that already holds a prefix of it, ends in the state a single replay gives
 /// (spec `pika-on-disk.md` §4.2).
@@ -31,12 +33,29 @@ public enum RewriteDecision: Hashable, Sendable {
     }
 }
 
-/// Which server the rewritten commands are for.
-public enum RewriteDialect: Hashable, Sendable {
-    /// Pika's own forms, for a binlog: `pksetexat key <abs seconds> value`, `expireat`, `set`, …
-    /// A v4.0.1 `pksetexat` carrying milliseconds (spec §8.18) is written in seconds, or as `set`
-    /// plus `pexpireat` when the expiry is not a whole second.
+/// Which server a command stream is for (`dump --format resp`, `rewrite`). Pika's forms are the
+/// default of a Pika tool: a stream meant for a Pika must replay there without errors, and Pika
+/// 3.5 answers `SET … EXAT` with a syntax error.
+public enum RewriteDialect: String, Hashable, Sendable, CaseIterable {
+    /// Pika's own forms: `pksetexat key <abs seconds> value`, `expireat`, `set`, … A v4.0.1
+    /// `pksetexat` carrying milliseconds (spec §8.18) is rewritten in seconds, or as `set` plus
+    /// `pexpireat` when the expiry is not a whole second; `dump` writes logged commands as logged.
     case pika
-    /// Redis commands, for `--format resp`: `SET key value EXAT s`/`PXAT ms`, never `pksetexat`.
+    /// Redis commands: `SET key value EXAT s`/`PXAT ms`, never `pksetexat`.
     case redis
+
+    /// The Redis command with the effect of a Pika-only logged form, or nil when `command` is
+    /// already a Redis command: `pksetexat k <ts> v` → `SET k v` (ts 0: v4.0 INCR/APPEND results,
+    /// no expiry), `SET k v EXAT s`, or `SET k v PXAT ms` for a v4.0.1 millisecond value (11 digits
+    /// or more: seconds that far out are past the year 2286) that is not a whole second.
+    public static func redisForm(_ command: RESPCommand) -> [[UInt8]]? {
+        guard command.count == 4, command.nameIs("pksetexat"), let ts = RedisNumbers.parseInt64(command[2]), ts >= 0
+        else { return nil }
+        let key = Array(command[1])
+        let value = Array(command[3])
+        if ts == 0 { return [Array("set".utf8), key, value] }
+        let ms = command[2].count >= 11 ? ts : ts &* 1000
+        if ms % 1000 == 0 { return [Array("set".utf8), key, value, Array("EXAT".utf8), Array(String(ms / 1000).utf8)] }
+        return [Array("set".utf8), key, value, Array("PXAT".utf8), Array(String(ms).utf8)]
+    }
 }

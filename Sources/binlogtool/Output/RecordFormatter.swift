@@ -1,27 +1,20 @@
 import BinlogFormat
+import Repair
 
 /// How `dump` writes each record.
 enum DumpFormat: String, CaseIterable {
     case text, json, resp, hex
 }
 
-/// Which command names `--format resp` writes.
-enum Dialect: String, CaseIterable {
-    /// Pika-only forms become their Redis equivalents, so the stream replays into Redis.
-    case redis
-    /// Commands exactly as Pika logged them.
-    case pika
-}
-
 /// Writes records in one of the dump formats into an ``OutputBuffer``.
 struct RecordFormatter {
     let format: DumpFormat
-    let dialect: Dialect
+    let dialect: RewriteDialect
     let out: OutputBuffer
     /// Reads damaged bytes from the input, for `--format hex`.
     var rawBytes: (PhysicalPosition, Int) -> [UInt8] = { _, _ in [] }
 
-    init(format: DumpFormat, dialect: Dialect, out: OutputBuffer) {
+    init(format: DumpFormat, dialect: RewriteDialect, out: OutputBuffer) {
         self.format = format
         self.dialect = dialect
         self.out = out
@@ -145,8 +138,8 @@ struct RecordFormatter {
 
     private func writeRESP(_ item: BinlogItem) {
         let command = item.command
-        if dialect == .redis, let translated = RedisTranslation.translate(command) {
-            out.append(bytes: translated)
+        if dialect == .redis, let translated = RewriteDialect.redisForm(command) {
+            out.append(bytes: RESP.encode(translated))
             return
         }
         // The logged RESP is already a valid command stream.
@@ -196,28 +189,5 @@ struct RecordFormatter {
             out.append("|\n")
             i += 16
         }
-    }
-}
-
-/// Pika-only logged forms and the Redis commands with the same effect.
-enum RedisTranslation {
-    /// RESP for Redis, or nil when the command is already a Redis command.
-    ///
-    /// - `pksetexat key <ts> value` → `SET key value EXAT ts`; `ts` = 0 (v4.0 INCR/APPEND
-    ///   rewrites: no TTL) → `SET key value`; a 13-digit `ts` (v4.0.1 PSETEX, milliseconds) →
-    ///   `SET key value PXAT ts`.
-    static func translate(_ command: RESPCommand) -> [UInt8]? {
-        if command.nameIs("pksetexat") && command.count == 4 {
-            let key = Array(command[1])
-            let ts = Array(command[2])
-            let value = Array(command[3])
-            let tsValue = UInt64(String(decoding: ts, as: UTF8.self)) ?? 1
-            if tsValue == 0 {
-                return RESP.encode([Array("SET".utf8), key, value])
-            }
-            let unit = tsValue >= 100_000_000_000 ? "PXAT" : "EXAT"
-            return RESP.encode([Array("SET".utf8), key, value, Array(unit.utf8), ts])
-        }
-        return nil
     }
 }

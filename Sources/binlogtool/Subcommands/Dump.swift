@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 extension DumpFormat: ExpressibleByArgument {}
-extension Dialect: ExpressibleByArgument {}
+extension RewriteDialect: ExpressibleByArgument {}
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,8 +32,8 @@ struct Dump: ParsableCommand {
     @Option(help: "Output: text (one line per item), json (JSON Lines), resp (replayable commands), hex.")
     var format: DumpFormat = .text
 
-    @Option(help: "With --format resp: redis turns Pika-only forms (pksetexat) into Redis commands; pika keeps them.")
-    var dialect: Dialect = .redis
+    @Option(help: "With --format resp: pika (default) writes commands as Pika logged them, for a Pika; redis turns Pika-only forms (pksetexat) into Redis commands, for a Redis.")
+    var dialect: RewriteDialect = .pika
 
     @Option(help: "Only records starting at or after FILENUM:OFFSET (must be a record boundary or an item end).")
     var startPosition: String?

@@ -10,10 +10,6 @@ enum RewriteFormat: String, CaseIterable, ExpressibleByArgument {
     case binlog, resp
 }
 
-enum RewriteDialectOption: String, CaseIterable, ExpressibleByArgument {
-    case pika, redis
-}
-
 struct Rewrite: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a corrected, idempotent binlog (or RESP stream) and print the resume offset it pairs with.",
@@ -76,8 +72,8 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Output: binlog (a Pika binlog directory) or resp (a replayable command stream).")
     var format: RewriteFormat = .binlog
 
-    @Option(help: "Form of replacement commands: pika (pksetexat, Pika's own forms) or redis (SET … EXAT). Default: pika for binlog, redis for resp.")
-    var dialect: RewriteDialectOption?
+    @Option(help: "Form of the commands written: pika (default: Pika's own forms, pksetexat; for a binlog or a Pika) or redis (SET … EXAT; for a Redis, with --format resp).")
+    var dialect: RewriteDialect = .pika
 
     @Option(help: "Write the report (JSON Lines: every change, then a summary) to this file.")
     var report: String?
@@ -152,7 +148,7 @@ struct Rewrite: ParsableCommand {
         }
 
         var options = RewriteOptions()
-        options.dialect = (dialect ?? (format == .binlog ? .pika : .redis)) == .pika ? .pika : .redis
+        options.dialect = dialect
         options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
