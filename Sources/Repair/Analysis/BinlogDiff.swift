@@ -55,6 +55,17 @@ public struct DiffSummary: Sendable {
     /// The stored position of ``divergenceItem``: a resume point in the master's binlog.
     public var divergence: ResumePoint?
     public var replicaLast: FindingLocation?
+    /// The master resume point the replica's binlog begins at: the stored position of the master
+    /// item its first item matched (for a full-synced replica, the dump's recorded offset).
+    public var replicaStart: ResumePoint?
+    /// The replica's binlog begins with full-sync padding (up to this position): Pika full-synced
+    /// it, or it was positioned there (`manifest_generator`, `prepare-replica`).
+    public var replicaPaddingEnd: PhysicalPosition?
+    /// The last master item the replica has (in step, or with another expiry time): the point its
+    /// data stands at, as far as its binlog tells.
+    public var lastMatchedMaster: FindingLocation?
+    /// Its exec time (unix seconds), nil when it has no header.
+    public var lastMatchedMasterExecTime: UInt32?
     public var masterFlushes = 0
     public var replicaFlushes = 0
 }
@@ -169,6 +180,9 @@ public struct BinlogDiff {
         summary.masterFlushes = master.flushes
         summary.replicaFlushes = replica.flushes
         summary.replicaLast = replica.last?.location
+        summary.replicaPaddingEnd = replica.leadingPadding?.end
+        summary.lastMatchedMaster = lastCommon?.master.location
+        summary.lastMatchedMasterExecTime = lastCommon?.master.execTime
         findings.sort(by: Finding.byPosition)
     }
 
@@ -207,6 +221,7 @@ public struct BinlogDiff {
                 if m.hash == r0.hash {
                     mq.append(m)
                     summary.alignment = .position
+                    summary.replicaStart = m.stored
                     reportMasterBefore(skipped, replicaFirst: r0)
                     return true
                 }
@@ -222,6 +237,7 @@ public struct BinlogDiff {
         if let (skip, matched) = try Self.scan(&master, for: pattern) {
             for e in matched { mq.append(e) }
             summary.alignment = .content
+            summary.replicaStart = matched.first?.stored
             reportMasterBefore(skip, replicaFirst: r0)
             return true
         }

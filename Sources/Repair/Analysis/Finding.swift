@@ -105,6 +105,12 @@ public enum FindingKind: String, Hashable, Sendable, CaseIterable {
     case ttlDrift = "ttl-drift"
     /// The two binlogs share no item.
     case noCommonItems = "no-common-items"
+    /// `diff --snapshot`: an item the master's dump already held past its recorded offset, which
+    /// the replica that full-synced from the dump applied again from the binlog.
+    case appliedTwice = "applied-twice"
+    /// `diff --snapshot`: the replica's binlog does not begin at the dump's recorded offset, so the
+    /// dump is not the one it full-synced from (nothing can be said about double application).
+    case snapshotNotReplicaStart = "snapshot-not-replica-start"
 }
 
 /// Where a finding begins or ends: an item's physical start (or a padding/damage record's), and the

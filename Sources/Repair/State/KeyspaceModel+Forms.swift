@@ -126,3 +126,28 @@ extension KeyspaceModel {
         }
     }
 }
+
+extension KeyspaceModel {
+    /// The commands that set `key` to its modelled state at `execSeconds` whatever a server holds
+    /// for it: `del key`, then its whole value with its expiry. The error names why the state is
+    /// unknown (no snapshot, an expiry within a second of that time, a stream).
+    public mutating func resetCommands(_ key: [UInt8], execSeconds: Int64) throws -> Result<[[[UInt8]]], ResetUnknown> {
+        let at = ModelItem(name: "", args: [], execSeconds: execSeconds)
+        switch try prior(key, at) {
+        case .unknown(let why):
+            return .failure(ResetUnknown(why: why))
+        case .known(nil):
+            return .success([Self.command("del", key)])
+        case .known(let entry?):
+            guard let whole = wholeForm(key, entry) else {
+                return .failure(ResetUnknown(why: "a stream: re-adding its entries cannot restore its last ID"))
+            }
+            return .success(whole.first?.first == Array("del".utf8) ? whole : [Self.command("del", key)] + whole)
+        }
+    }
+
+    /// Why ``resetCommands(_:execSeconds:)`` cannot write a key.
+    public struct ResetUnknown: Error, Sendable {
+        public var why: String
+    }
+}

@@ -113,8 +113,11 @@ struct Rewrite: ParsableCommand {
 
     func validate() throws {
         if out == nil && !dryRun { throw ValidationError("--out is required (or --dry-run)") }
-        if [snapshot != nil, from != nil, replica != nil].filter({ $0 }).count > 1 {
-            throw ValidationError("give one of --snapshot, --from and --replica")
+        if from != nil && (snapshot != nil || replica != nil) {
+            throw ValidationError("--from goes alone: give one of --snapshot, --from and --replica (or --replica with --snapshot)")
+        }
+        if replica != nil && snapshot != nil && format != .resp {
+            throw ValidationError("--replica with --snapshot repairs a replica's data: it writes a RESP stream (--format resp)")
         }
         if let from, parseFileOffsetPair(from) == nil {
             throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
@@ -157,6 +160,9 @@ struct Rewrite: ParsableCommand {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
         }
         var startNote: String? = nil
+        if let replica, let snapshot {
+            return try repairFullSyncedReplica(replica, snapshot: snapshot, master: resolved.directory)
+        }
         if let replica {
             guard let (point, note) = try divergence(of: replica, from: resolved.directory) else {
                 printError(
@@ -276,12 +282,96 @@ struct Rewrite: ParsableCommand {
         if summary.hasFlagged || summary.count(.damage) > 0 { throw ExitCode(1) }
     }
 
-    /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
-    /// its first unapplied item): the master resume point to rewrite from and a note for the summary
-    /// naming what diff found. Nil when the replica has every master item in step.
-    private func divergence(of replica: String, from master: BinlogDirectory) throws(ToolError)
-        -> (ResumePoint, String)?
-    {
+    /// `--replica R --snapshot D`: the replica started from the master's dump `D` (Pika's full sync,
+    /// or a manual restore) at its recorded offset; the dump held items past that offset, which the
+    /// replica applied again. Writes the stream that sets each key such an item changed to the
+    /// master's state at the replica's last item.
+    private func repairFullSyncedReplica(_ replica: String, snapshot: String, master: BinlogDirectory) throws {
+        let report = try diffReport(of: replica, from: master)
+        let (seed, _) = try seedFromSnapshot(snapshot, binlog: master)
+        let judged = FullSyncDoubleApply(diff: report.summary, verification: seed.verification)
+        guard judged.startsAtRecorded else {
+            printError(
+                "binlogtool: \(replica): " + (judged.findings.first?.message ?? "the replica did not start from this dump")
+                    + "; nothing written")
+            throw ExitCode(1)
+        }
+        let departures = report.findings.filter { $0.severity > .info }
+        guard departures.isEmpty else {
+            printError(
+                "binlogtool: \(replica): the replica also departs from the master in its binlog (\(departures.count) "
+                    + "finding(s); first: \(departures[0].kind.rawValue) at \(departures[0].range.map(\.description) ?? "-")): "
+                    + "no stream repairs both; resynchronize it from a consistent dump (Docs/Replica-Repair.md); nothing written")
+            throw ExitCode(1)
+        }
+        guard !judged.unsafe.isEmpty else {
+            print(
+                "nothing to repair: the replica started at the dump's recorded offset \(judged.recorded) and "
+                    + (judged.appliedTwice.isEmpty
+                        ? "the dump holds no item past it"
+                        : "the \(judged.appliedTwice.count) item(s) the dump held past it are replay-safe")
+                    + "; nothing written")
+            return
+        }
+        let repair: FullSyncRepair.Result
+        do {
+            repair = try FullSyncRepair.build(master: master, seed: seed, doubleApply: judged, dialect: dialect)
+        } catch {
+            throw ToolError(rewrite: error)
+        }
+        var staged: StagedOutput? = nil
+        let output: RESPRewriteOutput
+        do {
+            if dryRun {
+                output = RESPRewriteOutput(descriptor: -1, path: "<dry run>", closeWhenDone: false)
+            } else if out == "-" {
+                output = RESPRewriteOutput(descriptor: 1, path: "<stdout>", closeWhenDone: false)
+            } else {
+                let s = try StagedOutput(target: out!, kind: .file, replaceExisting: force)
+                staged = s
+                output = RESPRewriteOutput(descriptor: s.releaseDescriptor(), path: out!, closeWhenDone: true)
+            }
+            let time = judged.replicaThroughExecTime ?? 0
+            for command in repair.commands {
+                let bytes = RESP.encode(command)
+                _ = try bytes.withUnsafeBytes { content throws(RewriteError) in
+                    try [UInt32]().withUnsafeBufferPointer { times throws(RewriteError) in
+                        try output.write(content: content, execTime: time, recordTimes: times)
+                    }
+                }
+            }
+            _ = try output.finish()
+            try staged?.commit()
+        } catch let e as RewriteError {
+            staged?.abandon()
+            throw ToolError(rewrite: e)
+        }
+        let ids = judged.unsafe.map { String($0.logicID) }.joined(separator: ", ")
+        let through = judged.replicaThrough.map(\.description) ?? "-"
+        let keys = repair.repaired.map { String(decoding: $0, as: UTF8.self) }
+        var lines = [
+            "repair: the replica started at the dump's recorded offset \(judged.recorded) and applied again "
+                + "\(judged.unsafe.count) item(s) that are not replay-safe (logic ids \(ids))",
+            "keys: \(repair.repaired.count) reset to the master's state at the replica's last item \(through): "
+                + keys.prefix(20).joined(separator: " ") + (keys.count > 20 ? " …" : ""),
+            "output: \(repair.commands.count) commands, \(output.byteCount) bytes, "
+                + (dryRun ? "not written (--dry-run)" : out == "-" ? "to stdout" : "written to \(out!)")
+                + " (\(dialect.rawValue) forms); the replica's position in the master's binlog stays where it is",
+        ]
+        for (key, why) in repair.unknown {
+            lines.append("not repaired: \(String(decoding: key, as: UTF8.self)): \(why)")
+        }
+        if out != "-" {
+            lines.append(
+                "next: apply it to the replica while it is not replicating, then let it replicate again: "
+                    + "Docs/Replica-Repair.md, \"A replica that started from a lagging dump\"")
+        }
+        for line in lines { if out == "-" { printError(line) } else { print(line) } }
+        if !repair.unknown.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The diff of `replica` (a path as given to --replica) against the master binlog.
+    private func diffReport(of replica: String, from master: BinlogDirectory) throws(ToolError) -> DiffReport {
         var arguments = [replica]
         if let db = input.db { arguments += ["--db", db] }
         let replicaInput: BinlogInput
@@ -298,10 +388,19 @@ struct Rewrite: ParsableCommand {
         } catch {
             throw ToolError(error)
         }
-        let s = report.summary
-        guard s.alignment != .none else {
+        guard report.summary.alignment != .none else {
             throw ToolError(.dataError, "\(replica): no item in common with the master's binlog; not its replica?")
         }
+        return report
+    }
+
+    /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
+    /// its first unapplied item): the master resume point to rewrite from and a note for the summary
+    /// naming what diff found. Nil when the replica has every master item in step.
+    private func divergence(of replica: String, from master: BinlogDirectory) throws(ToolError)
+        -> (ResumePoint, String)?
+    {
+        let s = try diffReport(of: replica, from: master).summary
         guard let point = s.divergence, let item = s.divergenceItem else { return nil }
         var found: [String] = []
         for (count, what) in [
@@ -316,44 +415,9 @@ struct Rewrite: ParsableCommand {
     /// Verifies the snapshot and makes the seed: its corrected resume point, the items to skip,
     /// and the key states.
     private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> (SnapshotSeed, ResumePoint) {
-        guard SnapshotVerifier.isAvailable else {
-            throw ToolError(
-                .unavailable,
-                "--snapshot needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
-                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
-        }
-        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
-        let info: BgsaveInfo
-        do {
-            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
-        } catch {
-            switch error {
-            case .io(let e): throw ToolError(e)
-            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
-            }
-        }
-        let opened: PikaSnapshot
-        do {
-            opened = try PikaSnapshot(
-                directory: dump,
-                options: .init(
-                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
-                    openZSetScoreIndex: false))
-        } catch {
-            throw ToolError(storage: error)
-        }
-        let verification: SnapshotVerification
-        do {
-            verification = try SnapshotVerifier(
-                binlog: binlog, snapshot: opened, info: info, options: .init(window: window)
-            ).verify()
-        } catch {
-            switch error {
-            case .binlog(let e): throw ToolError(e)
-            case .storage(let e): throw ToolError(storage: e)
-            case .emptyBinlog: throw ToolError(.dataError, error.description)
-            }
-        }
+        let (verification, opened, info) = try SnapshotInput(
+            dump: dump, pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init(window: window)
+        ).open(binlog: binlog, option: "--snapshot")
         return (SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: opened)), info.resumePoint)
     }
 
