@@ -46,15 +46,16 @@ public enum RewriteDialect: String, Hashable, Sendable, CaseIterable {
 
     /// The Redis command with the effect of a Pika-only logged form, or nil when `command` is
     /// already a Redis command: `pksetexat k <ts> v` → `SET k v` (ts 0: v4.0 INCR/APPEND results,
-    /// no expiry), `SET k v EXAT s`, or `SET k v PXAT ms` for a v4.0.1 millisecond value (11 digits
-    /// or more: seconds that far out are past the year 2286) that is not a whole second.
+    /// no expiry), `SET k v EXAT s`, or `SET k v PXAT ms` for a v4.0.1 millisecond value
+    /// (``PksetexatTime``) that is not a whole second.
     public static func redisForm(_ command: RESPCommand) -> [[UInt8]]? {
         guard command.count == 4, command.nameIs("pksetexat"), let ts = RedisNumbers.parseInt64(command[2]), ts >= 0
         else { return nil }
         let key = Array(command[1])
         let value = Array(command[3])
-        if ts == 0 { return [Array("set".utf8), key, value] }
-        let ms = command[2].count >= 11 ? ts : ts &* 1000
+        guard let ms = PksetexatTime.expiresAtMs(ts, digits: command[2].count) else {
+            return [Array("set".utf8), key, value]
+        }
         if ms % 1000 == 0 { return [Array("set".utf8), key, value, Array("EXAT".utf8), Array(String(ms / 1000).utf8)] }
         return [Array("set".utf8), key, value, Array("PXAT".utf8), Array(String(ms).utf8)]
     }
