@@ -481,6 +481,11 @@ struct Rewrite: ParsableCommand {
             lines.append("skipped: \(s.count(.padding)) padding regions (\(s.paddingBytes) bytes), \(s.count(.damage)) damaged (\(s.damageBytes) bytes)")
         }
         for r in s.remarks { lines.append("note: \(r)") }
+        if replica != nil && !dryRun && !refused && format == .resp {
+            lines.append(
+                "next: apply it to the replica while it is not replicating, then attach it at the master's end "
+                    + "(the stream brings it there): Docs/Replica-Repair.md, \"A replica that departed otherwise\"")
+        }
         let text = lines.joined(separator: "\n") + "\n"
         if out == "-" || (dryRun && report == nil) {
             printError(text.dropLast().description)
