@@ -50,8 +50,9 @@ import Testing
         #expect(message.contains("its stored positions break the chain"))
     }
 
-    @Test func rangeReceivedTwiceByAReplicaThatNumbersItsOwnItems() throws {
-        // The same splice logged afresh (positions and logic ids continue): only content shows it.
+    @Test func contentRepeatOnAMasterIsTheWorkloadsInfo() throws {
+        // The same splice logged afresh on a master (positions and logic ids continue): a master
+        // gives every item its own header, so only the workload repeats content like this.
         var items = basic.items
         let i = try basic.index(of: 150)
         items.insert(contentsOf: basic.items[i..<(i + 10)], at: i + 10)
@@ -59,9 +60,45 @@ import Testing
         #expect(
             report.findings.shapes == [
                 FindingShape(
-                    .duplicateRange, .warning, loc(3, 17568, 160), loc(3, 31611, 169), count: 10,
+                    .duplicateRange, .info, loc(3, 17568, 160), loc(3, 31611, 169), count: 10,
                     related: FindingRange(first: loc(3, 3349, 150), last: loc(3, 17392, 159)))
             ])
+        #expect(!report.hasProblems)
+        #expect(report.findings[0].message.contains("the workload repeating itself"))
+    }
+
+    @Test func rangeReceivedTwiceByAV4ReplicaThatNumbersItsOwnItems() throws {
+        // The real v4.0.1 replica (full-sync padding to 7:42674, then its own ids from 1), with
+        // items 20..29 received a second time and logged afresh, as `Binlog::Put` does in 4.x.
+        let replica = try OwnedBinlog("v4-slave/slave/binlog/log_db0")
+        let size = try CheckFixtures.binlogFileSize("v4-slave/slave")
+        var items = replica.items
+        let i = try replica.index(of: 20)
+        items.insert(contentsOf: replica.items[i..<(i + 10)], at: i + 10)
+        let w = try writeBinlog(
+            items, binlogFileSize: size, start: ProducerStatus(fileNumber: 7, offset: 42674), mode: .producer)
+        let report = try check(w)
+        let duplicates = report.findings.filter { $0.kind == .duplicateRange }
+        #expect(
+            duplicates.shapes == [
+                FindingShape(
+                    .duplicateRange, .warning, w.location(i + 10), w.location(i + 19), count: 10,
+                    related: FindingRange(first: w.location(i), last: w.location(i + 9)))
+            ])
+        #expect(w.location(i + 10).logicID == 30 && w.location(i).logicID == 20)
+        #expect(duplicates.first?.message.contains("reset by a full sync at 7:42674") == true)
+        // The same repeat in a v3.5.0 replica's log, whose items keep the master's ids (201.. here
+        // after a full sync) and headers: a range received twice would repeat them, so a content
+        // repeat under new ids is the workload's.
+        let v3 = try OwnedBinlog("slave/slave/binlog/log_db0")
+        var v3Items = v3.items
+        let j = try v3.index(of: 220)
+        v3Items.insert(contentsOf: v3.items[j..<(j + 10)], at: j + 10)
+        let w3 = try writeBinlog(
+            v3Items, binlogFileSize: try CheckFixtures.binlogFileSize("slave/slave"),
+            start: ProducerStatus(fileNumber: 7, offset: 1360, logicID: 200), mode: .producer)
+        let v3Report = try check(w3)
+        #expect(v3Report.findings.filter { $0.kind == .duplicateRange }.map(\.severity) == [.info])
     }
 
     @Test func twoRangesSwapped() throws {

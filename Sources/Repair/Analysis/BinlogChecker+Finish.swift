@@ -289,7 +289,7 @@ extension BinlogChecker {
             let k = findings[i].kind
             return k == .chainBreak || k == .positionSkew || k == .logicIDRegression || k == .logicIDRepeat
         }
-        func note(_ i: Int, _ folded: [Int]) {
+        func note(_ i: Int, _ folded: [Int], keepingTheirWeight: Bool = false) {
             guard !folded.isEmpty else { return }
             var parts: [String] = []
             if folded.contains(where: { findings[$0].kind == .chainBreak }) {
@@ -304,6 +304,9 @@ extension BinlogChecker {
                 parts.append("their logic ids repeat")
             }
             findings[i].message += " (" + parts.joined(separator: "; ") + ")"
+            if keepingTheirWeight {
+                findings[i].severity = max(findings[i].severity, folded.map { findings[$0].severity }.max()!)
+            }
             remove.formUnion(folded)
         }
         for (i, f) in findings.enumerated() where f.kind == .duplicateRange {
@@ -315,7 +318,9 @@ extension BinlogChecker {
                 }
                 return findings[j].kind == .positionSkew || findings[j].count == 1
             }
-            note(i, folded)
+            // A content repeat graded as the workload's that also breaks the chain or repeats ids
+            // is more than that: what is folded into it keeps its weight.
+            note(i, folded, keepingTheirWeight: true)
         }
         for (i, anchors) in outOfOrderAnchors {
             guard let related = findings[i].related, let last = anchors.last else { continue }

@@ -197,6 +197,8 @@ public struct BinlogChecker {
 
     // Full syncs and the manifest.
     var fullSyncSeen = false
+    /// Where the history after the last full-sync padding starts (this node became a replica there).
+    var fullSyncPoint: ResumePoint? = nil
     var itemsSinceFullSync = 0
     var firstIDAfterFullSync: UInt64? = nil
     var itemsAfterManifest = 0
@@ -478,6 +480,7 @@ public struct BinlogChecker {
         maxExecTime = nil
         maxTerm = nil
         fullSyncSeen = true
+        fullSyncPoint = point
         itemsSinceFullSync = 0
         firstIDAfterFullSync = nil
         damageSinceItem = nil
