@@ -237,20 +237,50 @@ import Testing
         )
     }
 
-    @Test func v4PsetexMillisecondItemIsFlagged() throws {
+    @Test func v4PsetexMillisecondItemIsGradedByTheReplicaVersion() throws {
         // What v4.0.1 logs for `PSETEX str:px 123 v-px`, in place of item 4.
         let v4 = try OwnedBinlog("v4-basic/binlog/log_db0")
         var items = v4.items
         items[try v4.index(of: 4)].content = resp("pksetexat", "str:px", "1795227949123", "v-px")
-        let report = try check(
-            try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer))
+        let w = try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer)
+        // A master alone: clean, the item noted with the releases that reject it.
+        let alone = try check(w)
         #expect(
-            report.findings.shapes == [
-                FindingShape(.replicaCannotApply, .error, loc(0, 295, 4), loc(0, 295, 4), count: 1)
+            alone.findings.shapes == [
+                FindingShape(.replicaCannotApply, .info, loc(0, 295, 4), loc(0, 295, 4), count: 1)
             ])
-        #expect(report.findings[0].rule == "pksetexat-milliseconds")
-        #expect(report.findings[0].versions?.contains("v4.0.1") == true)
-        #expect(report.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
+        #expect(!alone.hasProblems)
+        #expect(alone.findings[0].rule == "pksetexat-milliseconds")
+        #expect(alone.findings[0].versions == "replicas of Pika 3.0.8–4.0.1 (v4.0.1 masters write it for PSETEX)")
+        #expect(alone.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
+        #expect(alone.findings[0].message.contains("replicas of Pika 3.0.8–4.0.1 cannot apply it"))
+        #expect(alone.findings[0].message.contains("--replica-version"))
+
+        // Asked about 4.0.1 replicas: a warning that says which release fails and why.
+        var asked = CheckConfiguration()
+        asked.replicaVersion = PikaRelease("4.0.1")
+        let v401 = try CheckFixtures.check(directory: w.directory, configuration: asked)
+        #expect(
+            v401.findings.shapes == [
+                FindingShape(.replicaCannotApply, .warning, loc(0, 295, 4), loc(0, 295, 4), count: 1)
+            ])
+        #expect(
+            v401.findings[0].message.contains(
+                "a replica running Pika 4.0.1 cannot apply it: it parses the time as seconds and rejects values >= 2147483647"))
+
+        // A release outside those Pika's source shows rejecting it stays info.
+        asked.replicaVersion = PikaRelease("v3.0.7")
+        let old = try CheckFixtures.check(directory: w.directory, configuration: asked)
+        #expect(old.findings.map(\.severity) == [.info])
+        #expect(old.findings[0].message.contains("a replica running Pika 3.0.7 is not known to reject it"))
+    }
+
+    @Test func pikaReleasesParseAndOrder() {
+        #expect(PikaRelease("4.0.1") == PikaRelease(4, 0, 1))
+        #expect(PikaRelease("v3.5.3-alpha") == PikaRelease(3, 5, 3))
+        #expect(PikaRelease("3.5") == nil)
+        #expect(PikaRelease("4.0.x") == nil)
+        #expect(PikaRelease(3, 5, 10) > PikaRelease(3, 5, 9))
     }
 
     @Test func execTimeGoingBackBeyondTheTolerance() throws {

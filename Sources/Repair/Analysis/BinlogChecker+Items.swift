@@ -522,10 +522,29 @@ extension BinlogChecker {
         ruleRun = nil
         let rule = configuration.rules[Int(run.key)]
         let more = run.count > 1 ? " and \(run.count - 1) more like it" : ""
+        let known = "Pika \(rule.rejectingReplicas.lowerBound)–\(rule.rejectingReplicas.upperBound)"
+        let severity: FindingSeverity
+        let verdict: String
+        if let version = configuration.replicaVersion {
+            if rule.rejectingReplicas.contains(version) {
+                severity = .warning
+                verdict = "a replica running Pika \(version) cannot apply it: \(rule.failure)"
+            } else {
+                severity = .info
+                verdict =
+                    "a replica running Pika \(version) is not known to reject it (the releases that do are \(known): "
+                    + "\(rule.failure))"
+            }
+        } else {
+            severity = .info
+            verdict =
+                "replicas of \(known) cannot apply it: \(rule.failure). Nothing to do for a master without such "
+                + "replicas; --replica-version VERSION grades it for yours"
+        }
         findings.append(
             Finding(
-                kind: .replicaCannotApply, severity: .error, range: FindingRange(first: run.first, last: run.last),
-                count: run.count, message: "`\(details[run.detail])`\(more): \(rule.explanation)", rule: rule.id,
+                kind: .replicaCannotApply, severity: severity, range: FindingRange(first: run.first, last: run.last),
+                count: run.count, message: "`\(details[run.detail])`\(more): \(rule.item); \(verdict)", rule: rule.id,
                 versions: rule.versions))
     }
 

@@ -12,6 +12,10 @@ public struct CheckConfiguration: Sendable {
     public var duplicateWindow = 1 << 18
     /// Items that replicas cannot apply.
     public var rules: [ReplicaApplyRule] = ReplicaApplyRule.all
+    /// The Pika release of the replicas of this log, if the operator says: items a replica of that
+    /// release rejects are then warnings. Without it (a master alone, or replicas unknown) they
+    /// are info, naming the releases that reject them.
+    public var replicaVersion: PikaRelease? = nil
     /// Whether header field 6 is a term (v3.3+) that must not go down. False for v3.0–v3.2, where
     /// it is a server id.
     public var checkTerms = true
