@@ -237,6 +237,39 @@ import Testing
         )
     }
 
+    /// The killed master's live file (4 MiB, zero after the producer offset) with its last item
+    /// (big:3, 1:307885..615216) caught mid-copy: its records are framed, but its bytes from 600000
+    /// on are still the preallocation's zeros, and the manifest holds the point before it, as Pika
+    /// saves it after the append. A torn in-flight tail, not damage (issue 12.4).
+    @Test func itemCaughtMidWriteInThePreallocatedFileIsATornTail() throws {
+        let dir = try CheckFixtures.copy("crash/binlog/log_db0")
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir + "/write2file1"))
+        try handle.seek(toOffset: 600_000)
+        try handle.write(contentsOf: Data(count: 615_216 - 600_000))
+        try handle.close()
+        try writeManifest(Manifest(fileNumber: 1, offset: 307885, logicID: 202, term: 0), to: dir)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.tornTail, .warning, loc(1, 307885), loc(1, 307885), count: 1),
+                FindingShape(.zeroTail, .info, loc(1, 615216), loc(1, 615216), count: 1),
+            ])
+        #expect(report.findings[0].byteCount == 307_331)
+        #expect(report.findings[0].message.contains("runs into the zero-filled rest of the live file"))
+        #expect(report.findings[0].message.contains("the manifest does not count it"))
+        #expect(report.summary.lastItem == loc(1, 0, 202))
+
+        // The same item with its closing CRLF overwritten instead: damage, not an unfinished write.
+        let flipped = try CheckFixtures.copy("crash/binlog/log_db0")
+        let h = try FileHandle(forUpdating: URL(fileURLWithPath: flipped + "/write2file1"))
+        try h.seek(toOffset: 615_214)
+        try h.write(contentsOf: Data("XY".utf8))
+        try h.close()
+        let damaged = try CheckFixtures.check(directory: flipped)
+        #expect(damaged.findings.shapes.contains(FindingShape(.damage, .error, loc(1, 307885), loc(1, 307885), count: 1)))
+        #expect(!damaged.findings.contains { $0.kind == .tornTail })
+    }
+
     @Test func v4PsetexMillisecondItemIsGradedByTheReplicaVersion() throws {
         // What v4.0.1 logs for `PSETEX str:px 123 v-px`, in place of item 4.
         let v4 = try OwnedBinlog("v4-basic/binlog/log_db0")

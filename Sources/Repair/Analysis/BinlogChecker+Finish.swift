@@ -13,11 +13,12 @@ extension BinlogChecker {
         closeTermRun()
         closeRuleRun()
         if let run = duplicates.finish() { emitDuplicate(run) }
+        let lastZeroTail = zeroTail?.region
         if let tail = zeroTail {
             emitZeroTail(tail.region, isLastFile: true)
             zeroTail = nil
         }
-        markTornTail()
+        markTornTail(zeroTail: lastZeroTail)
         recordLastItem()
         if let c = currentSummary {
             files.append(c)
@@ -33,18 +34,26 @@ extension BinlogChecker {
     }
 
     /// A cut-off item at the very end of the last file (only zeros after it) is a crash while it
-    /// was being written, not damage in the middle of the history.
-    mutating func markTornTail() {
+    /// was being written, not damage in the middle of the history. So is an item framed whole whose
+    /// bytes end in zeros right before the zero-filled preallocation of the live file: the copy of
+    /// its bytes had not finished (a crash, or the file read while Pika wrote it).
+    mutating func markTornTail(zeroTail: PaddingRegion?) {
         guard let (index, damage) = lastDamage, recordsAfterDamage == 0, damage.start.fileNumber == currentFile else {
             return
         }
         switch damage.kind {
         case .interruptedItem, .truncatedRecord, .truncatedHeader: break
+        case .badRESP, .badEnvelope:
+            guard damage.endsInZeros, let zeroTail, zeroTail.start == damage.end else { return }
         default: return
         }
         var message =
-            "the last item is cut off at \(damage.start) (\(damage.length) bytes: \(damage.reason)): the server "
-            + "stopped while writing it, so it was never complete nor sent to replicas"
+            damage.endsInZeros
+            ? "the last item at \(damage.start) (\(damage.length) bytes) runs into the zero-filled rest of the live "
+                + "file before its bytes end (\(damage.reason)): it was still being written when the server stopped "
+                + "or the file was read, so it was not complete nor sent to replicas"
+            : "the last item is cut off at \(damage.start) (\(damage.length) bytes: \(damage.reason)): the server "
+                + "stopped while writing it, so it was never complete nor sent to replicas"
         if let m = manifest {
             let start = ResumePoint(fileNumber: damage.start.fileNumber, offset: damage.start.offset)
             message += m.producer <= start ? "; the manifest does not count it" : "; but the manifest counts it"
