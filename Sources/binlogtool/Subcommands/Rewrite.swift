@@ -97,7 +97,8 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
     var binlogFileSize: Int64 = 100 * 1024 * 1024
 
-    @Flag(help: "Also drop ranges that repeat earlier commands with new logic ids (check's warning-level duplicates).")
+    /// Refused (exit 64): it dropped ranges by content alone, which loses a workload's repeated writes.
+    @Flag(help: .hidden)
     var dropContentDuplicates = false
 
     @Flag(help: "Write every changed list whole, never as push + ltrim.")
@@ -130,6 +131,13 @@ struct Rewrite: ParsableCommand {
         if binlogFileSize < 1024 || binlogFileSize > 1 << 30 {
             throw ValidationError("--binlog-file-size must be between 1024 and 1073741824 (Pika's limits)")
         }
+        if dropContentDuplicates {
+            throw ValidationError(
+                "--drop-content-duplicates is refused: a repeat of commands alone does not prove a range was applied "
+                    + "twice (a workload repeats itself, and dropping it loses writes: a counter ends short). Ranges "
+                    + "written again with their stored headers are dropped without it; to find what a replica "
+                    + "really repeats, run rewrite MASTER_LOG --replica REPLICA_LOG")
+        }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
         if window < 1 { throw ValidationError("--window must be at least 1") }
@@ -153,7 +161,6 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = (dialect ?? (format == .binlog ? .pika : .redis)) == .pika ? .pika : .redis
-        options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         var recorded: ResumePoint? = nil
