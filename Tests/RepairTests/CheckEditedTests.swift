@@ -158,14 +158,13 @@ import Testing
         #expect(
             report.findings.shapes == [
                 FindingShape(.manifestFileMissing, .error, nil, nil, count: 0),
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(.fileGap, .warning, loc(5, 130636, 357), loc(8, 0, 358), count: 0),
                 FindingShape(.fileAboveManifest, .warning, loc(8, 0, 358), loc(8, 70457, 388), count: 31),
                 FindingShape(.positionSkew, .warning, loc(8, 8089, 359), loc(8, 70457, 388), count: 30),
             ])
         #expect(report.findings[0].message.contains("write2file8 holds items that say they belong to write2file6"))
-        #expect(report.findings[2].message.contains("no item is lost"))
-        #expect(report.findings[3].message.contains("it is that file under another name"))
+        #expect(report.findings[1].message.contains("no item is lost"))
+        #expect(report.findings[2].message.contains("it is that file under another name"))
     }
 
     @Test func fileDeletedFromTheMiddle() throws {
@@ -184,14 +183,13 @@ import Testing
         let report = try CheckFixtures.check(directory: dir)
         #expect(
             report.findings.shapes == [
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(.fileAboveManifest, .warning, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
                 FindingShape(.manifestLags, .error, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
             ])
         let corrected = ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0)
-        #expect(report.findings[2].correctedManifest == corrected)
+        #expect(report.findings[1].correctedManifest == corrected)
         #expect(report.summary.correctedManifest == corrected)
-        #expect(report.findings[2].message.contains("the end of the item at 5:130636 id=357"))
+        #expect(report.findings[1].message.contains("the end of the item at 5:130636 id=357"))
     }
 
     @Test func manifestRolledBackInsideTheLastFile() throws {
@@ -380,10 +378,9 @@ import Testing
         _ = try writer.finish()
         let report = try CheckFixtures.check(directory: dir)
         // The empty item took logic id 11 (Pika's Put counts it): no gap is reported for it. The
-        // manifest of a lone write2file0 with term 0 fits both layouts (a note from discovery).
+        // manifest of a lone write2file0 with term 0 is v3 by its logic id (v2 leaves it zero).
         #expect(
             report.findings.shapes == [
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(
                     .emptyItem, .warning, FindingLocation(empty.start), FindingLocation(empty.start), count: 1),
             ])
@@ -422,5 +419,44 @@ import Testing
 
     func writeManifest(_ m: Manifest, to dir: String) throws {
         try Data(m.encoded()).write(to: URL(fileURLWithPath: dir + "/manifest"))
+    }
+}
+
+/// The manifest layout when the file numbers cannot tell (issue 12.5).
+@Suite struct ManifestLayoutEvidenceTests {
+    /// The real bgsave manifest (v3.3 layout: 11:229610 logic_id 20234 term 0) beside its
+    /// write2file0 alone: term 0 equals the highest file number 0, as v2's file number would, but
+    /// bytes 12–19 hold a logic id, which v2 never writes. Read as v3, nothing is made up.
+    @Test func termZeroBesideWriteToFileZeroAloneIsNotV2() throws {
+        let dir = try CheckFixtures.temporaryDirectory() + "/log_db0"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["manifest", "write2file0"] {
+            try FileManager.default.copyItem(atPath: CheckFixtures.path("bgsave/binlog/log_db0/" + name), toPath: dir + "/" + name)
+        }
+        let directory = try BinlogDirectory(path: dir)
+        let manifest = try #require(directory.manifest)
+        #expect(manifest.detection.layout == .v3_3)
+        #expect(manifest.detection.isConfident)
+        #expect(manifest.manifest.producer == ResumePoint(fileNumber: 11, offset: 229610))
+        #expect(manifest.manifest.logicID == 20234)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.summary.correctedManifest == nil)
+        #expect(report.findings.map(\.kind) == [.manifestFileMissing])
+        #expect(!report.findings.contains { $0.message.contains("0:986167440834571") })
+    }
+
+    /// Bytes both layouts read differently with nothing to tell them apart: reported as a guess,
+    /// and no manifest finding or corrected value is built on it.
+    @Test func anAmbiguousLayoutIsReportedAndNothingIsBuiltOnIt() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        // v3 reading: write2file6 at offset 0, logic id 0, term 6; v2 reading: offset 6 in write2file6.
+        var bytes = [UInt8](repeating: 0, count: Manifest.byteCount)
+        bytes[0] = 6
+        bytes[20] = 6
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/manifest"))
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.findings.map(\.kind) == [.manifestLayout])
+        #expect(report.findings[0].message.contains("not compared with the items nor corrected"))
+        #expect(report.summary.correctedManifest == nil)
     }
 }

@@ -64,7 +64,7 @@ import Testing
         let kinds = try json(r).compactMap { $0["kind"] as? String }
         #expect(
             kinds == [
-                "manifest-file-missing", "manifest-layout", "file-gap", "file-above-manifest", "position-skew",
+                "manifest-file-missing", "file-gap", "file-above-manifest", "position-skew",
                 "summary",
             ])
 

@@ -139,7 +139,9 @@ extension BinlogChecker {
                     Finding(kind: .manifestUnreadable, severity: .error, range: nil, count: 0, message: f.description))
             case .manifestLayoutUncertain:
                 findings.append(
-                    Finding(kind: .manifestLayout, severity: .info, range: nil, count: 0, message: f.description))
+                    Finding(
+                        kind: .manifestLayout, severity: .info, range: nil, count: 0,
+                        message: f.description + "; so the manifest is not compared with the items nor corrected"))
             case .manifestSize:
                 findings.append(
                     Finding(kind: .manifestSize, severity: .warning, range: nil, count: 0, message: f.description))
@@ -204,6 +206,11 @@ extension BinlogChecker {
 
     mutating func addManifestFindings() {
         guard let m = manifest, !manifestFileMissing else { return }
+        // A layout that had to be guessed gives no position to compare or correct: the
+        // manifest-layout finding says so, and nothing is built on the guess.
+        if directoryFindings.contains(where: { if case .manifestLayoutUncertain = $0 { true } else { false } }) {
+            return
+        }
         let candidate = aboveManifestContinues == true ? lastOverall : lastInManifestRange
         guard let last = candidate else {
             if m.offset != 0 || (m.logicID ?? 0) != 0 {
