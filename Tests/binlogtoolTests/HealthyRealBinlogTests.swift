@@ -45,3 +45,45 @@ import Testing
         #expect(repeats.first?.contains("repeat the commands of the 3 items at 0:21474 id=279 .. 0:21662 id=281 with their own logic ids and positions: the workload repeating itself") == true)
     }
 }
+
+/// Output names facts, not the documents behind them (issue 12.10): no `spec §`, no `pitfall N`.
+@Suite struct NoInternalReferencesTests {
+    static func manifest(_ file: UInt32, _ offset: UInt64, _ logicID: UInt64) -> Data {
+        var bytes = [UInt8](repeating: 0, count: 65536)
+        withUnsafeBytes(of: file.littleEndian) { bytes.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: offset.littleEndian) { bytes.replaceSubrange(4..<12, with: $0) }
+        withUnsafeBytes(of: logicID.littleEndian) { bytes.replaceSubrange(12..<20, with: $0) }
+        return Data(bytes)
+    }
+
+    @Test func findingsAndHelpNameNoDocument() throws {
+        var outputs: [(String, CLIResult)] = []
+        // Flushes (a master with FLUSHDB/FLUSHALL).
+        outputs.append(("flush", try CLI.run(["check", CLI.fixture("slave/master/binlog")])))
+        // A manifest naming the next, empty file after a roll.
+        let next = try CLI.copyOfFixture("basic/binlog/log_db0")
+        FileManager.default.createFile(atPath: next.appendingPathComponent("write2file7").path, contents: Data())
+        try Self.manifest(7, 0, 388).write(to: next.appendingPathComponent("manifest"))
+        outputs.append(("next-file", try CLI.run(["check", next.path])))
+        // A stale file from another history above the manifest's file, beginning below its ids.
+        let stale = try CLI.copyOfFixture("basic/binlog/log_db0")
+        try FileManager.default.copyItem(
+            at: stale.appendingPathComponent("write2file2"), to: stale.appendingPathComponent("write2file7"))
+        outputs.append(("stale", try CLI.run(["check", stale.path])))
+        // A manifest past the last item with no torn item.
+        let leads = try CLI.copyOfFixture("basic/binlog/log_db0")
+        try Self.manifest(6, 80000, 388).write(to: leads.appendingPathComponent("manifest"))
+        outputs.append(("leads", try CLI.run(["check", leads.path])))
+        outputs.append(("rewrite help", try CLI.run(["rewrite", "--help"])))
+        outputs.append(("check help", try CLI.run(["check", "--help"])))
+
+        #expect(outputs[0].1.stdout.contains("flush #1"))
+        #expect(outputs[1].1.stdout.contains("manifest-next-file"))
+        #expect(outputs[2].1.stdout.contains("file-above-manifest"))
+        #expect(outputs[3].1.stdout.contains("manifest-leads"))
+        for (name, r) in outputs {
+            let text = r.stdout + r.stderr
+            #expect(!text.contains("§") && !text.contains("pitfall") && !text.contains("spec "), "\(name): \(text)")
+        }
+    }
+}

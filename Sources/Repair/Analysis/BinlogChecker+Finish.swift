@@ -113,7 +113,7 @@ extension BinlogChecker {
                     : aboveManifestContinues == true
                         ? "they continue the manifest's history without a break, so the manifest lags behind them"
                         : "they do not continue the manifest's history: stale files of an earlier replication history "
-                            + "or a truncate's leftovers; Pika treats the manifest's file as current (spec §8.7)"
+                            + "or a truncate's leftovers; Pika treats the manifest's file as current and writes over them"
                 findings.append(
                     Finding(
                         kind: .fileAboveManifest, severity: .warning, range: FindingRange(first: first, last: last),
@@ -242,7 +242,8 @@ extension BinlogChecker {
                         kind: .manifestNextFile, severity: .info, range: range, count: 0,
                         message:
                             "the manifest says \(m.producer), the start of a file with no item yet; the same point "
-                            + "as \(end), where the last item ends (a roll, spec §8.19)"))
+                            + "as \(end), where the last item ends (Pika rolled to the new file and saved the manifest before "
+                            + "writing there)"))
             }
             guard let manifestID = m.logicID, manifestID != lastID else { return }
             if slaveCounter && manifestID == UInt64(last.itemsSinceFullSync) {
@@ -252,7 +253,7 @@ extension BinlogChecker {
                         message:
                             "manifest logic_id \(manifestID) counts this node's own writes since its full sync "
                             + "(\(plural(last.itemsSinceFullSync, "item"))), while the items carry the master's logic "
-                            + "ids (up to \(lastID)), as v3.0–v3.5.1 replicas write them (spec §5.2)"))
+                            + "ids (up to \(lastID)), as v3.0–v3.5.1 replicas write them"))
             } else {
                 summary.correctedManifest = corrected
                 findings.append(
@@ -282,7 +283,7 @@ extension BinlogChecker {
                         + "the manifest offset over them (a manifest rolled back, or lost writeback)" + fix,
                     correctedManifest: corrected))
         } else {
-            var why = "a torn last item, or binlog pages lost in a crash (spec §8.3)"
+            var why = "a torn last item, or binlog pages the operating system had not written to disk when the machine crashed"
             if findings.contains(where: { $0.kind == .tornTail }) { why = "it counts the torn last item" }
             findings.append(
                 Finding(

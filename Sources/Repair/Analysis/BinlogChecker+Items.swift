@@ -85,7 +85,7 @@ extension BinlogChecker {
                     message:
                         "\(commandExcerpt(command, maxArguments: 2)) (flush #\(summary.flushes)): every key written "
                         + "before it is gone; a replica that applies it out of order with the writes around it "
-                        + "diverges (spec §5.3)"))
+                        + "diverges"))
         }
         if command.count > 0,
             (ruleNameLengths >> UInt64(min(command[0].count, 63))) & 1 != 0 || openRuns & RunBit.rule != 0
@@ -203,8 +203,8 @@ extension BinlogChecker {
             detail =
                 "stored position \(stored) is in an earlier file than \(expected), where the item before ends: "
                 + (firstInFile
-                    ? "write2file\(location.fileNumber) is a leftover from an earlier history (stale slave file, "
-                        + "spec §8.7) or a manual copy"
+                    ? "write2file\(location.fileNumber) is a leftover from an earlier history (a replica's stale "
+                        + "file, which a full sync leaves behind) or a manual copy"
                     : "a range from an earlier history was written or copied in here")
         }
         if firstInFile { detail = "first item of write2file\(location.fileNumber): " + detail }
@@ -347,7 +347,8 @@ extension BinlogChecker {
                         kind: .logicIDRegression, severity: .error, range: FindingRange(location), count: 1,
                         message:
                             "write2file\(location.fileNumber) begins with logic id \(id), below \(maximum ?? 0) "
-                            + "reached before it: a file from an earlier history (stale slave file, spec §8.7) "
+                            + "reached before it: a file from an earlier history (a replica's stale file, which a full sync "
+                            + "leaves behind) "
                             + "or a manual copy"))
                 sequence.restart(at: id)
             } else {

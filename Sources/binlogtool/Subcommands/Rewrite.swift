@@ -24,7 +24,7 @@ struct Rewrite: ParsableCommand {
             counter command as the absolute form of its result (INCR/APPEND → set/pksetexat, HINCRBY → hset, \
             ZINCRBY → zadd, list operations → the resulting list or push + ltrim to its length, SPOP → srem, store \
             commands → del + contents, relative expiries → absolute), so that replaying the output once, twice, or \
-            after part of it is already applied gives the same data (spec pika-on-disk.md §4.2).
+            after part of it is already applied gives the same data.
 
             Start point: the binlog's first item (a binlog starting at write2file0, logic id 1 starts from an empty \
             dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
