@@ -304,3 +304,36 @@ import Testing
         #expect(own.stdout.contains("--window"))
     }
 }
+
+/// A dump part the user cannot read is "input unreadable" (66) with the OS reason and the exact
+/// path, not "not a Pika snapshot" (65) (issue 12.9). Run as `nobody` when the tests run as root
+/// (root reads anything); as the user itself otherwise.
+@Suite struct UnreadableSnapshotTests {
+    static func asUnprivileged(_ arguments: [String]) throws -> CLIResult {
+        if getuid() == 0 {
+            return try CLI.runProgram(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path] + arguments)
+        }
+        return try CLI.run(arguments)
+    }
+
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB), arguments: ["strings", "strings/CURRENT", "strings/000009.sst"])
+    func permissionDeniedIsExit66WithTheReason(_ part: String) throws {
+        let root = try CLI.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        let binlog = root.appendingPathComponent("log_db0").path
+        try FileManager.default.copyItem(atPath: VerifySnapshotCommandTests.v3Binlog, toPath: binlog)
+        try VerifySnapshotCommandTests.makeWritable(binlog)
+        // Readable by everyone, then one part closed to everyone but root.
+        let readable = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(readable.status == 1, "\(readable.stderr)")
+        #expect(readable.stdout.contains("lagging"))
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: dump + "/" + part)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dump + "/" + part) }
+        let r = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(r.status == 66, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/\(part): cannot be read: Permission denied"), "\(r.stderr)")
+        #expect(!r.stderr.contains("not a Pika snapshot"))
+    }
+}

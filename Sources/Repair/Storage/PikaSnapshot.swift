@@ -320,6 +320,7 @@ struct Store: Sendable {
         path: String, location: StorageLocation, version: PikaStorageVersion, openScoreIndex: Bool
     ) throws(PikaStorageError) -> Store {
         let schema = schema(for: location, version: version)
+        try requireReadableDatabase(at: path)
         let existing: [String]
         do { existing = try ReadOnlyDatabase.columnFamilyNames(at: path) } catch { throw .database(error) }
         let wanted = schema.filter { existing.contains($0.name) && (openScoreIndex || $0.role != .zsetScore) }
