@@ -337,3 +337,25 @@ import Testing
         #expect(!r.stderr.contains("not a Pika snapshot"))
     }
 }
+
+/// The real bgsave dump with its `strings` DB rewritten by RocksDB 9.8.4 in table format_version 6
+/// (Fixtures/pika-real/rocksdb-9.8.4-strings): librocksdb 7.8.3 calls it corrupt; the tool says it
+/// is a newer format, names both releases and what to do, and exits 69 (issue 12.11).
+@Suite struct NewerRocksDBFormatTests {
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB)) func newerTableFormatIsNotCorruption() throws {
+        let root = try CLI.temporaryDirectory()
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        try FileManager.default.removeItem(atPath: dump + "/strings")
+        try FileManager.default.copyItem(atPath: CLI.fixture("rocksdb-9.8.4-strings/strings"), toPath: dump + "/strings")
+        let r = try CLI.run(["verify-snapshot", dump, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/strings/000016.sst: written by RocksDB 9.8.4 in table format_version 6"), "\(r.stderr)")
+        #expect(r.stderr.contains("which this build's librocksdb 7.8.3 cannot read"), "\(r.stderr)")
+        #expect(r.stderr.contains("the data is not corrupt"))
+        #expect(!r.stderr.contains("Corruption"))
+        // The same dump with its own format_version 5 strings DB reads.
+        let plain = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, name: "plain", in: root)
+        let ok = try CLI.run(["verify-snapshot", plain, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(ok.status == 1 && ok.stdout.contains("lagging"), "\(ok.stderr)")
+    }
+}

@@ -160,6 +160,8 @@ extension ToolError {
             self.init(.unavailable, error.description)
         case .unreadable:
             self.init(.noInput, error.description)
+        case .newerTableFormat:
+            self.init(.unavailable, error.description)
         case .layoutMismatch:
             self.init(.usage, error.description)
         default:
