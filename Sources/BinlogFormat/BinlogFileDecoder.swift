@@ -36,6 +36,7 @@ public struct BinlogFileDecoder: ~Copyable {
     private var damageStart: UInt64? = nil
     private var damageEnd: UInt64 = 0
     private var damageKind: Damage.Kind = .zeroRegion
+    private var damageEndsInZeros = false
 
     /// Records decided but not yet returned (damage found before an item, in order). Its
     /// capacity is reserved once; it never holds more than three records.
@@ -95,24 +96,35 @@ public struct BinlogFileDecoder: ~Copyable {
 
     // MARK: - Damage bookkeeping
 
-    private mutating func noteDamage(_ kind: Damage.Kind, from start: UInt64, to end: UInt64) {
+    private mutating func noteDamage(
+        _ kind: Damage.Kind, from start: UInt64, to end: UInt64, endsInZeros: Bool = false
+    ) {
         // After damage, a Middle or Last fragment is an orphan to report, not the tail of an item
         // that began before a block-aligned start.
         skippingLeadingFragments = false
         if damageStart != nil, damageEnd >= start {
+            if end >= damageEnd { damageEndsInZeros = endsInZeros }
             damageEnd = max(damageEnd, end)
         } else {
             flushDamage()
             damageStart = start
             damageEnd = end
             damageKind = kind
+            damageEndsInZeros = endsInZeros
         }
+    }
+
+    /// Whether a framed item's RESP content ends in two zero bytes: what an item still being copied into
+    /// Pika's zero-filled (mmap-preallocated) file leaves, where a finished one ends in CRLF.
+    private static func endsInZeros(_ content: UnsafeRawBufferPointer) -> Bool {
+        content.count >= 2 && content[content.count - 1] == 0 && content[content.count - 2] == 0
     }
 
     /// Moves pending damage to the outbox.
     private mutating func flushDamage() {
         guard let s = damageStart else { return }
-        outbox.append(.damage(Damage(kind: damageKind, start: position(s), length: damageEnd - s)))
+        outbox.append(
+            .damage(Damage(kind: damageKind, start: position(s), length: damageEnd - s, endsInZeros: damageEndsInZeros)))
         damageStart = nil
     }
 
@@ -393,7 +405,9 @@ public struct BinlogFileDecoder: ~Copyable {
             do {
                 try RESP.parse(content, into: &arguments)
             } catch {
-                noteDamage(.badRESP(error, logicID: header.logicID), from: start, to: end)
+                noteDamage(
+                    .badRESP(error, logicID: header.logicID), from: start, to: end,
+                    endsInZeros: Self.endsInZeros(content))
                 return nil
             }
             let item = BinlogItem(
@@ -407,7 +421,7 @@ public struct BinlogFileDecoder: ~Copyable {
             do {
                 try RESP.parse(payload, into: &arguments)
             } catch {
-                noteDamage(.badRESP(error, logicID: 0), from: start, to: end)
+                noteDamage(.badRESP(error, logicID: 0), from: start, to: end, endsInZeros: Self.endsInZeros(payload))
                 return nil
             }
             let all = arguments.view

@@ -242,11 +242,15 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
     public var kind: Kind
     public var start: PhysicalPosition
     public var length: UInt64
+    /// The damaged item is framed whole but its bytes end in zeros: a write that had not finished
+    /// when the file was read or the server stopped (Pika's live file is zero-filled ahead).
+    public var endsInZeros: Bool
 
-    public init(kind: Kind, start: PhysicalPosition, length: UInt64) {
+    public init(kind: Kind, start: PhysicalPosition, length: UInt64, endsInZeros: Bool = false) {
         self.kind = kind
         self.start = start
         self.length = length
+        self.endsInZeros = endsInZeros
     }
 
     public var end: PhysicalPosition {

@@ -198,11 +198,11 @@ import Testing
         let manifest = try #require(dir.manifest)
         #expect(manifest.manifest.fileNumber == 11)
         #expect(manifest.detection.layout == .v3_3)
-        #expect(!manifest.detection.isConfident)
+        // The logic id in bytes 12–19 is content only v3+ holds: no guess (issue 12.5).
+        #expect(manifest.detection.isConfident)
         #expect(
             dir.findings == [
                 .gap(missing: 12...12),
-                .manifestLayoutUncertain(reason: manifest.detection.reason),
                 .filesAboveManifest(manifestFileNumber: 11, fileNumbers: [13]),
             ])
     }

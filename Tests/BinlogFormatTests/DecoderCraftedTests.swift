@@ -899,6 +899,26 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
         #expect(d.records == s.expecting(.badRESP(bad.error, logicID: 77)))
     }
 
+    /// An item framed whole whose content ends in zeros (its bytes not all copied yet into a
+    /// zero-filled file): damage that says so, for `check` to tell a torn in-flight tail.
+    @Test func itemEndingInZerosIsDamageThatSaysSo() throws {
+        var content = Craft.bytes("*3\r\n$3\r\nset\r\n$1\r\nk\r\n$5\r\nvalue\r\n")
+        content.replaceSubrange((content.count - 6)..., with: [UInt8](repeating: 0, count: 6))
+        let payload =
+            Craft.envelope(
+                execTime: 5, term: 0, logicID: 77, storedFile: 0, storedOffset: 0, contentLength: UInt32(content.count))
+            + content
+        let s = Sandwich { w in w.frame(payload) }
+        let d = try craftedDecode(s.w.bytes)
+        let damage = d.records.compactMap { if case .damage(let x) = $0 { x } else { nil } }
+        #expect(damage.count == 1)
+        #expect(damage.first?.endsInZeros == true)
+        // A content that ends otherwise (the table above) does not.
+        let t = Sandwich { w in w.frame(Craft.envelope(execTime: 5, term: 0, logicID: 77, storedFile: 0, storedOffset: 0, contentLength: 7) + Craft.bytes("*1\r\n$3X")) }
+        let e = try craftedDecode(t.w.bytes).records.compactMap { if case .damage(let x) = $0 { x } else { nil } }
+        #expect(e.count == 1 && e.first?.endsInZeros == false)
+    }
+
     /// Bare RESP (E2a) that does not parse: logic id 0.
     @Test(arguments: badRESPs.filter { $0.content.hasPrefix("*") })
     func badRESPInABareItem(_ bad: BadRESP) throws {

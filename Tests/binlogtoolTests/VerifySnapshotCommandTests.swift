@@ -304,3 +304,58 @@ import Testing
         #expect(own.stdout.contains("--window"))
     }
 }
+
+/// A dump part the user cannot read is "input unreadable" (66) with the OS reason and the exact
+/// path, not "not a Pika snapshot" (65) (issue 12.9). Run as `nobody` when the tests run as root
+/// (root reads anything); as the user itself otherwise.
+@Suite struct UnreadableSnapshotTests {
+    static func asUnprivileged(_ arguments: [String]) throws -> CLIResult {
+        if getuid() == 0 {
+            return try CLI.runProgram(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path] + arguments)
+        }
+        return try CLI.run(arguments)
+    }
+
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB), arguments: ["strings", "strings/CURRENT", "strings/000009.sst"])
+    func permissionDeniedIsExit66WithTheReason(_ part: String) throws {
+        let root = try CLI.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        let binlog = root.appendingPathComponent("log_db0").path
+        try FileManager.default.copyItem(atPath: VerifySnapshotCommandTests.v3Binlog, toPath: binlog)
+        try VerifySnapshotCommandTests.makeWritable(binlog)
+        // Readable by everyone, then one part closed to everyone but root.
+        let readable = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(readable.status == 1, "\(readable.stderr)")
+        #expect(readable.stdout.contains("lagging"))
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: dump + "/" + part)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dump + "/" + part) }
+        let r = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(r.status == 66, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/\(part): cannot be read: Permission denied"), "\(r.stderr)")
+        #expect(!r.stderr.contains("not a Pika snapshot"))
+    }
+}
+
+/// The real bgsave dump with its `strings` DB rewritten by RocksDB 9.8.4 in table format_version 6
+/// (Fixtures/pika-real/rocksdb-9.8.4-strings): librocksdb 7.8.3 calls it corrupt; the tool says it
+/// is a newer format, names both releases and what to do, and exits 69 (issue 12.11).
+@Suite struct NewerRocksDBFormatTests {
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB)) func newerTableFormatIsNotCorruption() throws {
+        let root = try CLI.temporaryDirectory()
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        try FileManager.default.removeItem(atPath: dump + "/strings")
+        try FileManager.default.copyItem(atPath: CLI.fixture("rocksdb-9.8.4-strings/strings"), toPath: dump + "/strings")
+        let r = try CLI.run(["verify-snapshot", dump, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/strings/000016.sst: written by RocksDB 9.8.4 in table format_version 6"), "\(r.stderr)")
+        #expect(r.stderr.contains("which this build's librocksdb 7.8.3 cannot read"), "\(r.stderr)")
+        #expect(r.stderr.contains("the data is not corrupt"))
+        #expect(!r.stderr.contains("Corruption"))
+        // The same dump with its own format_version 5 strings DB reads.
+        let plain = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, name: "plain", in: root)
+        let ok = try CLI.run(["verify-snapshot", plain, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(ok.status == 1 && ok.stdout.contains("lagging"), "\(ok.stderr)")
+    }
+}

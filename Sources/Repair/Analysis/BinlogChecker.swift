@@ -12,6 +12,10 @@ public struct CheckConfiguration: Sendable {
     public var duplicateWindow = 1 << 18
     /// Items that replicas cannot apply.
     public var rules: [ReplicaApplyRule] = ReplicaApplyRule.all
+    /// The Pika release of the replicas of this log, if the operator says: items a replica of that
+    /// release rejects are then warnings. Without it (a master alone, or replicas unknown) they
+    /// are info, naming the releases that reject them.
+    public var replicaVersion: PikaRelease? = nil
     /// Whether header field 6 is a term (v3.3+) that must not go down. False for v3.0–v3.2, where
     /// it is a server id.
     public var checkTerms = true
@@ -197,6 +201,8 @@ public struct BinlogChecker {
 
     // Full syncs and the manifest.
     var fullSyncSeen = false
+    /// Where the history after the last full-sync padding starts (this node became a replica there).
+    var fullSyncPoint: ResumePoint? = nil
     var itemsSinceFullSync = 0
     var firstIDAfterFullSync: UInt64? = nil
     var itemsAfterManifest = 0
@@ -478,6 +484,7 @@ public struct BinlogChecker {
         maxExecTime = nil
         maxTerm = nil
         fullSyncSeen = true
+        fullSyncPoint = point
         itemsSinceFullSync = 0
         firstIDAfterFullSync = nil
         damageSinceItem = nil

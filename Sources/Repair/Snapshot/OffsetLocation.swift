@@ -94,7 +94,7 @@ public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
             text = "the start of the binlog"
         case .nextFileStart:
             text = "the start of write2file\(recorded.fileNumber), the same point as "
-                + (equivalent.map { "\($0)" } ?? "the end of write2file\(recorded.fileNumber &- 1)") + " (pitfall 19)"
+                + (equivalent.map { "\($0)" } ?? "the end of write2file\(recorded.fileNumber &- 1)") + " (Pika rolls to the next file before it writes there, so both name one point)"
                 + (previousItem.map { ", the end of logic id \($0.logicID)" } ?? "")
         case .blockStartAfterTrailer:
             text = "a block start after the trailer that follows logic id \(previousItem?.logicID ?? 0)"
@@ -108,7 +108,7 @@ public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
         case .blockAlignedInsideItem:
             text = "a block boundary inside logic id \(containingItem?.logicID ?? 0)"
                 + (containingItem.map { " (\($0.start)–\($0.end.offset))" } ?? "")
-                + ": Pika's Seek accepts it, but a replica would start on a fragment (pitfall 16)"
+                + ": Pika's Seek accepts it, but a replica would start on a fragment in the middle of an item"
         case .insideTrailer:
             text = "inside the block trailer after logic id \(previousItem?.logicID ?? 0)"
         case .insidePadding:

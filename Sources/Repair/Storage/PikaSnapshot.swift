@@ -315,19 +315,27 @@ struct Store: Sendable {
         }
     }
 
+    /// What a failure to open `path` was: a newer table format than this build reads (typed, from
+    /// the files' footers), else RocksDB's own error.
+    static func opening(_ path: String, _ error: RocksSnapshotError) -> PikaStorageError {
+        guard case .rocksDB = error else { return .database(error) }
+        return newerTableFormat(in: path, readerVersion: RocksDBSupport.libraryVersion) ?? .database(error)
+    }
+
     /// Opens the column families of `schema` that the database has (read-only).
     static func open(
         path: String, location: StorageLocation, version: PikaStorageVersion, openScoreIndex: Bool
     ) throws(PikaStorageError) -> Store {
         let schema = schema(for: location, version: version)
+        try requireReadableDatabase(at: path)
         let existing: [String]
-        do { existing = try ReadOnlyDatabase.columnFamilyNames(at: path) } catch { throw .database(error) }
+        do { existing = try ReadOnlyDatabase.columnFamilyNames(at: path) } catch { throw opening(path, error) }
         let wanted = schema.filter { existing.contains($0.name) && (openScoreIndex || $0.role != .zsetScore) }
         let database: ReadOnlyDatabase
         do {
             database = try ReadOnlyDatabase(
                 path: path, columnFamilies: wanted.map { ColumnFamilyDescriptor($0.name, comparator: $0.comparator) })
-        } catch { throw .database(error) }
+        } catch { throw opening(path, error) }
         var columnFamilies: [ColumnFamilyRole: ColumnFamily] = [:]
         for entry in wanted {
             columnFamilies[entry.role] = database.columnFamily(named: entry.name)

@@ -20,7 +20,7 @@ struct Rewrite: ParsableCommand {
             counter command as the absolute form of its result (INCR/APPEND → set/pksetexat, HINCRBY → hset, \
             ZINCRBY → zadd, list operations → the resulting list or push + ltrim to its length, SPOP → srem, store \
             commands → del + contents, relative expiries → absolute), so that replaying the output once, twice, or \
-            after part of it is already applied gives the same data (spec pika-on-disk.md §4.2).
+            after part of it is already applied gives the same data.
 
             Start point: the binlog's first item (a binlog starting at write2file0, logic id 1 starts from an empty \
             dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
@@ -93,7 +93,8 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
     var binlogFileSize: Int64 = 100 * 1024 * 1024
 
-    @Flag(help: "Also drop ranges that repeat earlier commands with new logic ids (check's warning-level duplicates).")
+    /// Refused (exit 64): it dropped ranges by content alone, which loses a workload's repeated writes.
+    @Flag(help: .hidden)
     var dropContentDuplicates = false
 
     @Flag(help: "Write every changed list whole, never as push + ltrim.")
@@ -129,6 +130,13 @@ struct Rewrite: ParsableCommand {
         if binlogFileSize < 1024 || binlogFileSize > 1 << 30 {
             throw ValidationError("--binlog-file-size must be between 1024 and 1073741824 (Pika's limits)")
         }
+        if dropContentDuplicates {
+            throw ValidationError(
+                "--drop-content-duplicates is refused: a repeat of commands alone does not prove a range was applied "
+                    + "twice (a workload repeats itself, and dropping it loses writes: a counter ends short). Ranges "
+                    + "written again with their stored headers are dropped without it; to find what a replica "
+                    + "really repeats, run rewrite MASTER_LOG --replica REPLICA_LOG")
+        }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
         if window < 1 { throw ValidationError("--window must be at least 1") }
@@ -152,7 +160,6 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
-        options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         var recorded: ResumePoint? = nil

@@ -156,7 +156,11 @@ struct VerifySnapshot: ParsableCommand {
 extension ToolError {
     init(storage error: PikaStorageError) {
         switch error {
-        case .database where error.description.contains("built without RocksDB"):
+        case .database(.unavailable):
+            self.init(.unavailable, error.description)
+        case .unreadable:
+            self.init(.noInput, error.description)
+        case .newerTableFormat:
             self.init(.unavailable, error.description)
         case .layoutMismatch:
             self.init(.usage, error.description)
