@@ -30,7 +30,8 @@ struct Rewrite: ParsableCommand {
             dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
             items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
             dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
-            (read-only). A key whose prior state is unknown is written as logged and flagged; --strict writes \
+            (read-only); a dump that does not belong to the binlog (its offset not a resume point of it, or items \
+            before the offset missing from its data) is refused unless --force, which prints the risk. A key whose prior state is unknown is written as logged and flagged; --strict writes \
             nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
             replica first departs from it (a duplicated, missing, extra or reordered item, TTL drift, or its end) \
             and the master's binlog is rewritten from there: replaying the output on the replica brings every key \
@@ -51,7 +52,8 @@ struct Rewrite: ParsableCommand {
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
             Exit codes: 0 written, every item replay-safe; 1 written with flagged items or skipped damage (see the \
-            report), or with --strict: flagged items, nothing written; 64 bad command line (also --from not a resume \
+            report), or with --strict: flagged items, nothing written, or --snapshot names a dump that does not belong to \
+            the binlog (without --force), nothing written; 64 bad command line (also --from not a resume \
             point, --out existing or overlapping an input); 65 input is not a Pika binlog, unreadable snapshot; \
             66 input missing; 69 --snapshot without RocksDB; 70 internal error; 74 I/O error.
             """)
