@@ -31,8 +31,8 @@ struct Rewrite: ParsableCommand {
             items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
             dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
             (read-only); a dump that does not belong to the binlog (its offset not a resume point of it, or items \
-            before the offset missing from its data) is refused unless --force, which prints the risk. A key whose prior state is unknown is written as logged and flagged; --strict writes \
-            nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
+            before the offset missing from its data) is refused unless --force, which prints the risk. A key \
+            whose prior state is unknown is written as logged and flagged; --strict writes nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
             replica first departs from it (a duplicated, missing, extra or reordered item, TTL drift, or its end) \
             and the master's binlog is rewritten from there: replaying the output on the replica brings every key \
             the master writes back to the master's value (writes only the replica made are not undone).
