@@ -102,6 +102,15 @@ struct PrepareReplicaCommandTests {
         #expect(pika["write2file7"]?.count == 262_165)
         #expect(Array(try #require(pika["manifest"])[0..<12]) == [7, 0, 0, 0, 0x15, 0, 4, 0, 0, 0, 0, 0])
         #expect(Array(try #require(ours["manifest"])[0..<12]) == [8, 0, 0, 0, 129, 0, 0, 0, 0, 0, 0, 0])
+        // --catch-up given where none is needed: said so, no file.
+        let unneeded = root.appendingPathComponent("unneeded.resp").path
+        let again = try CLI.run([
+            "prepare-replica", V.v3Dump, "--binlog", V.v3Binlog, "--out", root.appendingPathComponent("again").path,
+            "--catch-up", unneeded,
+        ])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("catch-up: none needed (the data holds every item before the resume point and none after it); \(unneeded) not written"))
+        #expect(!FileManager.default.fileExists(atPath: unneeded))
         #expect(try V.fingerprint(V.v3Dump) == before)
     }
 

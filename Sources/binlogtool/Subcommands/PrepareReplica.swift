@@ -250,7 +250,9 @@ struct PrepareReplica: ParsableCommand {
                         + "\(s.commandsWritten == 1 ? "" : "s") in Pika's idempotent forms; \(position.skipped.count) already in the "
                         + "data skipped (logic id \(NextSteps.ids(position.skipped))). Apply it before slaveof.\n")
             } else {
-                out.append("catch-up: none needed (the data holds every item before the resume point and none after it)\n")
+                out.append(
+                    "catch-up: none needed (the data holds every item before the resume point and none after it)"
+                        + (catchUp.map { "; \($0) not written" } ?? "") + "\n")
             }
             out.append("next:\n")
             for (index, step) in steps.enumerated() { out.append("  \(index + 1). \(step)\n") }
