@@ -128,6 +128,8 @@ struct PrepareReplicaCommandTests {
         #expect(report["file"] as? String == "write2file6")
         #expect(report["file_bytes"] as? Int == 159_990)
         #expect(report["catch_up"] is NSNull)
+        let master = try #require(report["master"] as? [String: Any])
+        #expect(master["host"] as? String == "127.0.0.1" && master["port"] as? Int == 9221)
         #expect((report["next_steps"] as? [String])?.count == 3)
         let ours = try Self.files(out)
         let pikaLog = root.appendingPathComponent("pika").path

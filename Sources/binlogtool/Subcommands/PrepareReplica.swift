@@ -294,7 +294,7 @@ struct PrepareReplica: ParsableCommand {
                 out.append("null")
             }
             out.append(",\"master\":{\"host\":")
-            out.appendJSONString(verifiedHost(r))
+            out.appendJSONString(r.info?.host ?? "")
             out.append(",\"port\":")
             out.append(decimal: r.info?.port ?? 0)
             out.append("},\"next_steps\":[")
@@ -306,8 +306,6 @@ struct PrepareReplica: ParsableCommand {
         }
         out.flush()
     }
-
-    private func verifiedHost(_ r: SnapshotVerification) -> String { r.info?.host ?? "" }
 
     private func appendPoint(_ point: ResumePoint, _ out: OutputBuffer) {
         out.append("{\"filenum\":")
