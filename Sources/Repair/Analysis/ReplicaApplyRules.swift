@@ -3,7 +3,7 @@ import BinlogFormat
 /// A kind of binlog item that a master logs but some replicas cannot apply.
 ///
 /// When a replica rejects an item it does not skip it: it drops the connection and asks again from
-/// the same offset, forever, while both sides keep reporting the link up (spec §8 pitfall 18).
+/// the same offset, forever, while both sides keep reporting the link up (Docs/Format.md §C3).
 /// So one such item stalls replication silently. The table ``all`` is meant to grow: add a rule
 /// with an id, the versions concerned, an explanation, and a predicate on the logged command.
 public struct ReplicaApplyRule: Sendable {
@@ -35,7 +35,7 @@ public struct ReplicaApplyRule: Sendable {
 
     /// v4.0.1 logs `PSETEX k ms v` as `pksetexat k <NowMillis()+ms> v`: a 13-digit millisecond
     /// time where `PKSetexAtCmd::DoInitial` expects seconds and rejects values ≥ INT32_MAX
-    /// (spec §4.1, §8 pitfall 18; observed on a real v4.0.1 pair).
+    /// (Docs/Format.md §C1, §C3; observed on a real v4.0.1 pair).
     public static let pksetexatMilliseconds = ReplicaApplyRule(
         id: "pksetexat-milliseconds",
         command: "pksetexat",
