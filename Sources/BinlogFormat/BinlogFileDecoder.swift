@@ -5,7 +5,7 @@
 /// as views into that buffer; multi-fragment items are joined in one reused buffer that grows only
 /// to the largest item. Nothing is allocated per record.
 ///
-/// Follows Pika's reader (`PikaBinlogReader::ReadPhysicalRecord`, spec §2.5) where Pika is right
+/// Follows Pika's reader (`PikaBinlogReader::ReadPhysicalRecord`, Docs/Format.md §B5) where Pika is right
 /// and goes further where Pika stops: a zero header is classified (preallocated tail, empty item,
 /// or damage) and decoding goes on after damage at the next plausible record header.
 public struct BinlogFileDecoder: ~Copyable {
@@ -202,7 +202,7 @@ public struct BinlogFileDecoder: ~Copyable {
                     setFragmentTime(0, header.time)
                     assemblyCount = 0
                 } else if header.rawType == RecordType.full.rawValue && header.length == 0 {
-                    // An empty item (§8.5) written with exactly 8 bytes left in the block.
+                    // An empty item (Docs/Format.md §B13) written with exactly 8 bytes left in the block.
                     abandonPartial(at: pos)
                     cursor += 8
                     return emit(.padding(PaddingRegion(kind: .emptyItem, start: position(pos), end: position(pos + 8))))
@@ -302,7 +302,7 @@ public struct BinlogFileDecoder: ~Copyable {
                 abandonPartial(at: pos)
                 cursor += BinlogConstants.headerSize + header.length
                 guard isAll(payload, UInt8(ascii: "*")) else {
-                    // Pika fills padding with `*` (spec §2.7C). Other bytes mean a damaged type or
+                    // Pika fills padding with `*` (Docs/Format.md §B10C). Other bytes mean a damaged type or
                     // length, which must not hide the records it covers as padding.
                     noteDamage(.badPadding, from: pos, to: recordEnd)
                     resyncInsideFailedRecord(at: pos, end: recordEnd)
@@ -493,7 +493,7 @@ public struct BinlogFileDecoder: ~Copyable {
     }
 
     /// Header-less blocks of spaces from the block start at the cursor, with the Full record of
-    /// spaces right after them: what `AppendBlank` writes on a slave (spec §2.7A). Moves the cursor
+    /// spaces right after them: what `AppendBlank` writes on a slave (Docs/Format.md §B10A). Moves the cursor
     /// past them and returns where they end; returns nil with the cursor unchanged when the block
     /// is not all spaces (to its end, or to the end of the file).
     private mutating func skipBlankBlocks() throws(BinlogIOError) -> UInt64? {

@@ -1,4 +1,4 @@
-/// The byte layouts Pika has used for the binlog `manifest` (spec `pika-on-disk.md` §1.3).
+/// The byte layouts Pika has used for the binlog `manifest` (Docs/Format.md §M1).
 ///
 /// All fields are host-order `memcpy`s, little-endian on every platform Pika ships for; the file is
 /// always 65536 bytes (mmap + `posix_fallocate`), zero past the fields. There is no magic, version
@@ -81,7 +81,7 @@ public struct Manifest: Hashable, Sendable {
     public var fileNumber: FileNumber
     /// `pro_offset`: bytes from the start of that file to the end of its last complete item.
     public var offset: UInt64
-    /// `logic_id` of the last item written (v3.0+; a slave's own counter, see spec §8 pitfall 11).
+    /// `logic_id` of the last item written (v3.0+; a slave's own counter, see Docs/Format.md §R2).
     public var logicID: UInt64?
     /// `term` (v3.3+). A v3.1/3.2 manifest read by v3.3+ yields its stale bytes 20–23 here.
     public var term: UInt32?
@@ -190,7 +190,7 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
     /// Bytes needed to tell the families apart (u32 at byte 20).
     public static let minimumByteCount = 24
 
-    /// Tells v2 from v3 and picks the layout within the family (spec §1.3, §8 pitfall 12).
+    /// Tells v2 from v3 and picks the layout within the family (Docs/Format.md §M1).
     ///
     /// Rules, in order:
     /// 1. With the directory's highest `write2file<N>`: v3 has `u32@0 == N`, v2 has `u32@20 == N`.

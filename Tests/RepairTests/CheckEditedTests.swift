@@ -205,7 +205,7 @@ import Testing
     }
 
     @Test func manifestNamingTheNextEmptyFileIsTheSamePoint() throws {
-        // Right after a roll Pika has created write2file7 and written (7, 0) (spec §8 pitfall 19).
+        // Right after a roll Pika has created write2file7 and written (7, 0) (Docs/Format.md §S3).
         let dir = try CheckFixtures.copy("basic/binlog/log_db0")
         _ = FileManager.default.createFile(atPath: dir + "/write2file7", contents: Data())
         try writeManifest(Manifest(fileNumber: 7, offset: 0, logicID: 388, term: 0), to: dir)

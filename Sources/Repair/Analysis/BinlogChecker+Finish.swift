@@ -228,7 +228,7 @@ extension BinlogChecker {
         let end = last.end
         let lastID = last.location.logicID ?? 0
         // A v3.0–v3.5.1 replica's manifest counts its own puts since the full sync, while its items
-        // keep the master's logic ids (spec §5.2, §8 pitfall 11).
+        // keep the master's logic ids (Docs/Format.md §R2).
         let slaveCounter = fullSyncSeen && (firstIDAfterFullSync ?? 1) != 1
         let correctedID = slaveCounter ? UInt64(last.itemsSinceFullSync) : lastID
         let corrected = ProducerStatus(

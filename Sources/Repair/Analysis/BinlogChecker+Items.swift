@@ -110,7 +110,7 @@ extension BinlogChecker {
             }
             if firstInFile && item.start.fileNumber > manifestProducer.fileNumber && aboveManifestContinues == nil {
                 // The first file above the manifest's: a continuation of its history (the manifest
-                // lags) or a stale file of another one (spec §8.7)?
+                // lags) or a stale file of another one (Docs/Format.md §B14)?
                 aboveManifestContinues = chained
             }
         }
@@ -245,7 +245,7 @@ extension BinlogChecker {
             skewed = false
         } else if !skewed {
             if fileStartsWithBlank && acceptedSkew == nil && stored.fileNumber == item.start.fileNumber {
-                // AppendBlank (v2.0–v3.0.9, §2.7A): logical and physical offsets may differ in this file.
+                // AppendBlank (v2.0–v3.0.9, Docs/Format.md §B10A): logical and physical offsets may differ in this file.
                 acceptedSkew = delta
             }
             if stored.fileNumber == item.start.fileNumber { delta -= acceptedSkew ?? 0 }

@@ -3,7 +3,7 @@ import BinlogFormat
 /// What ``BinlogChecker`` tolerates and how much it remembers.
 public struct CheckConfiguration: Sendable {
     /// Exec time may go back this many seconds before it is reported (clock skew, v3.0's
-    /// exec time taken outside the binlog lock; spec §8 pitfall 10).
+    /// exec time taken outside the binlog lock; Docs/Format.md §B15).
     public var timeSkewSeconds: UInt32 = 2
     /// The shortest run of repeated commands reported as a duplicated range. Shorter repeats are
     /// common in real workloads (`INCR a; INCR b` in a loop).
@@ -100,7 +100,7 @@ public struct BinlogChecker {
         var itemsSinceFullSync: Int
 
         /// What the next item stores when a roll put this one at the start of the next file (its
-        /// header keeps the old file's end, spec §3.3).
+        /// header keeps the old file's end, Docs/Format.md §B8).
         var nextAfterRoll: ResumePoint {
             ResumePoint(
                 fileNumber: stored.fileNumber &+ 1,
@@ -133,7 +133,7 @@ public struct BinlogChecker {
     var fileGaps: [FileGapNote] = []
     var currentFile: FileNumber? = nil
     var itemsInFile = 0
-    /// The file began with blank padding (v2.0–v3.0.9, §2.7A): logical and physical offsets may
+    /// The file began with blank padding (v2.0–v3.0.9, Docs/Format.md §B10A): logical and physical offsets may
     /// differ by this much in the rest of it.
     var acceptedSkew: Int64? = nil
     var fileStartsWithBlank = false

@@ -24,7 +24,7 @@ public struct DiffConfiguration: Sendable {
 /// How the replica's first item was found in the master's binlog.
 public enum DiffAlignment: String, Sendable {
     /// The master has an item with the replica's first item's stored position and content: the
-    /// two binlogs share their layout (what Pika replication relies on, spec §5.2).
+    /// two binlogs share their layout (what Pika replication relies on, Docs/Format.md §R2).
     case position
     /// Found by content: the layouts differ (another `binlog-file-size`, #891 padding, …).
     case content
@@ -84,7 +84,7 @@ public struct DiffReport: Sendable {
 /// Aligns a master's and a replica's binlog and reports where they differ.
 ///
 /// Logic ids are not compared (v3.5.2+ replicas number their own items from 1 after a full sync,
-/// spec §5.2); items are compared by a hash of their command. The start is found by stored position
+/// Docs/Format.md §R2); items are compared by a hash of their command. The start is found by stored position
 /// when both sides share a layout (the replica's first item stores the full-sync point, and the
 /// master has an item storing the same), by content otherwise. Then both binlogs are walked in
 /// step; at a difference both sides are read ahead (``DiffConfiguration/window``) to the nearest

@@ -32,7 +32,7 @@ public struct PikaRelease: Hashable, Sendable, Comparable, CustomStringConvertib
 /// A kind of binlog item that a master logs but some replicas cannot apply.
 ///
 /// When a replica rejects an item it does not skip it: it drops the connection and asks again from
-/// the same offset, forever, while both sides keep reporting the link up (spec §8 pitfall 18).
+/// the same offset, forever, while both sides keep reporting the link up (Docs/Format.md §C3).
 /// So one such item stalls replication silently. The table ``all`` is meant to grow: add a rule
 /// with an id, the versions concerned, an explanation, and a predicate on the logged command.
 public struct ReplicaApplyRule: Sendable {

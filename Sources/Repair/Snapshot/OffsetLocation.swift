@@ -7,7 +7,7 @@ public struct ItemReference: Hashable, Sendable, CustomStringConvertible {
     public var start: PhysicalPosition
     /// The byte after its last fragment (its end as a resume point: ``endResumePoint``).
     public var end: PhysicalPosition
-    /// The `(filenum, offset)` stored in its header: the resume point before it (spec §3.3).
+    /// The `(filenum, offset)` stored in its header: the resume point before it (Docs/Format.md §B8).
     public var stored: ResumePoint
 
     public init(logicID: UInt64, start: PhysicalPosition, end: PhysicalPosition, stored: ResumePoint) {
@@ -22,8 +22,8 @@ public struct ItemReference: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "logic id \(logicID) at \(start)" }
 }
 
-/// Where a recorded resume point (a bgsave `info` offset) falls in a binlog (spec
-/// `pika-on-disk.md` §7.2–7.3, §8 pitfalls 16 and 19).
+/// Where a recorded resume point (a bgsave `info` offset) falls in a binlog (Docs/Format.md
+/// §R4, §B8, §S3).
 public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         /// The end of an item: the next item stores this position.

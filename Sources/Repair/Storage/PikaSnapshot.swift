@@ -4,7 +4,7 @@ import RocksSnapshot
 /// (stopped) server's `<db-path>/db<N>/`.
 ///
 /// Every RocksDB inside is opened with `ReadOnlyDatabase` (no LOCK, nothing written). The
-/// answers follow Pika's own read path (pika-storage.md §4):
+/// answers follow Pika's own read path (Docs/Format.md §K9):
 /// - a key exists if its meta record is present, not expired at the **caller's reference time**
 ///   (never the wall clock), and, for collections, has count ≠ 0;
 /// - data records count only if they carry the meta record's version, so data left behind by
@@ -241,7 +241,7 @@ public final class PikaSnapshot: Sendable {
         }
     }
 
-    /// Samples up to `limit` values per instance for their ctime/etime encoding (§3.3.2).
+    /// Samples up to `limit` values per instance for their ctime/etime encoding (Docs/Format.md §K7.2).
     private static func detectFloydVersion(_ stores: [Store], limit: Int = 1000) throws(PikaStorageError)
         -> PikaStorageVersion
     {
@@ -270,7 +270,7 @@ public final class PikaSnapshot: Sendable {
     }
 }
 
-/// The role a column family plays; its name depends on the encoding (pika-storage.md §1.3).
+/// The role a column family plays; its name depends on the encoding (Docs/Format.md §K3).
 enum ColumnFamilyRole: Hashable, Sendable {
     case meta, hashData, setData, listData, zsetData, zsetScore, streamData
 }

@@ -7,7 +7,7 @@
 #endif
 
 /// How a Pika db directory (`<dump>/<date>/db0/` or `<db-path>/db0/`) is split into RocksDB
-/// databases (pika-storage.md §1).
+/// databases (Docs/Format.md §K2).
 public enum SnapshotLayout: Hashable, Sendable, CustomStringConvertible {
     /// 3.3/3.4/3.5: one RocksDB per type, `strings/ hashes/ lists/ sets/ zsets/`, plus
     /// `streams/` from 3.5.3 on.
