@@ -129,10 +129,12 @@ struct RewriteRun {
             let startPosition = PhysicalPosition(fileNumber: FileNumber(first >> 40), offset: first & ((1 << 40) - 1))
             var stream = BinlogStream(files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition)
             var n = 0
+            let stop = options.stop.map { PhysicalPosition(fileNumber: $0.fileNumber, offset: $0.offset) }
             do {
                 while let record = try stream.next() {
                     n &+= 1
                     if n & 4095 == 0, let progress { progress(stream.bytesConsumed) }
+                    if let stop, record.start >= stop { break }
                     let p = packed(record.start)
                     if p < first {
                         if plan.replayBeforeStart, case .item(let item) = record { try replayBeforeStart(item) }

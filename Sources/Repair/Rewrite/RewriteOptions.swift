@@ -20,6 +20,10 @@ public struct RewriteOptions {
     }
 
     public var start: Start = .automatic
+    /// Where the rewrite ends: records that start at or after this resume point are not read
+    /// (`prepare-replica`'s catch-up: the items before the point a replica resumes at). `nil`:
+    /// the end of the binlog.
+    public var stop: ResumePoint? = nil
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika

@@ -87,7 +87,10 @@ struct Rewrite: ParsableCommand {
     @Flag(help: "Write nothing when any item stays not replay-safe (prior state unknown); exit 1.")
     var strict = false
 
-    @Flag(help: "Replace an existing --out (only an earlier output: a binlog directory or a file).")
+    @Flag(
+        help:
+            "Replace an existing --out (only an earlier output: a binlog directory or a file); with --snapshot, also rewrite from a dump verify-snapshot does not accept (the risk is printed)."
+    )
     var force = false
 
     @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
@@ -139,7 +142,7 @@ struct Rewrite: ParsableCommand {
         let inputs =
             resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot, replica].compactMap { $0 }
         if let out, out != "-" {
-            try checkOutputPath(out, against: inputs)
+            try checkOutputPath(out, option: "--out", against: inputs)
             // Refuse an existing output before any reading (StagedOutput checks again at the end).
             var st = stat()
             if !dryRun && !force && lstat(out, &st) == 0 {
@@ -314,77 +317,31 @@ struct Rewrite: ParsableCommand {
     }
 
     /// Verifies the snapshot and makes the seed: its corrected resume point, the items to skip,
-    /// and the key states.
-    private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> (SnapshotSeed, ResumePoint) {
-        guard SnapshotVerifier.isAvailable else {
-            throw ToolError(
-                .unavailable,
-                "--snapshot needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
-                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
-        }
-        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
-        let info: BgsaveInfo
-        do {
-            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
-        } catch {
-            switch error {
-            case .io(let e): throw ToolError(e)
-            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
+    /// and the key states. Refuses (exit 1) a snapshot no rewrite may start from
+    /// (``SnapshotVerification/resumeRefusal``) unless `--force`, which prints the risk.
+    private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws -> (SnapshotSeed, ResumePoint) {
+        try SnapshotInputOptions.requireRocksDB("--snapshot")
+        let verified = try SnapshotInputOptions(
+            pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init(window: window)
+        ).verify(dump, binlog: binlog)
+        let verification = verified.verification
+        if let why = verification.resumeRefusal {
+            let verdict = "\(dump): verify-snapshot verdict \(verification.verdict.rawValue); \(why)"
+            guard force else {
+                printError(
+                    "binlogtool: \(verdict)\nbinlogtool: refused: the dump gives no point to rewrite from; nothing written "
+                        + "(verify-snapshot shows the details; --force rewrites from its corrected point anyway)")
+                throw ExitCode(1)
             }
+            printError(
+                "binlogtool: warning: \(verdict); --force: rewriting from \(verification.corrected) anyway. "
+                    + "Risk: the output does not pair with this dump's data; replayed on it, items the data lacks "
+                    + "may stay missing and items it holds may be applied again")
         }
-        let opened: PikaSnapshot
-        do {
-            opened = try PikaSnapshot(
-                directory: dump,
-                options: .init(
-                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
-                    openZSetScoreIndex: false))
-        } catch {
-            throw ToolError(storage: error)
-        }
-        let verification: SnapshotVerification
-        do {
-            verification = try SnapshotVerifier(
-                binlog: binlog, snapshot: opened, info: info, options: .init(window: window)
-            ).verify()
-        } catch {
-            switch error {
-            case .binlog(let e): throw ToolError(e)
-            case .storage(let e): throw ToolError(storage: e)
-            case .emptyBinlog: throw ToolError(.dataError, error.description)
-            }
-        }
-        return (SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: opened)), info.resumePoint)
-    }
-
-    /// Refuses an output path that is an input, inside one, or holds one.
-    private func checkOutputPath(_ out: String, against inputs: [String]) throws(ToolError) {
-        let target = absolute(out)
-        for i in inputs {
-            let p = absolute(i)
-            if target == p || p.hasPrefix(target + "/") || target.hasPrefix(p + "/") {
-                throw ToolError(.usage, "--out \(out) overlaps the input \(i); rewrite never writes into its inputs")
-            }
-        }
-    }
-
-    /// `path` made absolute with symlinks resolved as far as it exists.
-    private func absolute(_ path: String) -> String {
-        var p = path
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        if let r = realpath(p, nil) {
-            defer { free(r) }
-            return String(cString: r)
-        }
-        let slash = p.lastIndex(of: "/")
-        let parent = slash.map { String(p[..<$0]) } ?? "."
-        let name = slash.map { String(p[p.index(after: $0)...]) } ?? p
-        if let r = realpath(parent.isEmpty ? "/" : parent, nil) {
-            defer { free(r) }
-            let base = String(cString: r)
-            return (base == "/" ? "" : base) + "/" + name
-        }
-        return p
+        return (
+            SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: verified.snapshot)),
+            verified.info.resumePoint
+        )
     }
 
     private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, startNote: String?, refused: Bool) {

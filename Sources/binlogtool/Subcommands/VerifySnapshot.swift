@@ -80,88 +80,24 @@ struct VerifySnapshot: ParsableCommand {
     }
 
     func run() throws {
-        guard SnapshotVerifier.isAvailable else {
-            throw ToolError(
-                .unavailable,
-                "verify-snapshot needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
-                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
-        }
+        try SnapshotInputOptions.requireRocksDB("verify-snapshot")
+        var options = SnapshotVerifier.Options(window: window, replayHistory: !noHistory)
+        if let t = snapshotTime.flatMap(parseTime) { options.snapshotTime = UnixTime(seconds: Int64(t)) }
+        let input = SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: options)
         let out = OutputBuffer()
         var clean = true
         for dump in dumps {
-            let report = try verify(dump)
+            let directory = try SnapshotInputOptions.binlogDirectory(binlog, db: db, for: dump, several: dumps.count > 1)
+            let verified = try input.verify(dump, binlog: directory)
+            let report = verified.verification
             clean = clean && report.isClean
+            let next = NextSteps.afterVerification(report, dump: dump, binlog: binlog, db: db)
             switch format {
-            case .text: VerificationFormatter.appendText(report, dump: dump, to: out)
-            case .json: VerificationFormatter.appendJSON(report, dump: dump, to: out)
+            case .text: VerificationFormatter.appendText(report, dump: dump, nextSteps: next, to: out)
+            case .json: VerificationFormatter.appendJSON(report, dump: dump, nextSteps: next, to: out)
             }
             out.flush()
         }
         if !clean { throw ExitCode(1) }
-    }
-
-    private func verify(_ dump: String) throws(ToolError) -> SnapshotVerification {
-        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
-        let info: BgsaveInfo
-        do {
-            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
-        } catch {
-            switch error {
-            case .io(let e): throw ToolError(e)
-            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
-            }
-        }
-        let directory = try binlogDirectory(for: dump)
-        let snapshot: PikaSnapshot
-        do {
-            snapshot = try PikaSnapshot(
-                directory: dump,
-                options: .init(
-                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
-                    openZSetScoreIndex: false))
-        } catch {
-            throw ToolError(storage: error)
-        }
-        var options = SnapshotVerifier.Options(window: window, replayHistory: !noHistory)
-        if let t = snapshotTime.flatMap(parseTime) { options.snapshotTime = UnixTime(seconds: Int64(t)) }
-        do {
-            return try SnapshotVerifier(binlog: directory, snapshot: snapshot, info: info, options: options).verify()
-        } catch {
-            switch error {
-            case .binlog(let e): throw ToolError(e)
-            case .storage(let e): throw ToolError(storage: e)
-            case .emptyBinlog: throw ToolError(.dataError, error.description)
-            }
-        }
-    }
-
-    /// The binlog of `dump`'s db: `--binlog` itself, or `log_<db>` under it.
-    private func binlogDirectory(for dump: String) throws(ToolError) -> BinlogDirectory {
-        guard access(binlog, F_OK) == 0 else { throw ToolError(.noInput, "\(binlog): no such file or directory") }
-        let name = String(dump.split(separator: "/").last ?? "")
-        do {
-            if let db { return try BinlogDirectory(path: binlog, db: db) }
-            if dumps.count > 1 { return try BinlogDirectory(path: binlog, db: name) }
-            do {
-                return try BinlogDirectory(path: binlog)
-            } catch .ambiguousDatabase {
-                return try BinlogDirectory(path: binlog, db: name)
-            }
-        } catch {
-            throw ToolError(error)
-        }
-    }
-}
-
-extension ToolError {
-    init(storage error: PikaStorageError) {
-        switch error {
-        case .database where error.description.contains("built without RocksDB"):
-            self.init(.unavailable, error.description)
-        case .layoutMismatch:
-            self.init(.usage, error.description)
-        default:
-            self.init(.dataError, error.description)
-        }
     }
 }

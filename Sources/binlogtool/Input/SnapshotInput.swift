@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BinlogFormat
+import Repair
+
+/// A bgsave dump named on the command line, verified against its master's binlog: what
+/// `verify-snapshot`, `rewrite --snapshot` and `prepare-replica` share.
+struct VerifiedSnapshot {
+    var dump: String
+    var info: BgsaveInfo
+    var snapshot: PikaSnapshot
+    var binlog: BinlogDirectory
+    var verification: SnapshotVerification
+}
+
+/// How the snapshot verbs read a dump.
+struct SnapshotInputOptions {
+    var pikaVersion: String?
+    var slotCount: Int
+    var verifier: SnapshotVerifier.Options
+
+    /// Refuses to run in a build without RocksDB (exit 69), naming what needed it.
+    static func requireRocksDB(_ what: String) throws(ToolError) {
+        guard SnapshotVerifier.isAvailable else {
+            throw ToolError(
+                .unavailable,
+                "\(what) needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
+                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
+        }
+    }
+
+    /// Reads `dump`'s `info`, opens its data read-only and verifies it against `binlog`.
+    func verify(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> VerifiedSnapshot {
+        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
+        let info: BgsaveInfo
+        do {
+            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
+        } catch {
+            switch error {
+            case .io(let e): throw ToolError(e)
+            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
+            }
+        }
+        let snapshot: PikaSnapshot
+        do {
+            snapshot = try PikaSnapshot(
+                directory: dump,
+                options: .init(
+                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
+                    openZSetScoreIndex: false))
+        } catch {
+            throw ToolError(storage: error)
+        }
+        do {
+            let verification = try SnapshotVerifier(binlog: binlog, snapshot: snapshot, info: info, options: verifier)
+                .verify()
+            return VerifiedSnapshot(
+                dump: dump, info: info, snapshot: snapshot, binlog: binlog, verification: verification)
+        } catch {
+            switch error {
+            case .binlog(let e): throw ToolError(e)
+            case .storage(let e): throw ToolError(storage: e)
+            case .emptyBinlog: throw ToolError(.dataError, error.description)
+            }
+        }
+    }
+
+    /// The binlog of `dump`'s db: `binlog` itself (a `log_dbN`), or `log_<db>` under a log root
+    /// (`db`, else the dump directory's name when the root holds several).
+    /// - Parameter several: more than one dump is named: each takes its own `log_<name>`.
+    static func binlogDirectory(
+        _ binlog: String, db: String?, for dump: String, several: Bool = false
+    ) throws(ToolError) -> BinlogDirectory {
+        guard access(binlog, F_OK) == 0 else { throw ToolError(.noInput, "\(binlog): no such file or directory") }
+        let name = dumpDatabaseName(dump)
+        do {
+            if let db { return try BinlogDirectory(path: binlog, db: db) }
+            if several { return try BinlogDirectory(path: binlog, db: name) }
+            do {
+                return try BinlogDirectory(path: binlog)
+            } catch .ambiguousDatabase {
+                return try BinlogDirectory(path: binlog, db: name)
+            }
+        } catch {
+            throw ToolError(error)
+        }
+    }
+
+    /// The db a dump directory holds: its last path component (`dump/20261120/db0` → `db0`).
+    static func dumpDatabaseName(_ dump: String) -> String {
+        String(dump.split(separator: "/").last ?? "")
+    }
+}
+
+extension ToolError {
+    init(storage error: PikaStorageError) {
+        switch error {
+        case .database where error.description.contains("built without RocksDB"):
+            self.init(.unavailable, error.description)
+        case .layoutMismatch:
+            self.init(.usage, error.description)
+        default:
+            self.init(.dataError, error.description)
+        }
+    }
+}
