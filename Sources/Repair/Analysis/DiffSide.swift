@@ -15,6 +15,8 @@ struct DiffEntry {
     var name: CommandName
     /// The expiry the command sets, if it is one of the forms ``ExpiryStamp`` compares.
     var expiry: ExpiryStamp?
+    /// The header's exec time; nil for items without one.
+    var execTime: UInt32?
 }
 
 /// One binlog of a diff, read item by item.
@@ -63,7 +65,8 @@ struct DiffSide {
                     flushesBefore: flushes, isFlush: flush, rule: ReplicaApplyRule.firstMatch(command, in: rules),
                     name: command.count > 0
                         ? CommandName(command[0]) : CommandName(UnsafeRawBufferPointer(start: nil, count: 0)),
-                    expiry: ExpiryStamp.of(command, execTime: item.envelope == .pikaItem ? item.header.execTime : nil))
+                    expiry: ExpiryStamp.of(command, execTime: item.envelope == .pikaItem ? item.header.execTime : nil),
+                    execTime: item.envelope == .pikaItem ? item.header.execTime : nil)
                 itemCount += 1
                 if flush { flushes += 1 }
                 last = entry

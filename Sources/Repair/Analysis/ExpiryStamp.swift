@@ -3,8 +3,8 @@ import BinlogFormat
 /// The expiry an item sets, so that `diff` can tell a master and a replica item that differ only
 /// in it (TTL drift) from two different writes.
 ///
-/// Pika logs relative expiries in absolute forms (`pksetexat`, `expireat`, `pexpireat`; spec
-/// pika-on-disk.md §4.2), so a replica that logs another time than the master for the same write
+/// Pika logs relative expiries in absolute forms (`pksetexat`, `expireat`, `pexpireat`; Docs/Format.md
+/// §C2), so a replica that logs another time than the master for the same write
 /// set another expiry: the key lives longer or shorter there. Relative forms (`expire`, `setex`, …)
 /// are placed at the item's exec time.
 struct ExpiryStamp {
@@ -61,8 +61,10 @@ struct ExpiryStamp {
             let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
             guard !o1 && !o2 else { return nil }
             milliseconds = sum
-        } else if amount == 0 && family == 0x7365_7400 {
-            milliseconds = nil
+        } else if family == 0x7365_7400 {
+            // pksetexat: seconds, or v4.0.1's milliseconds; 0 is no expiry.
+            guard amount >= 0 else { return nil }
+            milliseconds = PksetexatTime.expiresAtMs(amount, digits: command[2].count)
         } else {
             let (scaled, o) = amount.multipliedReportingOverflow(by: unit == .seconds ? 1000 : 1)
             guard !o else { return nil }

@@ -2,8 +2,8 @@ import BinlogFormat
 
 /// Rewrites a Pika binlog into one that is safe to replay from its start point even where part
 /// of it is already applied: duplicated ranges dropped, out-of-order ranges put back in order,
-/// and every relative or counter command replaced by the absolute form of its result (spec
-/// `pika-on-disk.md` §4.2), computed by a ``KeyspaceModel`` that replays the log.
+/// and every relative or counter command replaced by the absolute form of its result (Docs/Format.md
+/// §C2), computed by a ``KeyspaceModel`` that replays the log.
 ///
 /// Two passes over the input, memory bounded by the keys whose state is needed:
 /// 1. ``RewriteAnalyzer``: the checker's findings (duplicates, reorderings), the start point, and

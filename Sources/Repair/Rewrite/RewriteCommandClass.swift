@@ -64,8 +64,8 @@ struct CommandClass {
         case .msetnx: return CommandClass(kind: .stateful, keys: .all)
         case .del: return argc >= 2 ? CommandClass(kind: .absolute, keys: .all) : CommandClass(kind: .stateful, keys: .all)
         case .pksetexat:
-            // Seconds (fewer than 11 digits): absolute. Milliseconds (v4.0.1 PSETEX) are rewritten.
-            if argc == 4, isDecimal(command[2]), command[2].count < 11 {
+            // Seconds: absolute. Milliseconds (v4.0.1 PSETEX) are rewritten.
+            if argc == 4, isDecimal(command[2]), !PksetexatTime.isMilliseconds(digits: command[2].count) {
                 return CommandClass(kind: .absolute, keys: .first)
             }
             return CommandClass(kind: .stateful, keys: .first)

@@ -27,10 +27,6 @@ public struct RewriteOptions {
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika
-    /// Also drop duplicated ranges found by content alone (`check` warns: a replica that numbers
-    /// its own items received a range twice, *or* a workload that repeats itself). By default only
-    /// ranges written again with their headers (same logic ids: certain duplicates) are dropped.
-    public var dropContentDuplicates = false
     /// The analysis' tolerances (the `check` settings).
     public var check = CheckConfiguration()
     /// Write list pushes whose key sees only pushes on the same side until the end of the log as

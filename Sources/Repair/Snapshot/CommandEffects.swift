@@ -70,12 +70,12 @@ protocol ItemEffectModel {
     /// for every key of its footprint (for a global command: every key followed).
     func apply(_ command: LoggedCommand, at time: Int64, to states: inout [[UInt8]: KeyState])
     /// Whether applying `command` a second time to a state that already holds its effect gives
-    /// another state (spec `pika-on-disk.md` §4.2).
+    /// another state (Docs/Format.md §C2).
     func isUnsafeToReplay(_ command: LoggedCommand) -> Bool
 }
 
 /// Redis/Pika command semantics over partly known key states, for the commands Pika logs
-/// (spec `pika-on-disk.md` §4.1): strings (SET with options, pksetexat, SETEX, SETNX, GETSET,
+/// (Docs/Format.md §C1): strings (SET with options, pksetexat, SETEX, SETNX, GETSET,
 /// MSET, MSETNX, INCR…, APPEND, SETRANGE, SETBIT, GETDEL), hashes, sets, sorted sets, lists,
 /// DEL/UNLINK, EXPIRE…/PERSIST, FLUSHDB/FLUSHALL. Anything else makes the keys it names
 /// unknown (`argv[1]`, or every key argument of the multi-key commands it knows).
@@ -172,7 +172,7 @@ struct CommandEffects: ItemEffectModel {
             "renamenx", "expire", "pexpire", "setex", "psetex":
             return true
         case "lrem":
-            return command.argumentCount < 3 || parseInteger(command[2]) != 0
+            return command.argumentCount < 3 || RedisNumbers.parseInt64(command[2]) != 0
         case "zadd":
             return command.arguments.dropFirst(2).contains { lowercased($0) == "incr" }
         case "set":
@@ -207,13 +207,11 @@ struct CommandEffects: ItemEffectModel {
             guard argc >= 3 else { return opaque(footprint, &states) }
             update(key) { setString(&$0, command, at: time) }
         case "pksetexat":
-            guard argc >= 4, let stamp = parseInteger(command[2]) else { return opaque(footprint, &states) }
-            // 0 is "no expiry" (v3.5.5/v4.0 log INCR and APPEND this way); v4.0.1 logs PSETEX in
-            // milliseconds (spec §4.1), the instant the master stored.
-            let seconds: ExpirySeconds = stamp == 0 ? nil : stamp > 100_000_000_000 ? stamp / 1000 : stamp
+            guard argc >= 4, let stamp = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
+            let seconds: ExpirySeconds = PksetexatTime.expiresAtMs(stamp, digits: command[2].count).map { $0 / 1000 }
             update(key) { $0.string = StringState(value: .known(command[3]), expiry: .known(seconds)) }
         case "setex", "psetex":
-            guard argc >= 4, let ttl = parseInteger(command[2]) else { return opaque(footprint, &states) }
+            guard argc >= 4, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "setex" ? ttl : ttl / 1000
             update(key) { $0.string = StringState(value: .known(command[3]), expiry: .known(time + seconds)) }
         case "setnx":
@@ -247,8 +245,8 @@ struct CommandEffects: ItemEffectModel {
             switch name {
             case "incr": delta = 1
             case "decr": delta = -1
-            case "incrby": delta = argc >= 3 ? parseInteger(command[2]) : nil
-            default: delta = argc >= 3 ? parseInteger(command[2]).flatMap { $0 == .min ? nil : -$0 } : nil
+            case "incrby": delta = argc >= 3 ? RedisNumbers.parseInt64(command[2]) : nil
+            default: delta = argc >= 3 ? RedisNumbers.parseInt64(command[2]).flatMap { $0 == .min ? nil : -$0 } : nil
             }
             update(key) { state in
                 guard let delta, case .known(let old) = state.string.value else {
@@ -257,7 +255,7 @@ struct CommandEffects: ItemEffectModel {
                 }
                 let base: Int64
                 if let old {
-                    guard let parsed = parseInteger(old) else {
+                    guard let parsed = RedisNumbers.parseInt64(old) else {
                         state.string.value = .unknown
                         return
                     }
@@ -284,7 +282,7 @@ struct CommandEffects: ItemEffectModel {
                 }
             }
         case "setrange":
-            guard argc >= 4, let offset = parseInteger(command[2]), offset >= 0, offset < 1 << 29 else {
+            guard argc >= 4, let offset = RedisNumbers.parseInt64(command[2]), offset >= 0, offset < 1 << 29 else {
                 return opaque(footprint, &states)
             }
             update(key) { state in
@@ -299,8 +297,8 @@ struct CommandEffects: ItemEffectModel {
                 state.string.value = .known(bytes)
             }
         case "setbit":
-            guard argc >= 4, let offset = parseInteger(command[2]), offset >= 0, offset < 1 << 32,
-                let bit = parseInteger(command[3]), bit == 0 || bit == 1
+            guard argc >= 4, let offset = RedisNumbers.parseInt64(command[2]), offset >= 0, offset < 1 << 32,
+                let bit = RedisNumbers.parseInt64(command[3]), bit == 0 || bit == 1
             else { return opaque(footprint, &states) }
             update(key) { state in
                 guard case .known(let old) = state.string.value else { return }
@@ -319,13 +317,13 @@ struct CommandEffects: ItemEffectModel {
         case "del", "unlink":
             for (k, _) in footprint.keys { states[k] = .absent }
         case "expire", "pexpire":
-            guard argc >= 3, let ttl = parseInteger(command[2]) else { return opaque(footprint, &states) }
+            guard argc >= 3, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "expire" ? ttl : ttl / 1000
             update(key) { state in
                 if seconds <= 0 { state = .absent } else { state.setExpiry(time + seconds) }
             }
         case "expireat", "pexpireat":
-            guard argc >= 3, let stamp = parseInteger(command[2]) else { return opaque(footprint, &states) }
+            guard argc >= 3, let stamp = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "expireat" ? stamp : stamp / 1000
             update(key) { state in
                 if stamp <= 0 { state = .absent } else { state.setExpiry(seconds) }
@@ -357,10 +355,10 @@ struct CommandEffects: ItemEffectModel {
             guard argc >= 4 else { return opaque(footprint, &states) }
             update(key) { state in
                 let field = command[2]
-                guard let delta = parseInteger(command[3]) else { return state.hash.forget(field) }
+                guard let delta = RedisNumbers.parseInt64(command[3]) else { return state.hash.forget(field) }
                 switch state.hash.entry(field) {
                 case .present(let old):
-                    guard let base = parseInteger(old) else { return state.hash.forget(field) }
+                    guard let base = RedisNumbers.parseInt64(old) else { return state.hash.forget(field) }
                     let (sum, overflow) = base.addingReportingOverflow(delta)
                     state.hash.set(field, overflow ? .presentWithUnknownValue : .present(Array(String(sum).utf8)))
                 case .absent:
@@ -447,7 +445,7 @@ struct CommandEffects: ItemEffectModel {
                 }
             }
         case "lpop", "rpop", "blpop", "brpop":
-            let count = argc >= 3 && (name == "lpop" || name == "rpop") ? parseInteger(command[2]) : 1
+            let count = argc >= 3 && (name == "lpop" || name == "rpop") ? RedisNumbers.parseInt64(command[2]) : 1
             update(key) { state in
                 guard let count, count >= 0 else { return state.list.forget() }
                 pop(&state.list, count: Int(min(count, 1 << 30)), fromLeft: name == "lpop" || name == "blpop")
@@ -496,7 +494,7 @@ struct CommandEffects: ItemEffectModel {
             case "keepttl": keepTTL = true
             case "get": break
             case "ex", "px", "exat", "pxat":
-                guard index + 1 < command.argumentCount, let n = parseInteger(command[index + 1]) else {
+                guard index + 1 < command.argumentCount, let n = RedisNumbers.parseInt64(command[index + 1]) else {
                     state.string = .unknown
                     return
                 }
@@ -614,7 +612,7 @@ struct CommandEffects: ItemEffectModel {
     private func editList(_ list: inout ListState, _ command: LoggedCommand) {
         let argc = command.argumentCount
         guard list.complete else {
-            if command.name == "lset", argc >= 4, let index = parseInteger(command[2]) {
+            if command.name == "lset", argc >= 4, let index = RedisNumbers.parseInt64(command[2]) {
                 if index >= 0, index < Int64(list.head.count) {
                     list.head[Int(index)] = command[3]
                     return
@@ -631,12 +629,12 @@ struct CommandEffects: ItemEffectModel {
         let expiry = list.expiry
         switch command.name {
         case "lset":
-            guard argc >= 4, var index = parseInteger(command[2]) else { return list.forget() }
+            guard argc >= 4, var index = RedisNumbers.parseInt64(command[2]) else { return list.forget() }
             if index < 0 { index += count }
             guard index >= 0, index < count else { return }
             elements[Int(index)] = command[3]
         case "ltrim":
-            guard argc >= 4, var start = parseInteger(command[2]), var stop = parseInteger(command[3]) else {
+            guard argc >= 4, var start = RedisNumbers.parseInt64(command[2]), var stop = RedisNumbers.parseInt64(command[3]) else {
                 return list.forget()
             }
             if start < 0 { start += count }
@@ -649,7 +647,7 @@ struct CommandEffects: ItemEffectModel {
                 elements = Array(elements[Int(start)...Int(stop)])
             }
         case "lrem":
-            guard argc >= 4, let n = parseInteger(command[2]) else { return list.forget() }
+            guard argc >= 4, let n = RedisNumbers.parseInt64(command[2]) else { return list.forget() }
             let value = command[3]
             if n >= 0 {
                 var removed: Int64 = 0
@@ -690,26 +688,6 @@ struct CommandEffects: ItemEffectModel {
 
 func lowercased(_ bytes: [UInt8]) -> String {
     String(decoding: bytes.map(asciiLowercase), as: UTF8.self)
-}
-
-/// A decimal 64-bit integer as Redis reads it (optional `-`, digits), or `nil`.
-func parseInteger(_ bytes: [UInt8]) -> Int64? {
-    guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-    var index = 0
-    let negative = bytes[0] == UInt8(ascii: "-")
-    if negative { index = 1 }
-    guard index < bytes.count else { return nil }
-    var value: Int64 = 0
-    while index < bytes.count {
-        let digit = bytes[index] &- 0x30
-        guard digit <= 9 else { return nil }
-        let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-        let (next, o2) = negative ? times10.subtractingReportingOverflow(Int64(digit)) : times10.addingReportingOverflow(Int64(digit))
-        guard !o1, !o2 else { return nil }
-        value = next
-        index += 1
-    }
-    return value
 }
 
 /// A score (`1.5`, `-inf`, `+inf`), or `nil` (NaN is refused, as Redis does).

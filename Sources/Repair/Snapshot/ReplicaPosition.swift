@@ -57,7 +57,9 @@ extension SnapshotVerification {
     /// The position and catch-up a replica restored from this snapshot needs. Meaningful only
     /// when ``resumeRefusal`` is `nil`.
     public var replicaPosition: ReplicaPosition {
-        let resumePoint = skip.last?.reference.endResumePoint ?? corrected
+        // A clean snapshot keeps its recorded offset as written (`(N+1):0` stays so, as Pika's
+        // tool would write it; the corrected point is the same place as `N:<size>`).
+        let resumePoint = skip.last?.reference.endResumePoint ?? (isClean ? recorded : corrected)
         let catchUp = items.filter { item in
             item.resumeBefore >= corrected && item.resumeBefore < resumePoint && item.decision != .applied
         }

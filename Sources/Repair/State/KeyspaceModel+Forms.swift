@@ -11,7 +11,7 @@ extension KeyspaceModel {
 
     /// A string with its absolute expiry.
     /// - Pika: `set k v`, or `pksetexat k <s> v` for a whole-second expiry, or `set k v` then
-    ///   `pexpireat k <ms>` (a v4.0.1 replica rejects milliseconds in `pksetexat`, spec §8.18).
+    ///   `pexpireat k <ms>` (a v4.0.1 replica rejects milliseconds in `pksetexat`, Docs/Format.md §C3).
     /// - Redis: `set k v`, `set k v EXAT s`, `set k v PXAT ms`.
     func stringForm(_ key: [UInt8], _ value: [UInt8], expiresAtMs: Int64?) -> [Command] {
         guard let e = expiresAtMs else { return [Self.command("set", key, value)] }
@@ -124,5 +124,30 @@ extension KeyspaceModel {
         scores.map { ($0.key, $0.value) }.sorted { a, b in
             a.1 != b.1 ? a.1 < b.1 : a.0.lexicographicallyPrecedes(b.0)
         }
+    }
+}
+
+extension KeyspaceModel {
+    /// The commands that set `key` to its modelled state at `execSeconds` whatever a server holds
+    /// for it: `del key`, then its whole value with its expiry. The error names why the state is
+    /// unknown (no snapshot, an expiry within a second of that time, a stream).
+    public mutating func resetCommands(_ key: [UInt8], execSeconds: Int64) throws -> Result<[[[UInt8]]], ResetUnknown> {
+        let at = ModelItem(name: "", args: [], execSeconds: execSeconds)
+        switch try prior(key, at) {
+        case .unknown(let why):
+            return .failure(ResetUnknown(why: why))
+        case .known(nil):
+            return .success([Self.command("del", key)])
+        case .known(let entry?):
+            guard let whole = wholeForm(key, entry) else {
+                return .failure(ResetUnknown(why: "a stream: re-adding its entries cannot restore its last ID"))
+            }
+            return .success(whole.first?.first == Array("del".utf8) ? whole : [Self.command("del", key)] + whole)
+        }
+    }
+
+    /// Why ``resetCommands(_:execSeconds:)`` cannot write a key.
+    public struct ResetUnknown: Error, Sendable {
+        public var why: String
     }
 }

@@ -48,14 +48,14 @@ extension KeyspaceModel {
         return .replace(stringForm(key, value, expiresAtMs: expiresAtMs))
     }
 
-    /// `pksetexat k <ts> v`: absolute. `ts` 0 means no expiry (v3.5.5+/v4 counter rewrites);
-    /// 11 digits or more are milliseconds (v4.0.1 PSETEX, spec §8.18), otherwise seconds.
+    /// `pksetexat k <ts> v`: absolute; ``PksetexatTime`` reads `ts`. A millisecond time (v4.0.1
+    /// PSETEX, which v4.0.1 replicas reject) is written again in a form replicas take.
     mutating func pksetexat(_ it: ModelItem) throws -> RewriteDecision {
         guard it.args.count == 4, let ts = RedisNumbers.parseInt64(it.args[2]), ts >= 0 else {
             return malformed(it, "expected key, non-negative timestamp, value")
         }
-        let milliseconds = it.args[2].count >= 11
-        let expiresAtMs: Int64? = ts == 0 ? nil : (milliseconds ? ts : ts &* 1000)
+        let milliseconds = PksetexatTime.isMilliseconds(digits: it.args[2].count)
+        let expiresAtMs = PksetexatTime.expiresAtMs(ts, digits: it.args[2].count)
         store(it.key, Entry(value: .string(it.args[3]), expiresAtMs: expiresAtMs))
         if dialect == .pika && !milliseconds { return .keep }
         return .replace(stringForm(it.key, it.args[3], expiresAtMs: expiresAtMs))

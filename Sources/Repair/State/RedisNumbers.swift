@@ -296,3 +296,19 @@ struct BigUInt {
         return out
     }
 }
+
+/// The time `pksetexat key <time> value` carries, as Pika logs it: 0 means no expiry (v3.5.5+ and
+/// v4 log INCR and APPEND results this way); v4.0.1 logs PSETEX with an absolute time in
+/// milliseconds (13 digits today), every other writer in seconds (10 digits). 11 digits or more
+/// are read as milliseconds: seconds that far out are past the year 2286, milliseconds that short
+/// before 1974. The one place this rule lives.
+public enum PksetexatTime {
+    /// Whether a logged time of `digits` decimal digits is in milliseconds.
+    public static func isMilliseconds(digits: Int) -> Bool { digits >= 11 }
+
+    /// The absolute expiry in unix milliseconds, nil for 0 (no expiry). `value` must be ≥ 0.
+    public static func expiresAtMs(_ value: Int64, digits: Int) -> Int64? {
+        if value == 0 { return nil }
+        return isMilliseconds(digits: digits) ? value : value &* 1000
+    }
+}

@@ -2,9 +2,9 @@ import BinlogFormat
 
 /// What `rewrite` does with one logged item so that replaying the output twice, or replaying it
 /// on top of a state that already holds a prefix of it, ends in the state a single replay gives
-/// (spec `pika-on-disk.md` §4.2).
+/// (Docs/Format.md §C2).
 public enum RewriteDecision: Hashable, Sendable {
-    /// Write the item as logged: it is already replay-safe (spec §4.2 "yes" rows), or it is
+    /// Write the item as logged: it is already replay-safe (Docs/Format.md §C2 "yes" rows), or it is
     /// already the absolute form.
     case keep
     /// Write these commands in its place, in order (each an argv, command name first). They set
@@ -38,7 +38,7 @@ public enum RewriteDecision: Hashable, Sendable {
 /// 3.5 answers `SET … EXAT` with a syntax error.
 public enum RewriteDialect: String, Hashable, Sendable, CaseIterable {
     /// Pika's own forms: `pksetexat key <abs seconds> value`, `expireat`, `set`, … A v4.0.1
-    /// `pksetexat` carrying milliseconds (spec §8.18) is rewritten in seconds, or as `set` plus
+    /// `pksetexat` carrying milliseconds (Docs/Format.md §C3) is rewritten in seconds, or as `set` plus
     /// `pexpireat` when the expiry is not a whole second; `dump` writes logged commands as logged.
     case pika
     /// Redis commands: `SET key value EXAT s`/`PXAT ms`, never `pksetexat`.
@@ -46,15 +46,16 @@ public enum RewriteDialect: String, Hashable, Sendable, CaseIterable {
 
     /// The Redis command with the effect of a Pika-only logged form, or nil when `command` is
     /// already a Redis command: `pksetexat k <ts> v` → `SET k v` (ts 0: v4.0 INCR/APPEND results,
-    /// no expiry), `SET k v EXAT s`, or `SET k v PXAT ms` for a v4.0.1 millisecond value (11 digits
-    /// or more: seconds that far out are past the year 2286) that is not a whole second.
+    /// no expiry), `SET k v EXAT s`, or `SET k v PXAT ms` for a v4.0.1 millisecond value
+    /// (``PksetexatTime``) that is not a whole second.
     public static func redisForm(_ command: RESPCommand) -> [[UInt8]]? {
         guard command.count == 4, command.nameIs("pksetexat"), let ts = RedisNumbers.parseInt64(command[2]), ts >= 0
         else { return nil }
         let key = Array(command[1])
         let value = Array(command[3])
-        if ts == 0 { return [Array("set".utf8), key, value] }
-        let ms = command[2].count >= 11 ? ts : ts &* 1000
+        guard let ms = PksetexatTime.expiresAtMs(ts, digits: command[2].count) else {
+            return [Array("set".utf8), key, value]
+        }
         if ms % 1000 == 0 { return [Array("set".utf8), key, value, Array("EXAT".utf8), Array(String(ms / 1000).utf8)] }
         return [Array("set".utf8), key, value, Array("PXAT".utf8), Array(String(ms).utf8)]
     }

@@ -96,7 +96,11 @@ struct SnapshotInputOptions {
 extension ToolError {
     init(storage error: PikaStorageError) {
         switch error {
-        case .database where error.description.contains("built without RocksDB"):
+        case .database(.unavailable):
+            self.init(.unavailable, error.description)
+        case .unreadable:
+            self.init(.noInput, error.description)
+        case .newerTableFormat:
             self.init(.unavailable, error.description)
         case .layoutMismatch:
             self.init(.usage, error.description)

@@ -75,7 +75,11 @@ enum NextSteps {
         steps.append(
             "stop the replica; move its data aside and copy the dump in: "
                 + "mv REPLICA_DB_PATH/\(database) REPLICA_DB_PATH/\(database).old && cp -a \(shellQuoted(dump)) REPLICA_DB_PATH/\(database)")
-        var logPath = "set its pika.conf `log-path : \(parent.isEmpty ? "/" : parent)/` (Pika reads \(database)'s binlog from <log-path>/log_\(database))"
+        var logPath =
+            "set its pika.conf `log-path : \(parent.isEmpty ? "/" : parent)/` (Pika reads \(database)'s binlog from <log-path>/log_\(database)) "
+            + "and `binlog-file-size` to the master's (a replica writes the master's items into files of its own and "
+            + "resumes from its own position: with another size its files roll elsewhere and a reconnect asks the master for "
+            + "a position it does not have)"
         if logName != "log_\(database)" {
             logPath += "; rename \(shellQuoted(out)) to \(shellQuoted(parent + "/log_" + database)) first (Pika looks for log_\(database), not \(logName))"
         }

@@ -12,7 +12,8 @@ struct Check: ParsableCommand {
             one plus one. check reports every deviation as a finding: a range of items (first and last \
             physical position and logic id, and a count) with a kind, a severity (info, warning, error) and \
             a one-line explanation. It also lists flushes (FLUSHDB/FLUSHALL), full-sync padding, zero tails, \
-            items replicas cannot apply (e.g. v4.0.1 PSETEX logged as pksetexat with milliseconds), \
+            items replicas cannot apply (e.g. v4.0.1 PSETEX logged as pksetexat with milliseconds: info, or a \
+            warning with --replica-version naming a release that rejects it), \
             duplicated ranges (by content hash), numbering gaps and the manifest's agreement with the \
             items, with corrected manifest values (printed, never written).
 
@@ -40,7 +41,16 @@ struct Check: ParsableCommand {
     @Option(help: "Recent items remembered for duplicate detection (about 48 bytes each).")
     var duplicateWindow: Int = 1 << 18
 
+    @Option(
+        help:
+            "Pika release of this log's replicas (e.g. 4.0.1): items such a replica rejects become warnings (info without it)."
+    )
+    var replicaVersion: String?
+
     func validate() throws {
+        if let v = replicaVersion, PikaRelease(v) == nil {
+            throw ValidationError("--replica-version must be a Pika release such as 4.0.1 or v3.5.0, not '\(v)'")
+        }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if duplicateWindow < 16 || duplicateWindow > 1 << 28 {
             throw ValidationError("--duplicate-window must be between 16 and 268435456 items")
@@ -53,6 +63,7 @@ struct Check: ParsableCommand {
         configuration.timeSkewSeconds = timeSkew
         configuration.minimumDuplicateRun = minDuplicateRun
         configuration.duplicateWindow = duplicateWindow
+        configuration.replicaVersion = replicaVersion.flatMap(PikaRelease.init)
         var checker = BinlogChecker(configuration: configuration, directory: resolved.directory)
         var stream = BinlogStream(files: resolved.streamFiles)
         var progress = Progress()

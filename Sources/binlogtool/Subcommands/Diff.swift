@@ -17,9 +17,18 @@ struct Diff: ParsableCommand {
             applied is named, and flagged when it is an item replicas reject (e.g. v4.0.1 pksetexat with \
             a millisecond time).
 
+            A replica that started from a bgsave dump (Pika's full sync, or a restore with \
+            manifest_generator) has a binlog that begins at the dump's recorded offset and looks perfect \
+            even when the dump already held items past that offset (Pika 3.1–3.5.4 and 4.0.0 can write \
+            such a dump): the replica applied them twice. --snapshot DUMP (the master's dump it started \
+            from) finds them: each one that is not replay-safe (INCR, RPUSH, HINCRBY, APPEND…) is an \
+            applied-twice error naming its logic id; `rewrite --replica --snapshot` writes the repair. \
+            The output ends with the next step that fits what was found.
+
             Examples:
               binlogtool diff master/log/log_db0 replica/log/log_db0
               binlogtool diff /data/master/log /data/replica/log --db db0 --format json
+              binlogtool diff master/log/log_db0 replica/log/log_db0 --snapshot master/dump/20261120/db0
 
             \(exitCodeHelp) diff exits 1 when the two differ (anything worse than info).
             """)
@@ -42,8 +51,24 @@ struct Diff: ParsableCommand {
     @Option(help: "Items read ahead on each side to re-align after a difference.")
     var window: Int = 16384
 
+    @Option(
+        help:
+            "The master's bgsave dump the replica started from (dump/<date>/dbN with its info): report the items it held past its recorded offset that the replica applied again."
+    )
+    var snapshot: String?
+
+    @Option(help: "Pika version that wrote the dump (3.3 … 3.5.5, 4.0.0, 4.0.1); detected by default.")
+    var pikaVersion: String?
+
+    @Option(help: "Pika 4.0 default-slot-num (which instance holds a key).")
+    var slotCount: Int = 1024
+
     func validate() throws {
         if window < 16 || window > 1 << 22 { throw ValidationError("--window must be between 16 and 4194304 items") }
+        if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
+        if let v = pikaVersion, PikaStorageVersion(release: v) == nil {
+            throw ValidationError("--pika-version: '\(v)' is not a release this tool reads (3.3 … 3.5.5, 4.0.0, 4.0.1)")
+        }
     }
 
     private func resolve(_ path: String) throws -> BinlogInput {
@@ -57,19 +82,32 @@ struct Diff: ParsableCommand {
         let replicaInput = try resolve(replica)
         var configuration = DiffConfiguration()
         configuration.window = window
-        let report: DiffReport
+        var report: DiffReport
         do {
             report = try BinlogDiff.diff(
                 master: masterInput.directory, replica: replicaInput.directory, configuration: configuration)
         } catch {
             throw ToolError(error)
         }
+        var doubleApply: FullSyncDoubleApply? = nil
+        if let snapshot {
+            try SnapshotInputOptions.requireRocksDB("--snapshot")
+            let verification = try SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init())
+                .verify(snapshot, binlog: masterInput.directory).verification
+            let judged = FullSyncDoubleApply(diff: report.summary, verification: verification)
+            report.findings += judged.findings
+            report.findings.sort(by: Finding.byPosition)
+            doubleApply = judged
+        }
         let out = OutputBuffer()
         let formatter = FindingFormatter(format: format, out: out)
         formatter.writeHeader()
         for finding in report.findings { formatter.write(finding) }
+        let next = DiffNextStep(
+            report: report, doubleApply: doubleApply, master: master, replica: replica, snapshot: snapshot, db: db)
         formatter.writeDiffSummary(
-            report, master: masterInput.directory.path ?? master, replica: replicaInput.directory.path ?? replica)
+            report, master: masterInput.directory.path ?? master, replica: replicaInput.directory.path ?? replica,
+            doubleApply: doubleApply, next: next)
         out.flush()
         if out.failed { throw ToolError(.ioError, "writing the output failed") }
         if report.hasProblems { throw ExitCode(1) }
@@ -77,7 +115,9 @@ struct Diff: ParsableCommand {
 }
 
 extension FindingFormatter {
-    func writeDiffSummary(_ report: DiffReport, master: String, replica: String) {
+    func writeDiffSummary(
+        _ report: DiffReport, master: String, replica: String, doubleApply: FullSyncDoubleApply?, next: DiffNextStep
+    ) {
         let s = report.summary
         if format == .json {
             out.append("{\"kind\":\"summary\",\"command\":\"diff\",\"master\":")
@@ -105,6 +145,33 @@ extension FindingFormatter {
             writeLocation(s.firstUnapplied)
             out.append(",\"replica_last\":")
             writeLocation(s.replicaLast)
+            if let doubleApply {
+                out.append(",\"snapshot_recorded\":\"")
+                out.append(doubleApply.recorded.description)
+                out.append("\",\"replica_starts_at_recorded\":")
+                out.append(doubleApply.startsAtRecorded ? "true" : "false")
+                out.append(",\"applied_twice\":")
+                out.append(decimal: doubleApply.appliedTwice.count)
+                out.append(",\"applied_twice_unsafe\":")
+                out.append(decimal: doubleApply.unsafe.count)
+                out.append(",\"applied_twice_logic_ids\":[")
+                for (i, item) in doubleApply.unsafe.enumerated() {
+                    if i > 0 { out.append(",") }
+                    out.append(decimal: item.logicID)
+                }
+                out.append("],\"damaged_keys\":[")
+                for (i, key) in doubleApply.damagedKeys.enumerated() {
+                    if i > 0 { out.append(",") }
+                    out.appendJSONString(String(decoding: key, as: UTF8.self))
+                }
+                out.append("]")
+            }
+            out.append(",\"next\":[")
+            for (i, line) in next.lines.enumerated() {
+                if i > 0 { out.append(",") }
+                out.appendJSONString(line)
+            }
+            out.append("]")
             appendCounts(report.findings)
             out.append("}\n")
             return
@@ -117,10 +184,82 @@ extension FindingFormatter {
         if let f = s.firstUnapplied {
             out.append("first master item the replica never applied: \(f)\n")
         }
+        if let d = doubleApply, d.startsAtRecorded {
+            out.append(
+                "snapshot: the replica started at the dump's recorded offset \(d.recorded); applied twice: "
+                    + "\(d.appliedTwice.count) item(s), \(d.unsafe.count) not replay-safe"
+                    + (d.unsafe.isEmpty ? "" : " (logic ids \(d.unsafe.map { String($0.logicID) }.joined(separator: ", ")))")
+                    + "\n")
+        }
         out.append("result: ")
         out.append(countsText(report.findings))
         out.append(
             report.hasProblems
-                ? " (the binlogs differ)\n" : " (the replica has everything the master logged since its start)\n")
+                ? (doubleApply?.unsafe.isEmpty == false && !report.findings.contains { $0.severity > .info && $0.kind != .appliedTwice }
+                    ? " (the binlogs agree, but the replica applied items twice)\n" : " (the binlogs differ)\n")
+                : " (the replica has everything the master logged since its start)\n")
+        for (i, line) in next.lines.enumerated() {
+            out.append(i == 0 ? "next: " : "      ")
+            out.append(line)
+            out.append("\n")
+        }
     }
+}
+
+/// What to run after a diff, with the paths given filled in.
+struct DiffNextStep {
+    var lines: [String]
+
+    init(report: DiffReport, doubleApply: FullSyncDoubleApply?, master: String, replica: String, snapshot: String?, db: String?) {
+        let dbOption = db.map { " --db \(shellQuoted($0))" } ?? ""
+        let m = shellQuoted(master)
+        let r = shellQuoted(replica)
+        let others = report.findings.contains { $0.severity > .info && $0.kind != .appliedTwice }
+        if let d = doubleApply, !d.unsafe.isEmpty, let snapshot {
+            if others {
+                lines = [
+                    "the replica also departs from the master in its binlog (above): no stream repairs both; "
+                        + "resynchronize it from a consistent dump (binlogtool prepare-replica, Docs/Replica-Repair.md)"
+                ]
+            } else {
+                lines = [
+                    "binlogtool rewrite \(m) --replica \(r) --snapshot \(shellQuoted(snapshot))\(dbOption) --format resp --out repair.resp",
+                    "then apply repair.resp to the replica while it is not replicating: Docs/Replica-Repair.md, "
+                        + "\"A replica that started from a lagging dump\"",
+                ]
+            }
+        } else if report.hasProblems {
+            if report.summary.divergence != nil {
+                lines = [
+                    "binlogtool rewrite \(m) --replica \(r)\(dbOption) --format resp --out repair.resp",
+                    "then apply repair.resp to the replica while it is not replicating: Docs/Replica-Repair.md, "
+                        + "\"A replica that departed otherwise\"",
+                ]
+            } else {
+                lines = ["no stream can repair this (see the errors above): resynchronize the replica (Docs/Replica-Repair.md)"]
+            }
+        } else if let d = doubleApply, !d.startsAtRecorded {
+            lines = [
+                "nothing to do in the binlogs; to check for items applied twice, give --snapshot the master's dump "
+                    + "the replica started from (the one whose info offset is \(report.summary.replicaStart.map(\.description) ?? "its start"))"
+            ]
+        } else if doubleApply == nil, report.summary.replicaPaddingEnd != nil, let start = report.summary.replicaStart {
+            lines = [
+                "nothing to do in the binlogs; the replica started from a dump at \(start): if that dump lagged its "
+                    + "offset, the replica applied items twice, which its binlog cannot show. Check with the master's dump:",
+                "binlogtool diff \(m) \(r)\(dbOption) --snapshot MASTER_DUMP/dbN",
+            ]
+        } else {
+            lines = ["nothing to do: the replica has every master item since its start, once"]
+        }
+    }
+}
+
+/// `path` as a shell word: unchanged when it needs no quoting, else in single quotes.
+func shellQuoted(_ path: String) -> String {
+    let plain = path.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "/._-+:@%,=".unicodeScalars.contains($0)
+    }
+    if plain && !path.isEmpty { return path }
+    return "'" + path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
 }

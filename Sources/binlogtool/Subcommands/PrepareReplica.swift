@@ -250,7 +250,9 @@ struct PrepareReplica: ParsableCommand {
                         + "\(s.commandsWritten == 1 ? "" : "s") in Pika's idempotent forms; \(position.skipped.count) already in the "
                         + "data skipped (logic id \(NextSteps.ids(position.skipped))). Apply it before slaveof.\n")
             } else {
-                out.append("catch-up: none needed (the data holds every item before the resume point and none after it)\n")
+                out.append(
+                    "catch-up: none needed (the data holds every item before the resume point and none after it)"
+                        + (catchUp.map { "; \($0) not written" } ?? "") + "\n")
             }
             out.append("next:\n")
             for (index, step) in steps.enumerated() { out.append("  \(index + 1). \(step)\n") }
@@ -292,7 +294,7 @@ struct PrepareReplica: ParsableCommand {
                 out.append("null")
             }
             out.append(",\"master\":{\"host\":")
-            out.appendJSONString(verifiedHost(r))
+            out.appendJSONString(r.info?.host ?? "")
             out.append(",\"port\":")
             out.append(decimal: r.info?.port ?? 0)
             out.append("},\"next_steps\":[")
@@ -304,8 +306,6 @@ struct PrepareReplica: ParsableCommand {
         }
         out.flush()
     }
-
-    private func verifiedHost(_ r: SnapshotVerification) -> String { r.info?.host ?? "" }
 
     private func appendPoint(_ point: ResumePoint, _ out: OutputBuffer) {
         out.append("{\"filenum\":")

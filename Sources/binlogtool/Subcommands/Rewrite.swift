@@ -20,14 +20,15 @@ struct Rewrite: ParsableCommand {
             counter command as the absolute form of its result (INCR/APPEND → set/pksetexat, HINCRBY → hset, \
             ZINCRBY → zadd, list operations → the resulting list or push + ltrim to its length, SPOP → srem, store \
             commands → del + contents, relative expiries → absolute), so that replaying the output once, twice, or \
-            after part of it is already applied gives the same data (spec pika-on-disk.md §4.2).
+            after part of it is already applied gives the same data.
 
             Start point: the binlog's first item (a binlog starting at write2file0, logic id 1 starts from an empty \
             dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
             items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
             dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
-            (read-only). A key whose prior state is unknown is written as logged and flagged; --strict writes \
-            nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
+            (read-only); a dump that does not belong to the binlog (its offset not a resume point of it, or items \
+            before the offset missing from its data) is refused unless --force, which prints the risk. A key \
+            whose prior state is unknown is written as logged and flagged; --strict writes nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
             replica first departs from it (a duplicated, missing, extra or reordered item, TTL drift, or its end) \
             and the master's binlog is rewritten from there: replaying the output on the replica brings every key \
             the master writes back to the master's value (writes only the replica made are not undone).
@@ -47,7 +48,8 @@ struct Rewrite: ParsableCommand {
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
             Exit codes: 0 written, every item replay-safe; 1 written with flagged items or skipped damage (see the \
-            report), or with --strict: flagged items, nothing written; 64 bad command line (also --from not a resume \
+            report), or with --strict: flagged items, nothing written, or --snapshot names a dump that does not belong to \
+            the binlog (without --force), nothing written; 64 bad command line (also --from not a resume \
             point, --out existing or overlapping an input); 65 input is not a Pika binlog, unreadable snapshot; \
             66 input missing; 69 --snapshot without RocksDB; 70 internal error; 74 I/O error.
             """)
@@ -96,7 +98,8 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
     var binlogFileSize: Int64 = 100 * 1024 * 1024
 
-    @Flag(help: "Also drop ranges that repeat earlier commands with new logic ids (check's warning-level duplicates).")
+    /// Refused (exit 64): it dropped ranges by content alone, which loses a workload's repeated writes.
+    @Flag(help: .hidden)
     var dropContentDuplicates = false
 
     @Flag(help: "Write every changed list whole, never as push + ltrim.")
@@ -116,8 +119,11 @@ struct Rewrite: ParsableCommand {
 
     func validate() throws {
         if out == nil && !dryRun { throw ValidationError("--out is required (or --dry-run)") }
-        if [snapshot != nil, from != nil, replica != nil].filter({ $0 }).count > 1 {
-            throw ValidationError("give one of --snapshot, --from and --replica")
+        if from != nil && (snapshot != nil || replica != nil) {
+            throw ValidationError("--from goes alone: give one of --snapshot, --from and --replica (or --replica with --snapshot)")
+        }
+        if replica != nil && snapshot != nil && format != .resp {
+            throw ValidationError("--replica with --snapshot repairs a replica's data: it writes a RESP stream (--format resp)")
         }
         if let from, parseFileOffsetPair(from) == nil {
             throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
@@ -128,6 +134,13 @@ struct Rewrite: ParsableCommand {
         }
         if binlogFileSize < 1024 || binlogFileSize > 1 << 30 {
             throw ValidationError("--binlog-file-size must be between 1024 and 1073741824 (Pika's limits)")
+        }
+        if dropContentDuplicates {
+            throw ValidationError(
+                "--drop-content-duplicates is refused: a repeat of commands alone does not prove a range was applied "
+                    + "twice (a workload repeats itself, and dropping it loses writes: a counter ends short). Ranges "
+                    + "written again with their stored headers are dropped without it; to find what a replica "
+                    + "really repeats, run rewrite MASTER_LOG --replica REPLICA_LOG")
         }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
@@ -152,7 +165,6 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
-        options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         var recorded: ResumePoint? = nil
@@ -160,6 +172,9 @@ struct Rewrite: ParsableCommand {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
         }
         var startNote: String? = nil
+        if let replica, let snapshot {
+            return try repairFullSyncedReplica(replica, snapshot: snapshot, master: resolved.directory)
+        }
         if let replica {
             guard let (point, note) = try divergence(of: replica, from: resolved.directory) else {
                 printError(
@@ -279,12 +294,96 @@ struct Rewrite: ParsableCommand {
         if summary.hasFlagged || summary.count(.damage) > 0 { throw ExitCode(1) }
     }
 
-    /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
-    /// its first unapplied item): the master resume point to rewrite from and a note for the summary
-    /// naming what diff found. Nil when the replica has every master item in step.
-    private func divergence(of replica: String, from master: BinlogDirectory) throws(ToolError)
-        -> (ResumePoint, String)?
-    {
+    /// `--replica R --snapshot D`: the replica started from the master's dump `D` (Pika's full sync,
+    /// or a manual restore) at its recorded offset; the dump held items past that offset, which the
+    /// replica applied again. Writes the stream that sets each key such an item changed to the
+    /// master's state at the replica's last item.
+    private func repairFullSyncedReplica(_ replica: String, snapshot: String, master: BinlogDirectory) throws {
+        let report = try diffReport(of: replica, from: master)
+        let (seed, _) = try seedFromSnapshot(snapshot, binlog: master)
+        let judged = FullSyncDoubleApply(diff: report.summary, verification: seed.verification)
+        guard judged.startsAtRecorded else {
+            printError(
+                "binlogtool: \(replica): " + (judged.findings.first?.message ?? "the replica did not start from this dump")
+                    + "; nothing written")
+            throw ExitCode(1)
+        }
+        let departures = report.findings.filter { $0.severity > .info }
+        guard departures.isEmpty else {
+            printError(
+                "binlogtool: \(replica): the replica also departs from the master in its binlog (\(departures.count) "
+                    + "finding(s); first: \(departures[0].kind.rawValue) at \(departures[0].range.map(\.description) ?? "-")): "
+                    + "no stream repairs both; resynchronize it from a consistent dump (Docs/Replica-Repair.md); nothing written")
+            throw ExitCode(1)
+        }
+        guard !judged.unsafe.isEmpty else {
+            print(
+                "nothing to repair: the replica started at the dump's recorded offset \(judged.recorded) and "
+                    + (judged.appliedTwice.isEmpty
+                        ? "the dump holds no item past it"
+                        : "the \(judged.appliedTwice.count) item(s) the dump held past it are replay-safe")
+                    + "; nothing written")
+            return
+        }
+        let repair: FullSyncRepair.Result
+        do {
+            repair = try FullSyncRepair.build(master: master, seed: seed, doubleApply: judged, dialect: dialect)
+        } catch {
+            throw ToolError(rewrite: error)
+        }
+        var staged: StagedOutput? = nil
+        let output: RESPRewriteOutput
+        do {
+            if dryRun {
+                output = RESPRewriteOutput(descriptor: -1, path: "<dry run>", closeWhenDone: false)
+            } else if out == "-" {
+                output = RESPRewriteOutput(descriptor: 1, path: "<stdout>", closeWhenDone: false)
+            } else {
+                let s = try StagedOutput(target: out!, kind: .file, replaceExisting: force)
+                staged = s
+                output = RESPRewriteOutput(descriptor: s.releaseDescriptor(), path: out!, closeWhenDone: true)
+            }
+            let time = judged.replicaThroughExecTime ?? 0
+            for command in repair.commands {
+                let bytes = RESP.encode(command)
+                _ = try bytes.withUnsafeBytes { content throws(RewriteError) in
+                    try [UInt32]().withUnsafeBufferPointer { times throws(RewriteError) in
+                        try output.write(content: content, execTime: time, recordTimes: times)
+                    }
+                }
+            }
+            _ = try output.finish()
+            try staged?.commit()
+        } catch let e as RewriteError {
+            staged?.abandon()
+            throw ToolError(rewrite: e)
+        }
+        let ids = judged.unsafe.map { String($0.logicID) }.joined(separator: ", ")
+        let through = judged.replicaThrough.map(\.description) ?? "-"
+        let keys = repair.repaired.map { String(decoding: $0, as: UTF8.self) }
+        var lines = [
+            "repair: the replica started at the dump's recorded offset \(judged.recorded) and applied again "
+                + "\(judged.unsafe.count) item(s) that are not replay-safe (logic ids \(ids))",
+            "keys: \(repair.repaired.count) reset to the master's state at the replica's last item \(through): "
+                + keys.prefix(20).joined(separator: " ") + (keys.count > 20 ? " …" : ""),
+            "output: \(repair.commands.count) commands, \(output.byteCount) bytes, "
+                + (dryRun ? "not written (--dry-run)" : out == "-" ? "to stdout" : "written to \(out!)")
+                + " (\(dialect.rawValue) forms); the replica's position in the master's binlog stays where it is",
+        ]
+        for (key, why) in repair.unknown {
+            lines.append("not repaired: \(String(decoding: key, as: UTF8.self)): \(why)")
+        }
+        if out != "-" {
+            lines.append(
+                "next: apply it to the replica while it is not replicating, then let it replicate again: "
+                    + "Docs/Replica-Repair.md, \"A replica that started from a lagging dump\"")
+        }
+        for line in lines { if out == "-" { printError(line) } else { print(line) } }
+        if !repair.unknown.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The diff of `replica` (a path as given to --replica) against the master binlog.
+    private func diffReport(of replica: String, from master: BinlogDirectory) throws(ToolError) -> DiffReport {
         var arguments = [replica]
         if let db = input.db { arguments += ["--db", db] }
         let replicaInput: BinlogInput
@@ -301,10 +400,19 @@ struct Rewrite: ParsableCommand {
         } catch {
             throw ToolError(error)
         }
-        let s = report.summary
-        guard s.alignment != .none else {
+        guard report.summary.alignment != .none else {
             throw ToolError(.dataError, "\(replica): no item in common with the master's binlog; not its replica?")
         }
+        return report
+    }
+
+    /// Where `replica` first departs from the master binlog `master` (diff's first difference, else
+    /// its first unapplied item): the master resume point to rewrite from and a note for the summary
+    /// naming what diff found. Nil when the replica has every master item in step.
+    private func divergence(of replica: String, from master: BinlogDirectory) throws(ToolError)
+        -> (ResumePoint, String)?
+    {
+        let s = try diffReport(of: replica, from: master).summary
         guard let point = s.divergence, let item = s.divergenceItem else { return nil }
         var found: [String] = []
         for (count, what) in [
@@ -374,6 +482,11 @@ struct Rewrite: ParsableCommand {
             lines.append("skipped: \(s.count(.padding)) padding regions (\(s.paddingBytes) bytes), \(s.count(.damage)) damaged (\(s.damageBytes) bytes)")
         }
         for r in s.remarks { lines.append("note: \(r)") }
+        if replica != nil && !dryRun && !refused && format == .resp {
+            lines.append(
+                "next: apply it to the replica while it is not replicating, then attach it at the master's end "
+                    + "(the stream brings it there): Docs/Replica-Repair.md, \"A replica that departed otherwise\"")
+        }
         let text = lines.joined(separator: "\n") + "\n"
         if out == "-" || (dryRun && report == nil) {
             printError(text.dropLast().description)

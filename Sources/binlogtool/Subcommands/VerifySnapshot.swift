@@ -27,7 +27,9 @@ struct VerifySnapshot: ParsableCommand {
             replica resuming there applies them twice); leading (items before the offset are \
             missing); interleaved (applied and missing items mixed). The corrected resume point is \
             the stored position of the earliest item not in the data; items after it that are \
-            already applied are listed to skip (the input of `rewrite`).
+            already applied are listed to skip (the input of `rewrite`). The report ends with the next step \
+            (`next`; JSON `next_steps`): position a replica with prepare-replica, nothing to repair, or why no \
+            automatic step exists.
 
             Examples:
               binlogtool verify-snapshot dump/20261120/db0 --binlog log/log_db0
