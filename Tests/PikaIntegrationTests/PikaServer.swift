@@ -266,6 +266,21 @@ final class PikaServer: @unchecked Sendable {
         try RedisDataset.read(connect())
     }
 
+    /// The dataset once two reads 0.5 s apart agree (≤ `seconds`). A 3.5.0 replica logs a received
+    /// item, which moves its binlog offset, before a worker of its own applies it to the data: an
+    /// offset equal to the master's does not mean the data is there yet.
+    func settledDataset(seconds: Double = 30) throws -> RedisDataset {
+        let deadline = Monotonic.now + seconds
+        var previous = try dataset()
+        while Monotonic.now < deadline {
+            usleep(500_000)
+            let now = try dataset()
+            if now == previous { return now }
+            previous = now
+        }
+        throw PikaSuiteError.timeout("\(name): data still changing after \(Int(seconds)) s")
+    }
+
     /// BGSAVE, waits (≤ 60 s) until it is over, and moves the dump directory (`dump/<date>`) to
     /// `destination`. Returns the dump's `db0` directory, or nil when Pika's bgsave failed (it then
     /// leaves `db0_FAILED`: a backup that raced a compaction, seen on this build).

@@ -88,7 +88,7 @@ struct ReplicaRepairTests {
         let shape = lag.shape
         let replica = try ReplicaRestore.pikaWay(lag, in: try scenario, name: "pika-way-\(shape.rawValue)")
         defer { try? scenario.stop(replica) }
-        let data = try replica.dataset()
+        let data = try replica.settledDataset()
         let differing = ReplicaRestore.differingKeys(lag.masterData, data)
         let expected = Set(lag.attempt.unsafeLagging.compactMap { lag.laggingKeys[$0] })
         print("[pika-suite] 4b \(shape.rawValue): lagging logic ids \(lag.attempt.lagging); keys differing on the Pika-way replica (\(differing.count)): \(differing.sorted())")
@@ -107,7 +107,7 @@ struct ReplicaRepairTests {
         let shape = lag.shape
         let (replica, prepared) = try ReplicaRestore.binlogtoolWay(lag, in: try scenario, name: "binlogtool-way-\(shape.rawValue)")
         defer { try? scenario.stop(replica) }
-        let data = try replica.dataset()
+        let data = try replica.settledDataset()
         let differences = lag.masterData.differences(from: data)
         print("[pika-suite] 4c \(shape.rawValue): prepare-replica resume point \(PikaScenario.point(prepared["resume_point"])), catch-up \(prepared["catch_up"].map { "\($0)" } ?? "none"); \(differences.count) key(s) differ from the master over \(data.keys.count) keys")
         #expect(differences.isEmpty, "\(differences.prefix(20))")
@@ -127,7 +127,7 @@ struct ReplicaRepairTests {
         // full sync from this dump leaves.
         let replica = try ReplicaRestore.pikaWay(lag, in: s, name: "full-synced-\(shape.rawValue)")
         defer { s.stop(replica) }
-        #expect(!ReplicaRestore.differingKeys(lag.masterData, try replica.dataset()).isEmpty)
+        #expect(!ReplicaRestore.differingKeys(lag.masterData, try replica.settledDataset()).isEmpty)
 
         let diff = try Binlogtool.run([
             "diff", lag.master.binlogDirectory.path, replica.binlogDirectory.path, "--snapshot", lag.dump.path,
@@ -157,7 +157,7 @@ struct ReplicaRepairTests {
         print("[pika-suite] 4d \(shape.rawValue): redis-cli --pipe: \(piped.output.split(separator: "\n").last ?? "")")
         #expect(piped.errors == 0)
         #expect(try replica.binlogOffset() == position)
-        let repaired = try replica.dataset()
+        let repaired = try replica.settledDataset()
         let left = lag.masterData.differences(from: repaired)
         #expect(left.isEmpty, "after the repair: \(left.prefix(20))")
 
@@ -166,7 +166,7 @@ struct ReplicaRepairTests {
         try replica.restart()
         try replica.waitCaughtUp(with: lag.master)
         #expect(try FileManager.default.contentsOfDirectory(atPath: lag.master.dumpPath.path).isEmpty)
-        let reattached = lag.masterData.differences(from: try replica.dataset())
+        let reattached = lag.masterData.differences(from: try replica.settledDataset())
         #expect(reattached.isEmpty, "after re-attaching: \(reattached.prefix(20))")
     }
 
