@@ -58,6 +58,11 @@ struct ReplicaRepairTests {
                 #expect(lag.attempt.lagging.first == next, "\(lag.attempt)")
             }
             print("[pika-suite] 4a \(lag.shape.rawValue) lag after \(lag.attempt.number) attempt(s): logic ids \(lag.attempt.lagging), keys \(lag.laggingKeys.sorted { $0.key < $1.key }.map(\.value))")
+            // The operator's view, for Docs/Replica-Repair.md.
+            let text = try Binlogtool.run(["verify-snapshot", lag.dump.path, "--binlog", lag.master.binlogDirectory.path])
+            #expect(text.code == 1)
+            let shown = text.output.split(separator: "\n").filter { !$0.hasPrefix("  ") || $0.contains("applied") }.prefix(24)
+            print("[pika-suite] 4a binlogtool verify-snapshot \(lag.dump.path) --binlog \(lag.master.binlogDirectory.path) → \(text.status)\n\(shown.joined(separator: "\n"))")
         }
     }
 
@@ -215,6 +220,13 @@ enum ReplicaRestore {
         print("[pika-suite] 4c binlogtool \(prepare.arguments.joined(separator: " ")) → \(prepare.status)\n\(prepare.output.prefix(2000))")
         guard prepare.code == 0 else { throw PikaSuiteError.failed("prepare-replica: \(prepare.status): \(prepare.output.prefix(1500))") }
         let prepared = try prepare.json()
+        // The same in text, into a scratch directory, for Docs/Replica-Repair.md.
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("text-excerpt"), withIntermediateDirectories: true)
+        let text = try Binlogtool.run([
+            "prepare-replica", lag.dump.path, "--binlog", lag.master.binlogDirectory.path,
+            "--out", root.appendingPathComponent("text-excerpt/log_db0").path, "--catch-up", catchUp + ".text",
+        ])
+        print("[pika-suite] 4c binlogtool \(text.arguments.joined(separator: " ")) → \(text.status)\n\(text.output.prefix(2500))")
 
         var configuration = replicaConfiguration(lag)
         let needsCatchUp = prepared["catch_up"] is [String: Any]
