@@ -113,6 +113,19 @@ final class ChildProcess: @unchecked Sendable {
         throw PikaSuiteError.timeout("\(name) (pid \(pid)) still running after \(Int(seconds)) s: killed")
     }
 
+    /// ``waitOrKill(seconds:)`` sleeping between polls instead of blocking its thread (the tests'
+    /// threads are Swift concurrency's few cooperative ones, shared with the other suites).
+    func finish(seconds: Double) async throws -> Termination {
+        let deadline = Monotonic.now + seconds
+        while Monotonic.now < deadline {
+            if let t = poll() { return t }
+            await pause(0.02)
+        }
+        if let t = poll() { return t }
+        kill()
+        throw PikaSuiteError.timeout("\(name) (pid \(pid)) still running after \(Int(seconds)) s: killed")
+    }
+
     /// SIGTERM, up to `grace` seconds, then SIGKILL. Returns how it ended and whether it had to be
     /// killed.
     @discardableResult
@@ -163,6 +176,11 @@ final class ChildProcess: @unchecked Sendable {
             for k in all { k() }
         }
     }
+}
+
+/// Sleeps without holding a thread.
+func pause(_ seconds: Double) async {
+    try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
 }
 
 /// Seconds on the monotonic clock (libfaketime leaves it alone: FAKETIME_DONT_FAKE_MONOTONIC=1).

@@ -35,16 +35,16 @@ extension ReplicaRepairTests {
     /// dump, check, diff, verify-snapshot and rewrite against a binlog directory Pika is writing
     /// (its newest file is 4 MiB, zero after the producer position): exit 0 or 1 as documented,
     /// no damage reported, no file of the directory changed or added by them.
-    @Test func eEveryVerbOnTheLiveBinlog() throws {
+    @Test func eEveryVerbOnTheLiveBinlog() async throws {
         let s = try scenario
-        let master = try s.startServer("live-master", configuration: PikaScenario.masterConfiguration)
+        let master = try await s.startServer("live-master", configuration: PikaScenario.masterConfiguration)
         defer { s.stop(master) }
         let work = s.root.appendingPathComponent("live-work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let load = try SteadyLoad(port: master.port)
         defer { load.stop() }
-        usleep(500_000)
-        let dump = try #require(try master.bgsave(to: work.appendingPathComponent("dump")), "Pika's bgsave failed")
+        await pause(0.5)
+        let dump = try #require(try await master.bgsave(to: work.appendingPathComponent("dump")), "Pika's bgsave failed")
         let dumpHashes = try treeHashes(dump)
         let live = master.binlogDirectory
         // A copy taken mid-write stands for a replica that is behind (its newest file zero-tailed too).
@@ -52,10 +52,10 @@ extension ReplicaRepairTests {
         try Files.copyTree(live, to: behind)
         let behindHashes = try treeHashes(behind)
 
-        func verb(_ arguments: [String], expect codes: Set<Int32>) throws -> Binlogtool.Result {
+        func verb(_ arguments: [String], expect codes: Set<Int32>) async throws -> Binlogtool.Result {
             let before = try SettledFiles(live)
             let sentBefore = load.count
-            let r = try Binlogtool.run(arguments)
+            let r = try await Binlogtool.run(arguments)
             let sentAfter = load.count
             let after = try SettledFiles(live)
             let stillWriting = sentAfter > sentBefore && load.error == nil
@@ -70,10 +70,10 @@ extension ReplicaRepairTests {
             return r
         }
 
-        let dumped = try verb(["dump", live.path], expect: [0])
+        let dumped = try await verb(["dump", live.path], expect: [0])
         #expect(!dumped.output.isEmpty)
 
-        let checked = try verb(["check", live.path, "--format", "json"], expect: [0, 1])
+        let checked = try await verb(["check", live.path, "--format", "json"], expect: [0, 1])
         let findings = try checked.jsonLines()
         let summary = try #require(findings.first { $0["kind"] as? String == "summary" })
         print("[pika-suite] 4e check summary: \(summary.filter { ["items", "files", "damage_bytes", "errors", "warnings", "end"].contains($0.key) })")
@@ -90,19 +90,19 @@ extension ReplicaRepairTests {
         }
         #expect(reported.isEmpty, "\(reported.prefix(5))")
 
-        let diffed = try verb(["diff", live.path, behind.path, "--format", "json"], expect: [0, 1])
+        let diffed = try await verb(["diff", live.path, behind.path, "--format", "json"], expect: [0, 1])
         let diffFindings = try diffed.jsonLines()
         let diffErrors = diffFindings.filter { $0["severity"] as? String == "error" }
         #expect(diffErrors.isEmpty, "\(diffErrors.prefix(5))")
         print("[pika-suite] 4e diff finding kinds: \(Set(diffFindings.compactMap { $0["kind"] as? String }).sorted())")
 
-        let verified = try verb(["verify-snapshot", dump.path, "--binlog", live.path, "--format", "json"], expect: [0, 1])
+        let verified = try await verb(["verify-snapshot", dump.path, "--binlog", live.path, "--format", "json"], expect: [0, 1])
         let verdict = try verified.json()["verdict"] as? String
         print("[pika-suite] 4e verify-snapshot on the live binlog: \(verdict ?? "?")")
         #expect(["consistent", "lagging", "interleaved"].contains(verdict ?? ""))
 
         let out = work.appendingPathComponent("rewrite.resp").path
-        _ = try verb(["rewrite", live.path, "--snapshot", dump.path, "--format", "resp", "--out", out], expect: [0, 1])
+        _ = try await verb(["rewrite", live.path, "--snapshot", dump.path, "--format", "resp", "--out", out], expect: [0, 1])
         #expect(FileManager.default.fileExists(atPath: out))
 
         #expect(try treeHashes(dump) == dumpHashes, "the dump changed")
@@ -115,9 +115,9 @@ extension ReplicaRepairTests {
     /// "the manifest says F:O …, before F:E where the last item ends: N items lie past it; … (a
     /// manifest rolled back, or lost writeback)") on this healthy live binlog. Fails until check
     /// tells a live binlog's moving manifest from a stale one.
-    @Test func eCheckOnABusyLiveBinlogReportsNoManifestError() throws {
+    @Test func eCheckOnABusyLiveBinlogReportsNoManifestError() async throws {
         let s = try scenario
-        let master = try s.startServer("busy-master", configuration: PikaScenario.masterConfiguration)
+        let master = try await s.startServer("busy-master", configuration: PikaScenario.masterConfiguration)
         defer { s.stop(master) }
         let work = s.root.appendingPathComponent("busy-work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -129,10 +129,10 @@ extension ReplicaRepairTests {
                     port: master.port, requests: 100_000_000, command: command,
                     log: work.appendingPathComponent("load-\(i).log").path))
         }
-        usleep(500_000)
+        await pause(0.5)
         var errors: [String] = []
         for run in 1...4 {
-            let r = try Binlogtool.run(["check", master.binlogDirectory.path, "--format", "json"])
+            let r = try await Binlogtool.run(["check", master.binlogDirectory.path, "--format", "json"])
             #expect(r.code == 0 || r.code == 1, "\(r.status): \(r.output.suffix(800))")
             let found = try r.jsonLines().filter { $0["severity"] as? String == "error" }
             for f in found {

@@ -113,11 +113,9 @@ final class PikaScenario: @unchecked Sendable {
     }
 
     /// Starts a server under the scenario's directory; stopped by ``stopAll()``.
-    func startServer(_ name: String, root: URL? = nil, configuration: PikaServer.Configuration) throws -> PikaServer {
-        let server = try PikaServer(name: name, root: root ?? self.root.appendingPathComponent(name), configuration: configuration)
-        lock.lock()
-        servers.append(server)
-        lock.unlock()
+    func startServer(_ name: String, root: URL? = nil, configuration: PikaServer.Configuration) async throws -> PikaServer {
+        let server = try await PikaServer(name: name, root: root ?? self.root.appendingPathComponent(name), configuration: configuration)
+        lock.withLock { servers.append(server) }
         return server
     }
 
@@ -157,11 +155,11 @@ final class PikaScenario: @unchecked Sendable {
     /// Bgsaves under load on fresh masters until a contiguous and an interleaved lag with unsafe
     /// items have both been seen, or ``LagRecipe/maxAttempts``. The masters of the two lags kept
     /// stay up; the others are stopped and removed.
-    func produceLags() throws {
+    func produceLags() async throws {
         for n in 1...LagRecipe.maxAttempts {
             if contiguous != nil && interleaved != nil { break }
             let directory = root.appendingPathComponent("attempt-\(n)")
-            let master = try startServer("master-\(n)", root: directory.appendingPathComponent("master"), configuration: Self.masterConfiguration)
+            let master = try await startServer("master-\(n)", root: directory.appendingPathComponent("master"), configuration: Self.masterConfiguration)
             var keep = false
             defer {
                 if !keep {
@@ -178,10 +176,10 @@ final class PikaScenario: @unchecked Sendable {
                         port: master.port, requests: LagRecipe.requestsPerLoad, command: command,
                         log: directory.appendingPathComponent("load-\(i).log").path))
             }
-            usleep(LagRecipe.bgsaveDelayMicroseconds)
-            let dump = try master.bgsave(to: directory.appendingPathComponent("dump"))
-            for l in loads { _ = try l.waitOrKill(seconds: 120) }
-            _ = try master.waitQuiescent()
+            await pause(Double(LagRecipe.bgsaveDelayMicroseconds) / 1e6)
+            let dump = try await master.bgsave(to: directory.appendingPathComponent("dump"))
+            for l in loads { _ = try await l.finish(seconds: 120) }
+            _ = try await master.waitQuiescent()
             var attempt = LagAttempt(number: n)
             guard let dump else {
                 attempt.bgsaveFailed = true
@@ -189,7 +187,7 @@ final class PikaScenario: @unchecked Sendable {
                 print("[pika-suite] \(attempt)")
                 continue
             }
-            let result = try Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
+            let result = try await Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
             let report = try result.json()
             attempt.exitCode = result.code
             attempt.verdict = report["verdict"] as? String ?? "?"
@@ -241,7 +239,7 @@ struct PikaScenarioTrait: SuiteTrait, TestScoping {
         }
         try Programs.requireAll()
         let start = Monotonic.now
-        try scenario.produceLags()
+        try await scenario.produceLags()
         print("[pika-suite] \(scenario.attempts.count) attempt(s) in \(Int(Monotonic.now - start)) s")
         try await PikaScenario.$current.withValue(scenario) { try await function() }
     }

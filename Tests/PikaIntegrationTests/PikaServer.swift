@@ -45,12 +45,12 @@ enum Programs {
             return .failure(.setup("\(binlogtool) is missing: build it first (swift build --build-tests)"))
         }
         do {
-            let version = try Run.capture(pika, ["-v"], seconds: 20)
+            let version = try Run.captureBlocking(pika, ["-v"], seconds: 20)
             guard version.status == .exited(0), version.output.contains("pika_version: 3.5.0") else {
                 return .failure(.setup("\(pika) -v gave \(version.status): \(version.output.prefix(600)) — \(hint)"))
             }
             for tool in [redisCLI, redisBenchmark] {
-                let v = try Run.capture(tool, ["--version"], seconds: 20)
+                let v = try Run.captureBlocking(tool, ["--version"], seconds: 20)
                 guard v.status == .exited(0) else {
                     return .failure(.setup("\(tool) --version gave \(v.status): \(v.output.prefix(400)) — \(hint)"))
                 }
@@ -74,10 +74,20 @@ enum Run {
     static func capture(
         _ executable: String, _ arguments: [String], stdin: String? = nil, seconds: Double,
         environment: [String: String] = ChildProcess.realClockEnvironment
-    ) throws -> Output {
+    ) async throws -> Output {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-suite-\(UUID().uuidString).out").path
         defer { unlink(file) }
         let child = try ChildProcess(executable, arguments, stdin: stdin, output: file, environment: environment)
+        let status = try await child.finish(seconds: seconds)
+        let data = FileManager.default.contents(atPath: file) ?? Data()
+        return Output(status: status, output: String(decoding: data, as: UTF8.self))
+    }
+
+    /// ``capture(_:_:stdin:seconds:environment:)`` blocking its thread (for a one-time check).
+    static func captureBlocking(_ executable: String, _ arguments: [String], seconds: Double) throws -> Output {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-suite-\(UUID().uuidString).out").path
+        defer { unlink(file) }
+        let child = try ChildProcess(executable, arguments, output: file)
         let status = try child.waitOrKill(seconds: seconds)
         let data = FileManager.default.contents(atPath: file) ?? Data()
         return Output(status: status, output: String(decoding: data, as: UTF8.self))
@@ -111,7 +121,7 @@ final class PikaServer: @unchecked Sendable {
 
     /// Writes the configuration into `root` (which may already hold `db/db0` and `log/log_db0`, as
     /// a restored replica does) and starts the server; returns once it answers PING as this pid.
-    init(name: String, root: URL, configuration: Configuration) throws {
+    init(name: String, root: URL, configuration: Configuration) async throws {
         try Programs.requireAll()
         self.name = name
         self.root = root
@@ -126,7 +136,7 @@ final class PikaServer: @unchecked Sendable {
                     Programs.pika, ["-c", root.appendingPathComponent("pika.conf").path],
                     output: root.appendingPathComponent("stdout.log").path)
                 do {
-                    try Self.waitForPing(process, port: port, root: root)
+                    try await Self.waitForPing(process, port: port, root: root)
                 } catch {
                     process.stop(grace: 5)
                     throw error
@@ -180,7 +190,7 @@ final class PikaServer: @unchecked Sendable {
 
     /// Up to 30 s for PING → PONG from this very process (`INFO server`'s process_id), so that an
     /// older server still holding the port is never taken for it.
-    private static func waitForPing(_ process: ChildProcess, port: UInt16, root: URL) throws {
+    private static func waitForPing(_ process: ChildProcess, port: UInt16, root: URL) async throws {
         let deadline = Monotonic.now + 30
         var last = "no answer"
         while Monotonic.now < deadline {
@@ -200,7 +210,7 @@ final class PikaServer: @unchecked Sendable {
             } catch {
                 last = "\(error)"
             }
-            usleep(100_000)
+            await pause(0.1)
         }
         throw PikaSuiteError.timeout("pika on port \(port) did not answer PING within 30 s: \(last)")
     }
@@ -269,11 +279,11 @@ final class PikaServer: @unchecked Sendable {
     /// The dataset once two reads 0.5 s apart agree (≤ `seconds`). A 3.5.0 replica logs a received
     /// item, which moves its binlog offset, before a worker of its own applies it to the data: an
     /// offset equal to the master's does not mean the data is there yet.
-    func settledDataset(seconds: Double = 30) throws -> RedisDataset {
+    func settledDataset(seconds: Double = 30) async throws -> RedisDataset {
         let deadline = Monotonic.now + seconds
         var previous = try dataset()
         while Monotonic.now < deadline {
-            usleep(500_000)
+            await pause(0.5)
             let now = try dataset()
             if now == previous { return now }
             previous = now
@@ -284,11 +294,11 @@ final class PikaServer: @unchecked Sendable {
     /// BGSAVE, waits (≤ 60 s) until it is over, and moves the dump directory (`dump/<date>`) to
     /// `destination`. Returns the dump's `db0` directory, or nil when Pika's bgsave failed (it then
     /// leaves `db0_FAILED`: a backup that raced a compaction, seen on this build).
-    func bgsave(to destination: URL) throws -> URL? {
+    func bgsave(to destination: URL) async throws -> URL? {
         try command("BGSAVE")
         let deadline = Monotonic.now + 60
         while true {
-            usleep(50_000)
+            await pause(0.05)
             if try info("stats")["is_bgsaving"] == "No" { break }
             if Monotonic.now > deadline { throw PikaSuiteError.timeout("\(name): BGSAVE still running after 60 s") }
         }
@@ -300,11 +310,11 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// Waits (≤ `seconds`) until two reads of the binlog offset 0.5 s apart agree: no write in flight.
-    func waitQuiescent(seconds: Double = 30) throws -> String {
+    func waitQuiescent(seconds: Double = 30) async throws -> String {
         let deadline = Monotonic.now + seconds
         var previous = try binlogOffset()
         while Monotonic.now < deadline {
-            usleep(500_000)
+            await pause(0.5)
             let now = try binlogOffset()
             if now == previous { return now }
             previous = now
@@ -314,7 +324,7 @@ final class PikaServer: @unchecked Sendable {
 
     /// Waits (≤ `seconds`) until this replica's binlog offset equals the master's and the master
     /// sees its link with no lag.
-    func waitCaughtUp(with master: PikaServer, seconds: Double = 60) throws {
+    func waitCaughtUp(with master: PikaServer, seconds: Double = 60) async throws {
         let deadline = Monotonic.now + seconds
         var last = ""
         while Monotonic.now < deadline {
@@ -327,7 +337,7 @@ final class PikaServer: @unchecked Sendable {
                     return
                 }
             }
-            usleep(200_000)
+            await pause(0.2)
         }
         throw PikaSuiteError.timeout("\(name) not caught up with \(master.name) after \(Int(seconds)) s: \(last)")
     }
@@ -339,13 +349,24 @@ final class PikaServer: @unchecked Sendable {
         return killed ? "\(name) killed after 20 s (\(t.map(\.description) ?? "?"))" : "\(name) stopped (\(t.map(\.description) ?? "?"))"
     }
 
+    /// ``stop()`` sleeping between polls instead of blocking its thread.
+    @discardableResult
+    func shutDown() async -> String {
+        if process.poll() == nil {
+            kill(process.pid, SIGTERM)
+            let deadline = Monotonic.now + 20
+            while process.poll() == nil && Monotonic.now < deadline { await pause(0.05) }
+        }
+        return stop()
+    }
+
     /// Starts the server again from the same directory and configuration file.
-    func restart() throws {
-        stop()
+    func restart() async throws {
+        await shutDown()
         let process = try ChildProcess(
             Programs.pika, ["-c", confPath], output: root.appendingPathComponent("stdout-restart.log").path)
         do {
-            try Self.waitForPing(process, port: port, root: root)
+            try await Self.waitForPing(process, port: port, root: root)
         } catch {
             process.stop(grace: 5)
             throw error

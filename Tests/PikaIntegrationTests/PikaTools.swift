@@ -38,8 +38,8 @@ enum Binlogtool {
     }
 
     /// Runs `binlogtool arguments` (≤ `seconds`, killed after); stdout and stderr together.
-    static func run(_ arguments: [String], seconds: Double = 180) throws -> Result {
-        let out = try Run.capture(
+    static func run(_ arguments: [String], seconds: Double = 180) async throws -> Result {
+        let out = try await Run.capture(
             Programs.binlogtool, arguments, seconds: seconds, environment: ProcessInfo.processInfo.environment)
         return Result(status: out.status, output: out.output, arguments: arguments)
     }
@@ -47,8 +47,8 @@ enum Binlogtool {
 
 enum RedisTools {
     /// `redis-cli -p PORT --pipe < stream`: the number of errors it reports (`errors: N`).
-    static func pipe(_ stream: String, port: UInt16) throws -> (errors: Int, replies: Int, output: String) {
-        let out = try Run.capture(Programs.redisCLI, ["-h", "127.0.0.1", "-p", String(port), "--pipe"], stdin: stream, seconds: 120)
+    static func pipe(_ stream: String, port: UInt16) async throws -> (errors: Int, replies: Int, output: String) {
+        let out = try await Run.capture(Programs.redisCLI, ["-h", "127.0.0.1", "-p", String(port), "--pipe"], stdin: stream, seconds: 120)
         // "errors: 0, replies: 42"
         guard out.status == .exited(0) || out.status == .exited(1),
             let range = out.output.range(of: "errors: "),
@@ -143,9 +143,9 @@ final class SteadyLoad: @unchecked Sendable {
 enum ManifestGenerator {
     /// `manifest_generator -d DUMP -l LOG_DIR` (it creates only the last component of LOG_DIR;
     /// exits 255 on failure).
-    static func run(dump: URL, logDirectory: URL) throws -> String {
+    static func run(dump: URL, logDirectory: URL) async throws -> String {
         try FileManager.default.createDirectory(at: logDirectory.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let out = try Run.capture(Programs.manifestGenerator, ["-d", dump.path, "-l", logDirectory.path], seconds: 60)
+        let out = try await Run.capture(Programs.manifestGenerator, ["-d", dump.path, "-l", logDirectory.path], seconds: 60)
         guard out.status == .exited(0) else {
             throw PikaSuiteError.failed("manifest_generator -d \(dump.path) -l \(logDirectory.path): \(out.status): \(out.output.suffix(800))")
         }

@@ -27,7 +27,7 @@ struct ReplicaRepairTests {
 
     // MARK: a. a bgsave under load lags, and verify-snapshot says how
 
-    @Test func aBgsaveUnderLoadLagsWithUnsafeItems() throws {
+    @Test func aBgsaveUnderLoadLagsWithUnsafeItems() async throws {
         let s = try scenario
         for a in s.attempts { print("[pika-suite] 4a \(a)") }
         let lags = try lags()
@@ -59,7 +59,7 @@ struct ReplicaRepairTests {
             }
             print("[pika-suite] 4a \(lag.shape.rawValue) lag after \(lag.attempt.number) attempt(s): logic ids \(lag.attempt.lagging), keys \(lag.laggingKeys.sorted { $0.key < $1.key }.map(\.value))")
             // The operator's view, for Docs/Replica-Repair.md.
-            let text = try Binlogtool.run(["verify-snapshot", lag.dump.path, "--binlog", lag.master.binlogDirectory.path])
+            let text = try await Binlogtool.run(["verify-snapshot", lag.dump.path, "--binlog", lag.master.binlogDirectory.path])
             #expect(text.code == 1)
             let shown = text.output.split(separator: "\n").filter { !$0.hasPrefix("  ") || $0.contains("applied") }.prefix(24)
             print("[pika-suite] 4a binlogtool verify-snapshot \(lag.dump.path) --binlog \(lag.master.binlogDirectory.path) → \(text.status)\n\(shown.joined(separator: "\n"))")
@@ -71,7 +71,7 @@ struct ReplicaRepairTests {
     /// in about 60 lags on this machine (thread-pool-size 16 and 48, binlog-file-size 64 KiB and
     /// 1 MiB): a known issue, reported as such, that passes when a run produces it (b, c and d then
     /// run on it too).
-    @Test func aBothShapesOfLagAreCovered() throws {
+    @Test func aBothShapesOfLagAreCovered() async throws {
         let s = try scenario
         let shapes = s.attempts.compactMap(\.shape).map(\.rawValue)
         #expect(s.contiguous != nil, "no contiguous lag in \(s.attempts.count) attempts: \(shapes)")
@@ -85,15 +85,15 @@ struct ReplicaRepairTests {
 
     // MARK: b. Pika's way: dump + manifest_generator + slaveof applies the lag twice
 
-    @Test func bPikaWayReplicaDiffersInTheLaggingKeys() throws {
-        for lag in try lags() { try pikaWayReplicaDiffers(lag) }
+    @Test func bPikaWayReplicaDiffersInTheLaggingKeys() async throws {
+        for lag in try lags() { try await pikaWayReplicaDiffers(lag) }
     }
 
-    func pikaWayReplicaDiffers(_ lag: LaggingDump) throws {
+    func pikaWayReplicaDiffers(_ lag: LaggingDump) async throws {
         let shape = lag.shape
-        let replica = try ReplicaRestore.pikaWay(lag, in: try scenario, name: "pika-way-\(shape.rawValue)")
+        let replica = try await ReplicaRestore.pikaWay(lag, in: try scenario, name: "pika-way-\(shape.rawValue)")
         defer { try? scenario.stop(replica) }
-        let data = try replica.settledDataset()
+        let data = try await replica.settledDataset()
         let differing = ReplicaRestore.differingKeys(lag.masterData, data)
         let expected = Set(lag.attempt.unsafeLagging.compactMap { lag.laggingKeys[$0] })
         print("[pika-suite] 4b \(shape.rawValue): lagging logic ids \(lag.attempt.lagging); keys differing on the Pika-way replica (\(differing.count)): \(differing.sorted())")
@@ -104,15 +104,15 @@ struct ReplicaRepairTests {
 
     // MARK: c. binlogtool's way: prepare-replica (+ catch-up before slaveof) ends identical
 
-    @Test func cBinlogtoolWayReplicaIsIdentical() throws {
-        for lag in try lags() { try binlogtoolWayReplicaIsIdentical(lag) }
+    @Test func cBinlogtoolWayReplicaIsIdentical() async throws {
+        for lag in try lags() { try await binlogtoolWayReplicaIsIdentical(lag) }
     }
 
-    func binlogtoolWayReplicaIsIdentical(_ lag: LaggingDump) throws {
+    func binlogtoolWayReplicaIsIdentical(_ lag: LaggingDump) async throws {
         let shape = lag.shape
-        let (replica, prepared) = try ReplicaRestore.binlogtoolWay(lag, in: try scenario, name: "binlogtool-way-\(shape.rawValue)")
+        let (replica, prepared) = try await ReplicaRestore.binlogtoolWay(lag, in: try scenario, name: "binlogtool-way-\(shape.rawValue)")
         defer { try? scenario.stop(replica) }
-        let data = try replica.settledDataset()
+        let data = try await replica.settledDataset()
         let differences = lag.masterData.differences(from: data)
         print("[pika-suite] 4c \(shape.rawValue): prepare-replica resume point \(PikaScenario.point(prepared["resume_point"])), catch-up \(prepared["catch_up"].map { "\($0)" } ?? "none"); \(differences.count) key(s) differ from the master over \(data.keys.count) keys")
         #expect(differences.isEmpty, "\(differences.prefix(20))")
@@ -121,20 +121,20 @@ struct ReplicaRepairTests {
 
     // MARK: d. a replica that applied the lag twice: diff --snapshot finds it, the repair fixes it
 
-    @Test func dDoublyAppliedReplicaIsDetectedAndRepaired() throws {
-        for lag in try lags() { try doublyAppliedReplicaIsRepaired(lag) }
+    @Test func dDoublyAppliedReplicaIsDetectedAndRepaired() async throws {
+        for lag in try lags() { try await doublyAppliedReplicaIsRepaired(lag) }
     }
 
-    func doublyAppliedReplicaIsRepaired(_ lag: LaggingDump) throws {
+    func doublyAppliedReplicaIsRepaired(_ lag: LaggingDump) async throws {
         let shape = lag.shape
         let s = try scenario
         // Its state is the dump plus every master item from the recorded offset: what Pika's own
         // full sync from this dump leaves.
-        let replica = try ReplicaRestore.pikaWay(lag, in: s, name: "full-synced-\(shape.rawValue)")
+        let replica = try await ReplicaRestore.pikaWay(lag, in: s, name: "full-synced-\(shape.rawValue)")
         defer { s.stop(replica) }
-        #expect(!ReplicaRestore.differingKeys(lag.masterData, try replica.settledDataset()).isEmpty)
+        #expect(!ReplicaRestore.differingKeys(lag.masterData, try await replica.settledDataset()).isEmpty)
 
-        let diff = try Binlogtool.run([
+        let diff = try await Binlogtool.run([
             "diff", lag.master.binlogDirectory.path, replica.binlogDirectory.path, "--snapshot", lag.dump.path,
         ])
         print("[pika-suite] 4d \(shape.rawValue): binlogtool \(diff.arguments.joined(separator: " ")) → \(diff.status)\n\(diff.output.prefix(3000))")
@@ -145,7 +145,7 @@ struct ReplicaRepairTests {
         }
 
         let stream = s.root.appendingPathComponent("repair-\(shape.rawValue).resp").path
-        let rewrite = try Binlogtool.run([
+        let rewrite = try await Binlogtool.run([
             "rewrite", lag.master.binlogDirectory.path, "--replica", replica.binlogDirectory.path,
             "--snapshot", lag.dump.path, "--format", "resp", "--out", stream,
         ])
@@ -158,20 +158,20 @@ struct ReplicaRepairTests {
         try replica.command("SLAVEOF", "NO", "ONE")
         try replica.command("CONFIG", "SET", "write-binlog", "no")
         let position = try replica.binlogOffset()
-        let piped = try RedisTools.pipe(stream, port: replica.port)
+        let piped = try await RedisTools.pipe(stream, port: replica.port)
         print("[pika-suite] 4d \(shape.rawValue): redis-cli --pipe: \(piped.output.split(separator: "\n").last ?? "")")
         #expect(piped.errors == 0)
         #expect(try replica.binlogOffset() == position)
-        let repaired = try replica.settledDataset()
+        let repaired = try await replica.settledDataset()
         let left = lag.masterData.differences(from: repaired)
         #expect(left.isEmpty, "after the repair: \(left.prefix(20))")
 
         // Re-attached with slaveof + master-run-id in its conf: an incremental sync from its own
         // position; it stays identical, and the master took no dump for a full sync.
-        try replica.restart()
-        try replica.waitCaughtUp(with: lag.master)
+        try await replica.restart()
+        try await replica.waitCaughtUp(with: lag.master)
         #expect(try FileManager.default.contentsOfDirectory(atPath: lag.master.dumpPath.path).isEmpty)
-        let reattached = lag.masterData.differences(from: try replica.settledDataset())
+        let reattached = lag.masterData.differences(from: try await replica.settledDataset())
         #expect(reattached.isEmpty, "after re-attaching: \(reattached.prefix(20))")
     }
 
@@ -190,13 +190,13 @@ enum ReplicaRestore {
     /// Pika's manual restore: the dump copied into the replica's db path, `manifest_generator`
     /// positions its binlog at the dump's recorded offset, `slaveof` + `master-run-id` make it ask
     /// for the binlog from there. Returns once it caught up with the (idle) master.
-    static func pikaWay(_ lag: LaggingDump, in s: PikaScenario, name: String) throws -> PikaServer {
+    static func pikaWay(_ lag: LaggingDump, in s: PikaScenario, name: String) async throws -> PikaServer {
         let root = s.root.appendingPathComponent(name)
         try Files.copyTree(lag.dump, to: root.appendingPathComponent("db/db0"))
-        _ = try ManifestGenerator.run(dump: lag.dump, logDirectory: root.appendingPathComponent("log/log_db0"))
-        let replica = try s.startServer(name, root: root, configuration: replicaConfiguration(lag))
+        _ = try await ManifestGenerator.run(dump: lag.dump, logDirectory: root.appendingPathComponent("log/log_db0"))
+        let replica = try await s.startServer(name, root: root, configuration: replicaConfiguration(lag))
         do {
-            try replica.waitCaughtUp(with: lag.master)
+            try await replica.waitCaughtUp(with: lag.master)
             try requireIncremental(lag)
         } catch {
             s.stop(replica)
@@ -208,12 +208,12 @@ enum ReplicaRestore {
     /// binlogtool's: `prepare-replica` writes the log directory at the corrected point and, when
     /// items after it are already in the data, a catch-up stream applied (while the server is not
     /// a replica, without a binlog) before `slaveof`.
-    static func binlogtoolWay(_ lag: LaggingDump, in s: PikaScenario, name: String) throws -> (PikaServer, [String: Any]) {
+    static func binlogtoolWay(_ lag: LaggingDump, in s: PikaScenario, name: String) async throws -> (PikaServer, [String: Any]) {
         let root = s.root.appendingPathComponent(name)
         try Files.copyTree(lag.dump, to: root.appendingPathComponent("db/db0"))
         try FileManager.default.createDirectory(at: root.appendingPathComponent("log"), withIntermediateDirectories: true)
         let catchUp = root.appendingPathComponent("catch-up.resp").path
-        let prepare = try Binlogtool.run([
+        let prepare = try await Binlogtool.run([
             "prepare-replica", lag.dump.path, "--binlog", lag.master.binlogDirectory.path,
             "--out", root.appendingPathComponent("log/log_db0").path, "--catch-up", catchUp, "--format", "json",
         ])
@@ -222,7 +222,7 @@ enum ReplicaRestore {
         let prepared = try prepare.json()
         // The same in text, into a scratch directory, for Docs/Replica-Repair.md.
         try FileManager.default.createDirectory(at: root.appendingPathComponent("text-excerpt"), withIntermediateDirectories: true)
-        let text = try Binlogtool.run([
+        let text = try await Binlogtool.run([
             "prepare-replica", lag.dump.path, "--binlog", lag.master.binlogDirectory.path,
             "--out", root.appendingPathComponent("text-excerpt/log_db0").path, "--catch-up", catchUp + ".text",
         ])
@@ -234,11 +234,11 @@ enum ReplicaRestore {
             configuration.replicaOf = nil
             configuration.writeBinlog = false
         }
-        let replica = try s.startServer(name, root: root, configuration: configuration)
+        let replica = try await s.startServer(name, root: root, configuration: configuration)
         do {
             if needsCatchUp {
                 let position = try replica.binlogOffset()
-                let piped = try RedisTools.pipe(catchUp, port: replica.port)
+                let piped = try await RedisTools.pipe(catchUp, port: replica.port)
                 print("[pika-suite] 4c catch-up: redis-cli --pipe: \(piped.output.split(separator: "\n").last ?? "")")
                 guard piped.errors == 0 else { throw PikaSuiteError.failed("catch-up stream: \(piped.output.suffix(800))") }
                 guard try replica.binlogOffset() == position else { throw PikaSuiteError.failed("the catch-up moved the binlog position") }
@@ -246,9 +246,9 @@ enum ReplicaRestore {
                     $0.writeBinlog = true
                     $0.replicaOf = (lag.master.port, lag.runID)
                 }
-                try replica.restart()
+                try await replica.restart()
             }
-            try replica.waitCaughtUp(with: lag.master)
+            try await replica.waitCaughtUp(with: lag.master)
             try requireIncremental(lag)
         } catch {
             s.stop(replica)
