@@ -188,10 +188,11 @@ final class PikaServer: @unchecked Sendable {
             to: root.appendingPathComponent("pika.conf"), atomically: true, encoding: .utf8)
     }
 
-    /// Up to 30 s for PING → PONG from this very process (`INFO server`'s process_id), so that an
-    /// older server still holding the port is never taken for it.
+    /// Up to 60 s for PING → PONG from this very process (`INFO server`'s process_id), so that an
+    /// older server still holding the port is never taken for it. (It answers within a second
+    /// alone; the whole test run starting beside it on two cores slows it down.)
     private static func waitForPing(_ process: ChildProcess, port: UInt16, root: URL) async throws {
-        let deadline = Monotonic.now + 30
+        let deadline = Monotonic.now + 60
         var last = "no answer"
         while Monotonic.now < deadline {
             if let t = process.poll() {
@@ -212,7 +213,9 @@ final class PikaServer: @unchecked Sendable {
             }
             await pause(0.1)
         }
-        throw PikaSuiteError.timeout("pika on port \(port) did not answer PING within 30 s: \(last)")
+        let log = (try? String(contentsOf: root.appendingPathComponent("log/pika.INFO"), encoding: .utf8)) ?? "(no pika.INFO)"
+        throw PikaSuiteError.timeout(
+            "pika (pid \(process.pid)) on port \(port) did not answer PING within 60 s: \(last); its log ends: \(log.suffix(1200))")
     }
 
     deinit {
