@@ -74,6 +74,7 @@ struct Check: ParsableCommand {
             throw ToolError(error)
         }
         progress.finish()
+        checker.manifestAtEnd = resolved.directory.manifest?.readAgain()
         let report = checker.finish()
         let s = report.summary
         if s.items == 0 && s.paddingBytes == 0 && s.damageBytes > 0 {

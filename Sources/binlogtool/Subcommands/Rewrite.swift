@@ -505,9 +505,10 @@ extension ToolError {
         case .write(let e):
             if case .outputExists = e { self.init(.usage, e.description) } else { self.init(.ioError, e.description) }
         case .output(let path, let reason):
-            self.init(
-                reason.contains("already exists") || reason.contains("not replaced") || reason.contains("does not exist")
-                    ? .usage : .ioError, "\(path): \(reason)")
+            self.init(.ioError, "\(path): \(reason)")
+        case .outputRefused(let path, let why):
+            // The flag hint lives here, with the flags.
+            self.init(.usage, "\(path): \(why)" + (why == .exists ? "; pass --force to replace it, or choose another path" : ""))
         case .notAResumePoint: self.init(.usage, error.description)
         case .emptyBinlog: self.init(.dataError, error.description)
         case .snapshot(let why): self.init(.dataError, "reading the snapshot failed: \(why)")
