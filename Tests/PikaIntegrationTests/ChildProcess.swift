@@ -116,10 +116,10 @@ final class ChildProcess: @unchecked Sendable {
     /// ``waitOrKill(seconds:)`` sleeping between polls instead of blocking its thread (the tests'
     /// threads are Swift concurrency's few cooperative ones, shared with the other suites).
     func finish(seconds: Double) async throws -> Termination {
-        let deadline = Monotonic.now + seconds
-        while Monotonic.now < deadline {
+        var deadline = Deadline(seconds: seconds, interval: 0.02)
+        while deadline.more() {
             if let t = poll() { return t }
-            await pause(0.02)
+            await deadline.sleep()
         }
         if let t = poll() { return t }
         kill()
@@ -176,6 +176,31 @@ final class ChildProcess: @unchecked Sendable {
             for k in all { k() }
         }
     }
+}
+
+/// A bounded wait that sleeps `interval` between polls: it ends once `seconds` have passed on the
+/// monotonic clock *and* it polled as often as that many seconds allow. A sleeping task may not
+/// run again for a long time while the suites beside it hold Swift concurrency's few threads (two
+/// here): the bound is on what the server did meanwhile, not on how long this task was kept waiting.
+struct Deadline {
+    let end: Double
+    let interval: Double
+    let polls: Int
+    private var done = 0
+
+    init(seconds: Double, interval: Double) {
+        end = Monotonic.now + seconds
+        self.interval = interval
+        polls = Int(seconds / interval)
+    }
+
+    /// Whether to poll again (after ``sleep()``).
+    mutating func more() -> Bool {
+        done += 1
+        return done <= polls || Monotonic.now < end
+    }
+
+    func sleep() async { await pause(interval) }
 }
 
 /// Sleeps without holding a thread.

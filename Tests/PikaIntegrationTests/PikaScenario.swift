@@ -176,7 +176,9 @@ final class PikaScenario: @unchecked Sendable {
                         port: master.port, requests: LagRecipe.requestsPerLoad, command: command,
                         log: directory.appendingPathComponent("load-\(i).log").path))
             }
-            await pause(Double(LagRecipe.bgsaveDelayMicroseconds) / 1e6)
+            // Blocking on purpose: a sleeping task may resume only after the loads are over (the
+            // suites beside this one hold the runner's threads), and the BGSAVE must come during them.
+            usleep(LagRecipe.bgsaveDelayMicroseconds)
             let dump = try await master.bgsave(to: directory.appendingPathComponent("dump"))
             for l in loads { _ = try await l.finish(seconds: 120) }
             _ = try await master.waitQuiescent()

@@ -192,9 +192,9 @@ final class PikaServer: @unchecked Sendable {
     /// older server still holding the port is never taken for it. (It answers within a second
     /// alone; the whole test run starting beside it on two cores slows it down.)
     private static func waitForPing(_ process: ChildProcess, port: UInt16, root: URL) async throws {
-        let deadline = Monotonic.now + 60
+        var deadline = Deadline(seconds: 60, interval: 0.1)
         var last = "no answer"
-        while Monotonic.now < deadline {
+        while deadline.more() {
             if let t = process.poll() {
                 let log = (try? String(contentsOf: root.appendingPathComponent("stdout.log"), encoding: .utf8)) ?? ""
                 let fatal = (try? String(contentsOf: root.appendingPathComponent("log/pika.FATAL"), encoding: .utf8)) ?? ""
@@ -211,7 +211,7 @@ final class PikaServer: @unchecked Sendable {
             } catch {
                 last = "\(error)"
             }
-            await pause(0.1)
+            await deadline.sleep()
         }
         let log = (try? String(contentsOf: root.appendingPathComponent("log/pika.INFO"), encoding: .utf8)) ?? "(no pika.INFO)"
         throw PikaSuiteError.timeout(
@@ -283,10 +283,10 @@ final class PikaServer: @unchecked Sendable {
     /// item, which moves its binlog offset, before a worker of its own applies it to the data: an
     /// offset equal to the master's does not mean the data is there yet.
     func settledDataset(seconds: Double = 30) async throws -> RedisDataset {
-        let deadline = Monotonic.now + seconds
+        var deadline = Deadline(seconds: seconds, interval: 0.5)
         var previous = try dataset()
-        while Monotonic.now < deadline {
-            await pause(0.5)
+        while deadline.more() {
+            await deadline.sleep()
             let now = try dataset()
             if now == previous { return now }
             previous = now
@@ -299,11 +299,11 @@ final class PikaServer: @unchecked Sendable {
     /// leaves `db0_FAILED`: a backup that raced a compaction, seen on this build).
     func bgsave(to destination: URL) async throws -> URL? {
         try command("BGSAVE")
-        let deadline = Monotonic.now + 60
+        var deadline = Deadline(seconds: 60, interval: 0.05)
         while true {
-            await pause(0.05)
+            await deadline.sleep()
             if try info("stats")["is_bgsaving"] == "No" { break }
-            if Monotonic.now > deadline { throw PikaSuiteError.timeout("\(name): BGSAVE still running after 60 s") }
+            if !deadline.more() { throw PikaSuiteError.timeout("\(name): BGSAVE still running after 60 s") }
         }
         let dated = try FileManager.default.contentsOfDirectory(atPath: dumpPath.path)
         guard dated.count == 1 else { throw PikaSuiteError.failed("\(name): dump directory holds \(dated)") }
@@ -314,10 +314,10 @@ final class PikaServer: @unchecked Sendable {
 
     /// Waits (≤ `seconds`) until two reads of the binlog offset 0.5 s apart agree: no write in flight.
     func waitQuiescent(seconds: Double = 30) async throws -> String {
-        let deadline = Monotonic.now + seconds
+        var deadline = Deadline(seconds: seconds, interval: 0.5)
         var previous = try binlogOffset()
-        while Monotonic.now < deadline {
-            await pause(0.5)
+        while deadline.more() {
+            await deadline.sleep()
             let now = try binlogOffset()
             if now == previous { return now }
             previous = now
@@ -328,9 +328,9 @@ final class PikaServer: @unchecked Sendable {
     /// Waits (≤ `seconds`) until this replica's binlog offset equals the master's and the master
     /// sees its link with no lag.
     func waitCaughtUp(with master: PikaServer, seconds: Double = 60) async throws {
-        let deadline = Monotonic.now + seconds
+        var deadline = Deadline(seconds: seconds, interval: 0.2)
         var last = ""
-        while Monotonic.now < deadline {
+        while deadline.more() {
             let mine = try info("replication")
             let target = try master.binlogOffset()
             last = "replica \(mine["db0_binlog_offset"] ?? "?") (link \(mine["master_link_status"] ?? "?")), master \(target)"
@@ -340,7 +340,7 @@ final class PikaServer: @unchecked Sendable {
                     return
                 }
             }
-            await pause(0.2)
+            await deadline.sleep()
         }
         throw PikaSuiteError.timeout("\(name) not caught up with \(master.name) after \(Int(seconds)) s: \(last)")
     }
@@ -357,8 +357,8 @@ final class PikaServer: @unchecked Sendable {
     func shutDown() async -> String {
         if process.poll() == nil {
             kill(process.pid, SIGTERM)
-            let deadline = Monotonic.now + 20
-            while process.poll() == nil && Monotonic.now < deadline { await pause(0.05) }
+            var deadline = Deadline(seconds: 20, interval: 0.05)
+            while process.poll() == nil && deadline.more() { await deadline.sleep() }
         }
         return stop()
     }
