@@ -154,8 +154,10 @@ struct RewriteRun {
                 }
             } catch let e as RewriteError {
                 throw e
+            } catch let e as BinlogIOError {
+                throw .read(e)
             } catch {
-                throw .read(error as! BinlogIOError)
+                throw .snapshot(String(describing: error))
             }
         }
         try flushPendingExpiry()
@@ -194,8 +196,10 @@ struct RewriteRun {
             }
         } catch let e as RewriteError {
             throw e
+        } catch let e as BinlogIOError {
+            throw .read(e)
         } catch {
-            throw .read(error as! BinlogIOError)
+            throw .snapshot(String(describing: error))
         }
     }
 

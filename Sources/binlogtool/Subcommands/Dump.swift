@@ -371,7 +371,7 @@ func parseTime(_ text: String) -> UInt32? {
         }
     }
     guard h < 24, mi < 60, s < 61 else { return nil }
-    let t = unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
+    let t = UTCCalendar.unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
     guard t >= 0, t <= Int64(UInt32.max) else { return nil }
     return UInt32(t)
 }
