@@ -141,7 +141,7 @@ enum VerificationFormatter {
 
     // MARK: Text
 
-    static func appendText(_ r: SnapshotVerification, dump: String, to out: OutputBuffer) {
+    static func appendText(_ r: SnapshotVerification, dump: String, next: [String], to out: OutputBuffer) {
         out.append("\(dump): \(r.storageVersion), \(r.layout) layout\n")
         out.append("recorded   \(r.recorded): \(r.location)\n")
         out.append("snapshot   judged at \(r.snapshotTime.seconds) (")
@@ -204,6 +204,17 @@ enum VerificationFormatter {
             out.append("\n      \(item.evidence)\n")
         }
         for remark in r.remarks { out.append("remark     \(remark)\n") }
+        // The end repeats what to take away: the verdict, what "unsafe" means, the next step.
+        out.append("verdict    \(r.verdict.rawValue)")
+        if r.verdict != .consistent { out.append(", corrected resume point \(r.corrected)") }
+        out.append("\n")
+        if r.items.contains(where: \.isUnsafeToReplay) {
+            out.append(
+                "unsafe     marks an item that changes the data again when applied a second time (INCR, LPUSH, "
+                    + "APPEND, ...): a replica that resumes before such an item although the dump holds it ends with "
+                    + "other values than the master's\n")
+        }
+        for (i, line) in next.enumerated() { out.append(i == 0 ? "next       " : "           "); out.append(line); out.append("\n") }
         out.append("\n")
     }
 }

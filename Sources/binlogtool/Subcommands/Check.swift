@@ -55,7 +55,7 @@ struct Check: ParsableCommand {
         configuration.duplicateWindow = duplicateWindow
         var checker = BinlogChecker(configuration: configuration, directory: resolved.directory)
         var stream = BinlogStream(files: resolved.streamFiles)
-        var progress = Progress()
+        var progress = Progress(files: resolved.files)
         do {
             try checker.add(contentsOf: &stream) { progress.tick($0) }
         } catch {
@@ -73,7 +73,7 @@ struct Check: ParsableCommand {
         }
         let out = OutputBuffer()
         let formatter = FindingFormatter(format: format, out: out)
-        formatter.writeHeader()
+        if !report.findings.isEmpty { formatter.writeHeader() }   // no table header over an empty table
         for finding in report.findings { formatter.write(finding) }
         formatter.writeCheckSummary(report, input: resolved.directory.path ?? input.paths.joined(separator: " "))
         out.flush()

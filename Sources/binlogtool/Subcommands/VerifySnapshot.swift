@@ -92,12 +92,26 @@ struct VerifySnapshot: ParsableCommand {
             let report = try verify(dump)
             clean = clean && report.isClean
             switch format {
-            case .text: VerificationFormatter.appendText(report, dump: dump, to: out)
+            case .text: VerificationFormatter.appendText(report, dump: dump, next: nextStep(report, dump: dump), to: out)
             case .json: VerificationFormatter.appendJSON(report, dump: dump, to: out)
             }
             out.flush()
         }
         if !clean { throw ExitCode(1) }
+    }
+
+    /// What to do with the verdict: nothing when the recorded offset is a valid resume point the
+    /// data agrees with, else rewrite's repair from the corrected point.
+    func nextStep(_ r: SnapshotVerification, dump: String) -> [String] {
+        if r.isClean {
+            return ["nothing to fix: a replica restored from this dump resumes correctly at its recorded offset \(r.recorded)"]
+        }
+        let dbOption = db.map { " --db \(shellQuoted($0))" } ?? ""
+        return [
+            "binlogtool rewrite \(shellQuoted(binlog))\(dbOption) --snapshot \(shellQuoted(dump)) --out fixed_binlog",
+            "writes the binlog to resume from \(r.corrected) without the items the dump already holds "
+                + "(the dump is only read); Docs/Replica-Repair.md, \"1. Restoring a replica from a dump\"",
+        ]
     }
 
     private func verify(_ dump: String) throws(ToolError) -> SnapshotVerification {
