@@ -26,6 +26,10 @@ struct BinlogTool: ParsableCommand {
               binlogtool rewrite log/log_db0 --snapshot dump/20261120/db0 --out fixed/log_db0
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
+            Manual: man binlogtool, man binlogtool.dump (one page per verb). Shell completion: \
+            binlogtool --generate-completion-script bash|zsh|fish; the Debian package installs both \
+            (scripts/package, README).
+
             \(exitCodeHelp)
             """,
         version: binlogtoolVersion,
