@@ -88,7 +88,7 @@ import Testing
         #expect(objects[1]["status"] as? String == "problems")
         // The text form names the corrected values; the input is never written.
         let text = try CLI.run(["check", rolledBack.path])
-        #expect(text.stdout.contains("corrected (printed, not written): 6:70544 logic_id 388 term 0"))
+        #expect(text.stdout.contains("corrected (printed, not written into the binlog; --write-manifest FILE writes it to a new file): 6:70544 logic_id 388 term 0"))
         #expect(try Data(contentsOf: rolledBack.appendingPathComponent("manifest")) == Data(manifest))
     }
 

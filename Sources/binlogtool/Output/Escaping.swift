@@ -164,6 +164,13 @@ extension OutputBuffer {
     }
 }
 
+/// `2026-11-20T23:40:21Z`, as ``OutputBuffer/appendISOTime(_:)`` writes it.
+func isoTime(_ seconds: UInt32) -> String {
+    let (y, mo, d, h, mi, s) = civil(from: Int64(seconds))
+    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi)):\(two(s))Z"
+}
+
 /// Calendar date and time (UTC) of unix seconds (Howard Hinnant's days-from-civil inverse).
 func civil(from unix: Int64) -> (Int, Int, Int, Int, Int, Int) {
     let days = unix >= 0 ? unix / 86400 : (unix - 86399) / 86400

@@ -2,6 +2,12 @@ import ArgumentParser
 import BinlogFormat
 import Repair
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ManifestLayout: ExpressibleByArgument {}
+
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -14,11 +20,14 @@ struct Check: ParsableCommand {
             a one-line explanation. It also lists flushes (FLUSHDB/FLUSHALL), full-sync padding, zero tails, \
             items replicas cannot apply (e.g. v4.0.1 PSETEX logged as pksetexat with milliseconds), \
             duplicated ranges (by content hash), numbering gaps and the manifest's agreement with the \
-            items, with corrected manifest values (printed, never written).
+            items, with corrected manifest values (printed; --write-manifest FILE writes them to a new \
+            file, in Pika's format for the layout found, for the operator to put in place while Pika \
+            is stopped).
 
             Examples:
               binlogtool check log/log_db0
               binlogtool check /data/pika/log --db db0 --format json | jq 'select(.severity != "info")'
+              binlogtool check log/log_db0 --write-manifest /tmp/manifest.fixed
 
             \(exitCodeHelp) check exits 1 when anything worse than info is found.
             """)
@@ -40,6 +49,14 @@ struct Check: ParsableCommand {
     @Option(help: "Recent items remembered for duplicate detection (about 48 bytes each).")
     var duplicateWindow: Int = 1 << 18
 
+    @Option(help: ArgumentHelp(
+        "Write the manifest that agrees with the items (the corrected one, or the found one when it agrees) to this new file: never over an existing file, never into the input.",
+        valueName: "file"))
+    var writeManifest: String?
+
+    @Option(help: "Manifest layout to read and write (v2.0, v2.3, v3.0, v3.1, v3.3 = Pika 3.3–4.0.1), when it cannot be told from the manifest.")
+    var manifestLayout: ManifestLayout?
+
     func validate() throws {
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if duplicateWindow < 16 || duplicateWindow > 1 << 28 {
@@ -48,7 +65,14 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        let resolved = try input.resolve()
+        let resolved = try input.resolve(manifestLayout: manifestLayout)
+        if let writeManifest {
+            try refuseOutputOverlap(writeManifest, option: "--write-manifest", inputs: input.paths, verb: "check")
+            var st = stat()
+            if lstat(writeManifest, &st) == 0 {
+                throw ToolError(.usage, "--write-manifest \(writeManifest): already exists; it writes a new file only, never over one")
+            }
+        }
         var configuration = CheckConfiguration()
         configuration.timeSkewSeconds = timeSkew
         configuration.minimumDuplicateRun = minDuplicateRun
@@ -64,6 +88,9 @@ struct Check: ParsableCommand {
         }
         progress.finish()
         let report = checker.finish()
+        let layoutToWrite = try writeManifest.map { _ throws(ToolError) in
+            try manifestLayoutToWrite(resolved.directory, summary: report.summary)
+        }
         let s = report.summary
         if s.items == 0 && s.paddingBytes == 0 && s.damageBytes > 0 {
             throw ToolError(
@@ -78,6 +105,86 @@ struct Check: ParsableCommand {
         formatter.writeCheckSummary(report, input: resolved.directory.path ?? input.paths.joined(separator: " "))
         out.flush()
         if out.failed { throw ToolError(.ioError, "writing the output failed") }
+        if let writeManifest, let layoutToWrite {
+            let (manifest, what) = try manifestToWrite(report.summary, layout: layoutToWrite, directory: resolved.directory)
+            try writeNewFile(writeManifest, bytes: manifest.encoded(as: manifest.layout))
+            printError(
+                "binlogtool: wrote \(writeManifest): \(what), layout \(manifest.layout) "
+                    + "(\(manifest.fileNumber):\(manifest.offset)\(manifest.logicID.map { " logic_id \($0)" } ?? "")"
+                    + "\(manifest.term.map { " term \($0)" } ?? "")); the binlog directory is untouched: "
+                    + "put it in place of \(resolved.directory.path.map { $0 + "/" } ?? "")manifest only while Pika is stopped")
+        }
         if report.hasProblems { throw ExitCode(1) }
+    }
+}
+
+extension Check {
+    /// The manifest `--write-manifest` writes: the corrected producer status in the layout found
+    /// (the found manifest's other fields kept, as Pika keeps them), or the found manifest when it
+    /// agrees with the items.
+    func manifestToWrite(_ summary: CheckSummary, layout: ManifestLayout, directory: BinlogDirectory) throws(ToolError)
+        -> (Manifest, String)
+    {
+        let found = directory.manifest
+        guard let corrected = summary.correctedManifest else {
+            guard let m = found?.manifest else {
+                throw ToolError(.dataError, "--write-manifest: no item to derive a manifest from")
+            }
+            var same = m
+            same.layout = layout
+            return (same, "the manifest found, which agrees with the items")
+        }
+        var m = found?.manifest ?? Manifest(layout: layout, fileNumber: 0, offset: 0)
+        m.layout = layout
+        m.fileNumber = corrected.fileNumber
+        m.offset = corrected.offset
+        if layout.family == .v3 { m.logicID = corrected.logicID }
+        if layout == .v3_3 { m.term = corrected.term }
+        return (m, "the corrected manifest")
+    }
+
+    /// The layout `--write-manifest` writes: `--manifest-layout`; else the found manifest's when
+    /// its detection is sure, or when the items settle the family it guessed (items with logic ids
+    /// come from Pika v3+, whose manifests are all v3-family; within it the detection reads the
+    /// v3.0-only bytes). Otherwise the operator names it (64), before any output.
+    func manifestLayoutToWrite(_ directory: BinlogDirectory, summary: CheckSummary) throws(ToolError) -> ManifestLayout {
+        if let manifestLayout { return manifestLayout }
+        if let found = directory.manifest {
+            if found.detection.isConfident { return found.detection.layout }
+            if found.detection.layout.family == .v3, summary.lastItem?.logicID != nil { return found.detection.layout }
+        }
+        let why =
+            directory.manifest.map { "its layout is a guess: \($0.detection.reason)" } ?? "no readable manifest to take it from"
+        throw ToolError(
+            .usage,
+            "--write-manifest: name the layout with --manifest-layout (\(ManifestLayout.allCases.map(\.rawValue).joined(separator: ", "))); \(why)")
+    }
+
+    /// Writes `bytes` to `path`, which must not exist, through a staged file renamed into place.
+    func writeNewFile(_ path: String, bytes: [UInt8]) throws(ToolError) {
+        do throws(RewriteError) {
+            let staged = try StagedOutput(target: path, kind: .file, replaceExisting: false)
+            let fd = staged.releaseDescriptor()
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                if n <= 0 {
+                    let why = String(cString: strerror(errno))
+                    _ = close(fd)
+                    staged.abandon()
+                    throw RewriteError.output(path: path, reason: "write failed: \(why)")
+                }
+                written += n
+            }
+            let synced = fsync(fd) == 0
+            let closed = close(fd) == 0
+            guard synced && closed else {
+                staged.abandon()
+                throw RewriteError.output(path: path, reason: "fsync or close failed: \(String(cString: strerror(errno)))")
+            }
+            try staged.commit()
+        } catch {
+            throw ToolError(rewrite: error)
+        }
     }
 }

@@ -63,6 +63,12 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Start at this resume point, FILENUM:OFFSET (an item end: the next item's stored position).")
     var from: String?
 
+    @Option(help: "End the output after this logic id: the first later item and everything after it are left out (a cut at an item boundary, printed with its position).")
+    var toLogicId: UInt64?
+
+    @Option(help: "End the output before the first item executed at or after this time (ISO 8601, local time without a zone, or unix seconds; redis-check-aof --truncate-to-timestamp).")
+    var stopTime: String?
+
     @Option(
         help:
             "A replica's binlog directory (or log root): the input is its master's binlog, rewritten from where the replica first departs from it."
@@ -119,6 +125,11 @@ struct Rewrite: ParsableCommand {
         if replica != nil && snapshot != nil && format != .resp {
             throw ValidationError("--replica with --snapshot repairs a replica's data: it writes a RESP stream (--format resp)")
         }
+        if let t = stopTime, parseTime(t) == nil { throw ValidationError("--stop-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
+        if toLogicId != nil && stopTime != nil { throw ValidationError("give one cut: --to-logic-id or --stop-time") }
+        if (toLogicId != nil || stopTime != nil) && replica != nil && snapshot != nil {
+            throw ValidationError("--replica with --snapshot resets keys to the master's state: it takes no cut")
+        }
         if let from, parseFileOffsetPair(from) == nil {
             throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
         }
@@ -155,6 +166,8 @@ struct Rewrite: ParsableCommand {
         options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
+        if let toLogicId { options.stop = .afterLogicID(toLogicId) }
+        if let t = stopTime.flatMap(parseTime) { options.stop = .beforeExecTime(t) }
         var recorded: ResumePoint? = nil
         if let from, let (file, offset) = parseFileOffsetPair(from) {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
@@ -423,32 +436,7 @@ struct Rewrite: ParsableCommand {
 
     /// Refuses an output path that is an input, inside one, or holds one.
     private func checkOutputPath(_ out: String, against inputs: [String]) throws(ToolError) {
-        let target = absolute(out)
-        for i in inputs {
-            let p = absolute(i)
-            if target == p || p.hasPrefix(target + "/") || target.hasPrefix(p + "/") {
-                throw ToolError(.usage, "--out \(out) overlaps the input \(i); rewrite never writes into its inputs")
-            }
-        }
-    }
-
-    /// `path` made absolute with symlinks resolved as far as it exists.
-    private func absolute(_ path: String) -> String {
-        var p = path
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        if let r = realpath(p, nil) {
-            defer { free(r) }
-            return String(cString: r)
-        }
-        let slash = p.lastIndex(of: "/")
-        let parent = slash.map { String(p[..<$0]) } ?? "."
-        let name = slash.map { String(p[p.index(after: $0)...]) } ?? p
-        if let r = realpath(parent.isEmpty ? "/" : parent, nil) {
-            defer { free(r) }
-            let base = String(cString: r)
-            return (base == "/" ? "" : base) + "/" + name
-        }
-        return p
+        try refuseOutputOverlap(out, option: "--out", inputs: inputs, verb: "rewrite")
     }
 
     private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, startNote: String?, refused: Bool) {
@@ -479,6 +467,17 @@ struct Rewrite: ParsableCommand {
         lines.append(written)
         if s.paddingBytes > 0 || s.damageBytes > 0 {
             lines.append("skipped: \(s.count(.padding)) padding regions (\(s.paddingBytes) bytes), \(s.count(.damage)) damaged (\(s.damageBytes) bytes)")
+        }
+        if toLogicId != nil || stopTime != nil {
+            let point = toLogicId.map { "after logic id \($0)" } ?? "before \(stopTime!)"
+            if let cut = s.cutBefore {
+                let exec = s.cutBeforeExecTime.map { ", exec time \(isoTime($0))" } ?? ""
+                lines.append(
+                    "cut \(point): at \(cut.start), before logic id \(cut.logicID)\(exec); it and everything after it "
+                        + "left out (the input is untouched)")
+            } else {
+                lines.append("cut \(point): the log ends first; nothing left out")
+            }
         }
         for r in s.remarks { lines.append("note: \(r)") }
         if replica != nil && !dryRun && !refused && format == .resp {
