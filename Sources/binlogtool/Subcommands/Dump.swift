@@ -20,6 +20,7 @@ struct Dump: ParsableCommand {
 
             Examples:
               binlogtool dump log/log_db0
+              binlogtool dump /data/pika/log --db db0 --follow --start-position 7:262165
               binlogtool dump /data/pika/log --db db0 --format json --command incr --command hincrby
               binlogtool dump log/log_db0 --start-position 7:262165 --format resp | redis-cli --pipe
               binlogtool dump log/log_db0 --stats
@@ -67,6 +68,9 @@ struct Dump: ParsableCommand {
         valueName: "bytes"))
     var maxValueBytes: Int = RecordFormatter.defaultMaxValueBytes
 
+    @Flag(help: "Follow a live binlog (pg_waldump --follow, mysqlbinlog --stop-never): print items as Pika appends them, across file rolls, until SIGINT or SIGTERM, then a summary. The live file's zero-filled tail is not written yet, never damage.")
+    var follow = false
+
     @Flag(help: "Print totals instead of items: counts, bytes, padding, damage, commands, per-file ranges, manifest check.")
     var stats = false
 
@@ -98,6 +102,7 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
+        if follow { return try runFollow() }
         let resolved = try input.resolve()
         let filter = makeFilter()
         if let sp = filter.startPosition, let last = resolved.files.last, sp.fileNumber > last.fileNumber {
@@ -307,7 +312,7 @@ struct Dump: ParsableCommand {
         return p.offset == size
     }
 
-    private func notABoundaryMessage(
+    func notABoundaryMessage(
         _ sp: PhysicalPosition, next: PhysicalPosition, previous: (start: PhysicalPosition, end: PhysicalPosition)?
     ) -> String {
         let m = "start position \(sp) is not a record boundary"
