@@ -86,7 +86,7 @@ func fuzzCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () 
 
 // MARK: - Decoder
 
-/// 15 whole blocks, each one kBadRecord record of `*` (what `SetProducerStatus` writes, §2.7C).
+/// 15 whole blocks, each one kBadRecord record of `*` (what `SetProducerStatus` writes, Docs/Format.md §B10C).
 let fuzzPaddingPrefix: [UInt8] = {
     var out: [UInt8] = []
     let block = BinlogConstants.blockSize

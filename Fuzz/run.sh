@@ -128,8 +128,8 @@ for rel, limit in binlogs.items():
         if 65536 - at % 65536 < 8:
             at += 65536 - at % 65536
 # Crafted streams for what the real (v3.5/v4) fixtures lack, framed as Pika's Produce does
-# (spec §2.3): E2a and E2b items (§3.1, §3.2), padding items (§3.4), AppendBlank spaces (§2.7A),
-# empty items (§8.5), a zero-length First in a block's last 8 bytes, kBadRecord padding (§2.7C).
+# (Docs/Format.md §B4): E2a and E2b items (§B7), padding items (§B9), AppendBlank spaces (§B10A),
+# empty items (§B13), a zero-length First in a block's last 8 bytes, kBadRecord padding (§B10C).
 import struct
 def resp(argv):
     out = b'*%d\r\n' % len(argv)

@@ -6,7 +6,7 @@ public struct BinlogFileEntry: Hashable, Sendable, CustomStringConvertible {
     /// `write2file<N>.lz4`: LZ4 frame format, read through ``LZ4FileSource``.
     public var compressed: Bool
     /// Size on disk in bytes (the compressed size for `.lz4`). For a live or crashed file this
-    /// includes the mmap preallocation tail (spec §8 pitfall 2).
+    /// includes the mmap preallocation tail (Docs/Format.md §B12).
     public var byteCount: UInt64
 
     public init(fileNumber: FileNumber, path: String, compressed: Bool, byteCount: UInt64) {
@@ -52,7 +52,7 @@ public struct BinlogFileEntry: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Where the binlog files of a ``BinlogDirectory`` were found (spec `pika-on-disk.md` §1.2).
+/// Where the binlog files of a ``BinlogDirectory`` were found (Docs/Format.md §B2).
 public enum BinlogDirectoryLayout: Hashable, Sendable, CustomStringConvertible {
     /// The given path holds the binlog files itself (e.g. a `log_db0/` or a copy of one).
     case binlogDirectory
@@ -76,7 +76,7 @@ public enum BinlogDirectoryLayout: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A fact about the set of binlog files worth reporting (spec §8 pitfalls 7 and 8). Findings are
+/// A fact about the set of binlog files worth reporting (Docs/Format.md §B14). Findings are
 /// values, not errors: discovery collects all of them.
 public enum BinlogDirectoryFinding: Hashable, Sendable, CustomStringConvertible {
     /// Numbers missing between two present files (a hole, not the purged low end).
@@ -204,7 +204,7 @@ public enum BinlogDirectoryError: Error, Hashable, Sendable, CustomStringConvert
 /// sorted by file number, with the `manifest` and `context` beside them and findings about the
 /// file sequence.
 ///
-/// Accepted paths (spec §1.2):
+/// Accepted paths (Docs/Format.md §B2):
 /// * a binlog directory (`write2file<N>` and/or `write2file<N>.lz4`, e.g. `log/log_db0/`);
 /// * a v2.x/v3.0 `log-path` where binlogs sit next to glog files (other files are ignored);
 /// * a log root with `log_db0/ … log_dbN/` (v3.1+ classic, v3.5, v4): choose with `db:`;

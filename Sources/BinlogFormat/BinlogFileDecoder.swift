@@ -5,7 +5,7 @@
 /// as views into that buffer; multi-fragment items are joined in one reused buffer that grows only
 /// to the largest item. Nothing is allocated per record.
 ///
-/// Follows Pika's reader (`PikaBinlogReader::ReadPhysicalRecord`, spec §2.5) where Pika is right
+/// Follows Pika's reader (`PikaBinlogReader::ReadPhysicalRecord`, Docs/Format.md §B5) where Pika is right
 /// and goes further where Pika stops: a zero header is classified (preallocated tail, empty item,
 /// or damage) and decoding goes on after damage at the next plausible record header.
 public struct BinlogFileDecoder: ~Copyable {
@@ -36,6 +36,7 @@ public struct BinlogFileDecoder: ~Copyable {
     private var damageStart: UInt64? = nil
     private var damageEnd: UInt64 = 0
     private var damageKind: Damage.Kind = .zeroRegion
+    private var damageEndsInZeros = false
 
     /// Records decided but not yet returned (damage found before an item, in order). Its
     /// capacity is reserved once; it never holds more than three records.
@@ -95,24 +96,35 @@ public struct BinlogFileDecoder: ~Copyable {
 
     // MARK: - Damage bookkeeping
 
-    private mutating func noteDamage(_ kind: Damage.Kind, from start: UInt64, to end: UInt64) {
+    private mutating func noteDamage(
+        _ kind: Damage.Kind, from start: UInt64, to end: UInt64, endsInZeros: Bool = false
+    ) {
         // After damage, a Middle or Last fragment is an orphan to report, not the tail of an item
         // that began before a block-aligned start.
         skippingLeadingFragments = false
         if damageStart != nil, damageEnd >= start {
+            if end >= damageEnd { damageEndsInZeros = endsInZeros }
             damageEnd = max(damageEnd, end)
         } else {
             flushDamage()
             damageStart = start
             damageEnd = end
             damageKind = kind
+            damageEndsInZeros = endsInZeros
         }
+    }
+
+    /// Whether a framed item's RESP content ends in two zero bytes: what an item still being copied into
+    /// Pika's zero-filled (mmap-preallocated) file leaves, where a finished one ends in CRLF.
+    private static func endsInZeros(_ content: UnsafeRawBufferPointer) -> Bool {
+        content.count >= 2 && content[content.count - 1] == 0 && content[content.count - 2] == 0
     }
 
     /// Moves pending damage to the outbox.
     private mutating func flushDamage() {
         guard let s = damageStart else { return }
-        outbox.append(.damage(Damage(kind: damageKind, start: position(s), length: damageEnd - s)))
+        outbox.append(
+            .damage(Damage(kind: damageKind, start: position(s), length: damageEnd - s, endsInZeros: damageEndsInZeros)))
         damageStart = nil
     }
 
@@ -190,7 +202,7 @@ public struct BinlogFileDecoder: ~Copyable {
                     setFragmentTime(0, header.time)
                     assemblyCount = 0
                 } else if header.rawType == RecordType.full.rawValue && header.length == 0 {
-                    // An empty item (§8.5) written with exactly 8 bytes left in the block.
+                    // An empty item (Docs/Format.md §B13) written with exactly 8 bytes left in the block.
                     abandonPartial(at: pos)
                     cursor += 8
                     return emit(.padding(PaddingRegion(kind: .emptyItem, start: position(pos), end: position(pos + 8))))
@@ -290,7 +302,7 @@ public struct BinlogFileDecoder: ~Copyable {
                 abandonPartial(at: pos)
                 cursor += BinlogConstants.headerSize + header.length
                 guard isAll(payload, UInt8(ascii: "*")) else {
-                    // Pika fills padding with `*` (spec §2.7C). Other bytes mean a damaged type or
+                    // Pika fills padding with `*` (Docs/Format.md §B10C). Other bytes mean a damaged type or
                     // length, which must not hide the records it covers as padding.
                     noteDamage(.badPadding, from: pos, to: recordEnd)
                     resyncInsideFailedRecord(at: pos, end: recordEnd)
@@ -393,7 +405,9 @@ public struct BinlogFileDecoder: ~Copyable {
             do {
                 try RESP.parse(content, into: &arguments)
             } catch {
-                noteDamage(.badRESP(error, logicID: header.logicID), from: start, to: end)
+                noteDamage(
+                    .badRESP(error, logicID: header.logicID), from: start, to: end,
+                    endsInZeros: Self.endsInZeros(content))
                 return nil
             }
             let item = BinlogItem(
@@ -407,7 +421,7 @@ public struct BinlogFileDecoder: ~Copyable {
             do {
                 try RESP.parse(payload, into: &arguments)
             } catch {
-                noteDamage(.badRESP(error, logicID: 0), from: start, to: end)
+                noteDamage(.badRESP(error, logicID: 0), from: start, to: end, endsInZeros: Self.endsInZeros(payload))
                 return nil
             }
             let all = arguments.view
@@ -479,7 +493,7 @@ public struct BinlogFileDecoder: ~Copyable {
     }
 
     /// Header-less blocks of spaces from the block start at the cursor, with the Full record of
-    /// spaces right after them: what `AppendBlank` writes on a slave (spec §2.7A). Moves the cursor
+    /// spaces right after them: what `AppendBlank` writes on a slave (Docs/Format.md §B10A). Moves the cursor
     /// past them and returns where they end; returns nil with the cursor unchanged when the block
     /// is not all spaces (to its end, or to the end of the file).
     private mutating func skipBlankBlocks() throws(BinlogIOError) -> UInt64? {

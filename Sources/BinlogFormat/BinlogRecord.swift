@@ -181,19 +181,19 @@ public struct BinlogItem {
 /// Bytes that are not a command, written on purpose (or by preallocation), never to be replayed.
 public struct PaddingRegion: Hashable, Sendable {
     public enum Kind: String, Hashable, Sendable {
-        /// Type-6 `kBadRecord` records of `*` bytes: slave after a full sync, v3.3.2–v4.0.1 (§2.7C).
+        /// Type-6 `kBadRecord` records of `*` bytes: slave after a full sync, v3.3.2–v4.0.1 (Docs/Format.md §B10C).
         case badRecord = "bad-record"
         /// A padding item (`*2 padding ***`) in a Full record: slave after a full sync,
-        /// v3.0.10–v3.3.1 (§2.7B).
+        /// v3.0.10–v3.3.1 (Docs/Format.md §B10B).
         case paddingItem = "padding-item"
         /// Header-less blocks of spaces, and the Full record of spaces after them: slave after a
-        /// full sync, v2.0–v3.0.9 and v3.1.0 (§2.7A).
+        /// full sync, v2.0–v3.0.9 and v3.1.0 (Docs/Format.md §B10A).
         case blank = "blank"
-        /// An 8-byte Full record with no payload: a failed SETNX in v3.3.0–v3.3.5 (§8.5). Pika's
+        /// An 8-byte Full record with no payload: a failed SETNX in v3.3.0–v3.3.5 (Docs/Format.md §B13). Pika's
         /// own reader stops here; this one goes on.
         case emptyItem = "empty-item"
         /// Zeros from here to the end of the file: mmap preallocation of the live file, left by a
-        /// crash or a running server (§8.2).
+        /// crash or a running server (Docs/Format.md §B12).
         case zeroTail = "zero-tail"
     }
     public var kind: Kind
@@ -230,7 +230,7 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
         case truncatedRecord(length: Int)
         /// Non-zero bytes in a block trailer (the last 1–8 bytes of a block).
         case dirtyTrailer
-        /// A type-6 (`kBadRecord`) padding record holding bytes other than `*` (spec §2.7C): a
+        /// A type-6 (`kBadRecord`) padding record holding bytes other than `*` (Docs/Format.md §B10C): a
         /// damaged type or length.
         case badPadding
         /// A reassembled item that is neither a 34-byte envelope nor RESP.
@@ -242,11 +242,15 @@ public struct Damage: Hashable, Sendable, CustomStringConvertible {
     public var kind: Kind
     public var start: PhysicalPosition
     public var length: UInt64
+    /// The damaged item is framed whole but its bytes end in zeros: a write that had not finished
+    /// when the file was read or the server stopped (Pika's live file is zero-filled ahead).
+    public var endsInZeros: Bool
 
-    public init(kind: Kind, start: PhysicalPosition, length: UInt64) {
+    public init(kind: Kind, start: PhysicalPosition, length: UInt64, endsInZeros: Bool = false) {
         self.kind = kind
         self.start = start
         self.length = length
+        self.endsInZeros = endsInZeros
     }
 
     public var end: PhysicalPosition {

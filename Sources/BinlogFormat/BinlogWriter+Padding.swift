@@ -7,7 +7,7 @@ extension BinlogWriter {
     /// | 4 – 7 | none (`AppendPadding` returns early) | P: the manifest says P, the file is empty |
     /// | ≥ 8 | ⌊P/65536⌋ records of 65 536 bytes, then one of `P mod 65536` bytes unless that is < 8 | P, less `P mod 65536` when it is 1–7 |
     ///
-    /// A P that a real master reported (an item end) never falls in the lossy cases (spec §2.4, §2.7C).
+    /// A P that a real master reported (an item end) never falls in the lossy cases (Docs/Format.md §B4, §B10C).
     /// - Parameter offset: the requested offset P, in bytes.
     /// - Returns: the producer offset after padding, in bytes.
     public static func effectivePaddingOffset(_ offset: UInt64) -> UInt64 {

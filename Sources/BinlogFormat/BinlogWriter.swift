@@ -8,7 +8,7 @@
 /// | 20 | u32 | `term` (v3.3+; 0 unless consensus) |
 ///
 /// Little-endian, in a file of 65 536 bytes that is otherwise zero (`Version::StableSave`,
-/// OpenAtomFoundation/pika:src/pika_binlog.cc, v3.3.0–v4.0.1; spec §1.3); see ``Manifest`` for
+/// OpenAtomFoundation/pika:src/pika_binlog.cc, v3.3.0–v4.0.1; Docs/Format.md §M1); see ``Manifest`` for
 /// the other layouts.
 public struct ProducerStatus: Hashable, Sendable, CustomStringConvertible {
     /// Pika `pro_num_`.
@@ -66,7 +66,7 @@ public struct WrittenItem: Hashable, Sendable {
 /// | `Binlog::SetProducerStatus`, `AppendPadding` | ``init(output:binlogFileSize:producer:paddingTime:)`` with a non-zero offset |
 /// | `Version::StableSave` | ``finish(manifestLogicID:manifestLayout:)`` |
 ///
-/// Rules reproduced (spec `pika-on-disk.md` §2.3–2.7, §3.3):
+/// Rules reproduced (Docs/Format.md §B4, §B5, §B6, §B10, §B8):
 /// - A record never crosses a 64 KiB block. With 1–7 bytes left in a block, the next item first
 ///   writes that many zero bytes (the trailer); with exactly 8 left, it starts with a zero-length
 ///   First record there.
@@ -116,7 +116,7 @@ public struct BinlogWriter: ~Copyable {
     ///
     /// With `producer.offset == 0` this opens an empty `write2file<producer.fileNumber>`. Otherwise
     /// it is `SetProducerStatus(num, P, term, logic_id)` of v3.3.2 – v4.0.1: the new file is filled
-    /// with type-6 `kBadRecord` records of `*` up to P, each at most one block (spec §2.7C), and the
+    /// with type-6 `kBadRecord` records of `*` up to P, each at most one block (Docs/Format.md §B10C), and the
     /// producer offset becomes ``effectivePaddingOffset(_:)`` of P.
     ///
     /// - Parameters:

@@ -1,4 +1,4 @@
-/// The consensus `context` file next to the manifest (spec `pika-on-disk.md` §1.4): the
+/// The consensus `context` file next to the manifest (Docs/Format.md §M2): the
 /// *applied* position, which a consensus-mode bgsave uses instead of the producer offset.
 ///
 /// Written by `Context::StableSave` (`src/pika_consensus.cc@v3.5.2`) into a 64 KiB mmapped file,

@@ -1,4 +1,4 @@
-/// The `info` file of a bgsave dump (spec `pika-on-disk.md` §6.2): text, one field per
+/// The `info` file of a bgsave dump (Docs/Format.md §M3): text, one field per
 /// `\n`-terminated line.
 ///
 /// | line | content | written by |
@@ -26,7 +26,7 @@
 /// Errors (``BgsaveInfoError``) are for files from which no position can be read; everything Pika
 /// never writes, or that some Pika versions would refuse, is a ``Remark``.
 ///
-/// - Note: An `info` position can be `(N+1):0` (spec §8 pitfall 19: a bgsave that ran between a
+/// - Note: An `info` position can be `(N+1):0` (§S3: a bgsave that ran between a
 ///   roll and the first append to the new file). It is not the end of any item; it names the same
 ///   point of the item stream as `N:<size of write2file N>`, the stored position of the first
 ///   item of `write2file<N+1>`. ``resumePoint`` holds the raw values; callers locating it in a
@@ -265,7 +265,7 @@ public enum BgsaveInfoError: Error, Hashable, Sendable, CustomStringConvertible 
     case io(BinlogIOError)
     /// Larger than ``BgsaveInfo/maximumByteCount``: not an `info` file.
     case tooLarge(path: String, byteCount: UInt64)
-    /// A rule of §6.2 is broken at `line` (1-based), whose first byte is at `offset`.
+    /// A rule of Docs/Format.md §M3 is broken at `line` (1-based), whose first byte is at `offset`.
     case malformed(path: String, line: Int, offset: Int, problem: Problem)
 
     public enum Problem: Hashable, Sendable, CustomStringConvertible {

@@ -19,7 +19,7 @@ public struct ItemHeader: Hashable, Sendable {
     /// The server id in E3.0–E3.1 (v3.0–v3.2), the term from v3.3 on.
     public var termOrServerID: UInt32
     public var logicID: UInt64
-    /// Where the item says it belongs: the end of the item before it (spec §3.3).
+    /// Where the item says it belongs: the end of the item before it (Docs/Format.md §B8).
     public var stored: ResumePoint
     public var contentLength: UInt32
 
@@ -73,7 +73,7 @@ public enum ItemEnvelope: String, Hashable, Sendable {
     case bareRESP = "bare-resp"
 }
 
-/// Pika's binlog eras (spec `pika-on-disk.md`, the table at the top). The 34-byte layout is the same
+/// Pika's binlog eras (Docs/Format.md §B1). The 34-byte layout is the same
 /// from E3.0 to E4; what differs is who fills the fields, the directory layout and replication.
 public enum BinlogEra: String, Hashable, Sendable, CaseIterable {
     case e2a = "E2a"
@@ -109,5 +109,5 @@ public enum BinlogEra: String, Hashable, Sendable, CaseIterable {
 
 /// The magic that marks E2b affiliated arguments (`kPikaBinlogMagic`).
 let affiliatedMagic: [UInt8] = Array("__PIKA_X#$SKGI".utf8)
-/// The RESP prefix of a padding item's content (spec §3.4).
+/// The RESP prefix of a padding item's content (Docs/Format.md §B9).
 let paddingContentPrefix: [UInt8] = Array("*2\r\n$7\r\npadding\r\n".utf8)

@@ -1,4 +1,4 @@
-/// The byte layouts Pika has used for the binlog `manifest` (spec `pika-on-disk.md` §1.3).
+/// The byte layouts Pika has used for the binlog `manifest` (Docs/Format.md §M1).
 ///
 /// All fields are host-order `memcpy`s, little-endian on every platform Pika ships for; the file is
 /// always 65536 bytes (mmap + `posix_fallocate`), zero past the fields. There is no magic, version
@@ -81,7 +81,7 @@ public struct Manifest: Hashable, Sendable {
     public var fileNumber: FileNumber
     /// `pro_offset`: bytes from the start of that file to the end of its last complete item.
     public var offset: UInt64
-    /// `logic_id` of the last item written (v3.0+; a slave's own counter, see spec §8 pitfall 11).
+    /// `logic_id` of the last item written (v3.0+; a slave's own counter, see Docs/Format.md §R2).
     public var logicID: UInt64?
     /// `term` (v3.3+). A v3.1/3.2 manifest read by v3.3+ yields its stale bytes 20–23 here.
     public var term: UInt32?
@@ -190,12 +190,15 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
     /// Bytes needed to tell the families apart (u32 at byte 20).
     public static let minimumByteCount = 24
 
-    /// Tells v2 from v3 and picks the layout within the family (spec §1.3, §8 pitfall 12).
+    /// Tells v2 from v3 and picks the layout within the family (Docs/Format.md §M1).
     ///
     /// Rules, in order:
     /// 1. With the directory's highest `write2file<N>`: v3 has `u32@0 == N`, v2 has `u32@20 == N`.
+    ///    A match in a family the content rules out (v2 leaves bytes 8–19 zero; neither family
+    ///    holds an offset past Pika's `int`) is chance: term 0 beside `write2file0` alone.
     ///    If both hold, v3 is taken (not confident). If neither holds (stale files above the
-    ///    manifest, or a manifest behind), rule 2 decides (not confident).
+    ///    manifest, or a manifest behind), rule 2 decides, confident only when the content rules
+    ///    one family out.
     /// 2. By content: bytes 12–19 set (v3's `logic_id`; v2 leaves 8–19 zero) → v3; an offset
     ///    that cannot fit Pika's `int` rules a family out; bytes 8–19 zero with u32@20 set is
     ///    v2's shape. Otherwise v3.
@@ -211,8 +214,17 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
         var family: ManifestLayout.Family
         var reason: String
         var confident = true
+        // What the content rules out, whatever the file numbers say: a v2 manifest leaves bytes
+        // 8–19 zero and never holds an offset past Pika's `int`; nor does a v3 one.
+        let v2Possible =
+            bytes.metadataUInt64(at: 0) <= UInt64(Int32.max) && !(8..<20).contains { $0 < bytes.count && bytes[$0] != 0 }
+        let v3Possible = bytes.metadataUInt64(at: 4) <= UInt64(Int32.max)
         if let n = highestFileNumber {
-            switch (at0 == n, at20 == n) {
+            // A file number that matches in a family the content rules out matches by chance (a
+            // term or offset equal to N: term 0 beside write2file0 alone).
+            let v3Match = at0 == n && v3Possible
+            let v2Match = at20 == n && v2Possible
+            switch (v3Match, v2Match) {
             case (true, false):
                 family = .v3
                 reason =
@@ -231,10 +243,14 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
                     + "so both layouts fit; taking v3+ (more common)"
             case (false, false):
                 (family, reason) = detectByContent(bytes)
-                confident = false
+                // Content that only one family can hold decides.
+                confident = v2Possible != v3Possible
                 reason =
-                    "neither u32 at byte 0 (\(at0)) nor u32 at byte 20 (\(at20)) equals the highest binlog "
-                    + "file number \(n); " + reason
+                    (at0 == n || at20 == n
+                        ? "u32 at byte \(at0 == n ? 0 : 20) equals the highest binlog file number \(n), but the "
+                            + "content rules that layout out; "
+                        : "neither u32 at byte 0 (\(at0)) nor u32 at byte 20 (\(at20)) equals the highest binlog "
+                            + "file number \(n); ") + reason
             }
         } else {
             (family, reason) = detectByContent(bytes)

@@ -1,5 +1,5 @@
 /// Pika's binlog positions, kept apart by type so that an item's *start* can never be passed where
-/// a *resume point* is meant (spec `pika-on-disk.md` §7.3).
+/// a *resume point* is meant (Docs/Format.md §B8).
 ///
 /// | type | points at |
 /// |---|---|

@@ -115,7 +115,7 @@ public enum RESP {
     }
 
     /// Reads decimal digits then CRLF at `i` of the `n` bytes at `p`; Pika writes plain digits (and
-    /// zero-padded ones in padding items, spec §3.4).
+    /// zero-padded ones in padding items, Docs/Format.md §B9).
     @inline(__always)
     static func readCount(_ p: UnsafeRawPointer, _ n: Int, _ i: inout Int) throws(RESPError) -> Int {
         // Fast path, 8 bytes at once: 1–6 digits and the CRLF after them.

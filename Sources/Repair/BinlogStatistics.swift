@@ -269,7 +269,7 @@ public enum ManifestAgreement: String, Sendable {
 /// Compares a manifest's producer position with the end of the last item decoded.
 ///
 /// A manifest that names `(N+1):0` while the last item ends file N is read as leading only if file
-/// N+1 had items; right after a roll with no item yet, Pika writes `(N+1, 0)` (spec §8.19).
+/// N+1 had items; right after a roll with no item yet, Pika writes `(N+1, 0)` (Docs/Format.md §S3).
 public func compareManifest(
     producer: ResumePoint, logicID: UInt64?, lastItemEnd: ResumePoint?, lastLogicID: UInt64?
 ) -> ManifestAgreement {

@@ -26,6 +26,22 @@ public struct RecordFilter: Sendable {
             || keyPattern != nil
     }
 
+    /// Whether every record is selected (no condition set).
+    public var selectsEverything: Bool { !selectsByContent && startPosition == nil && stopPosition == nil }
+
+    /// Why the conditions can select nothing by construction (a range whose start is not before
+    /// its end), or nil. Every range is held to the same rule.
+    public var emptyRange: String? {
+        if let a = startPosition, let b = stopPosition, a >= b {
+            return "--start-position \(a) is not before --stop-position \(b) (the stop is excluded)"
+        }
+        if let a = startTime, let b = stopTime, a >= b {
+            return "--start-time \(a) is not before --stop-time \(b) (the stop is excluded)"
+        }
+        if let a = fromLogicID, let b = toLogicID, a > b { return "--from-logic-id \(a) is above --to-logic-id \(b)" }
+        return nil
+    }
+
     /// Whether the record lies in the position window.
     public func inWindow(_ start: PhysicalPosition) -> Bool {
         if let s = startPosition, start < s { return false }

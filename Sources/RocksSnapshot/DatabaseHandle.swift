@@ -9,7 +9,7 @@
         internal import Darwin
     #endif
 
-    // The C wall: everything below owns librocksdb objects. Rules followed here (pika-storage.md §7):
+    // The C wall: everything below owns librocksdb objects. Rules followed here (Docs/Format.md §K11):
     // - every `char* errptr` and every `rocksdb_get*` result is released with `rocksdb_free`;
     // - every `*_create` has its `*_destroy`;
     // - comparators outlive the DB (destroyed after `rocksdb_close`), and their callbacks

@@ -23,6 +23,7 @@ struct BinlogTool: ParsableCommand {
               binlogtool check log/log_db0
               binlogtool diff master/log/log_db0 replica/log/log_db0
               binlogtool verify-snapshot dump/20261120/db0 --binlog log/log_db0
+              binlogtool prepare-replica dump/20261120/db0 --binlog master/log/log_db0 --out replica/log/log_db0
               binlogtool rewrite log/log_db0 --snapshot dump/20261120/db0 --out fixed/log_db0
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
@@ -33,7 +34,7 @@ struct BinlogTool: ParsableCommand {
             \(exitCodeHelp)
             """,
         version: binlogtoolVersion,
-        subcommands: [Dump.self, Check.self, Diff.self, VerifySnapshot.self, Rewrite.self]
+        subcommands: [Dump.self, Check.self, Diff.self, VerifySnapshot.self, PrepareReplica.self, Rewrite.self]
     )
 
     /// Parses, runs, and maps every error to its exit code in one place.

@@ -40,5 +40,5 @@ struct ToolError: Error, CustomStringConvertible {
 let exitCodeHelp = """
     Exit codes: 0 clean; 1 findings (damage, inconsistencies; output is still complete for \
     everything readable); 64 bad command line; 65 input is not a Pika binlog or is undecodable; \
-    66 input missing or unreadable; 69 feature not built in; 70 internal error; 74 I/O error.
+    66 input missing or unreadable; 69 feature not built in (or a RocksDB format newer than this build reads); 70 internal error; 74 I/O error.
     """

@@ -22,7 +22,7 @@ import Testing
         RealCase(
             directory: "slave/master/binlog/log_db0", numbers: 0...11,
             manifest: Manifest(fileNumber: 11, offset: 56125, logicID: 300, term: 0)),
-        // Slaves hold only the files from the full-sync point on (spec §8 pitfall 8: normal).
+        // Slaves hold only the files from the full-sync point on (Docs/Format.md §B14: normal).
         RealCase(
             directory: "slave/slave/binlog/log_db0", numbers: 7...11,
             manifest: Manifest(fileNumber: 11, offset: 56125, logicID: 100, term: 0)),
@@ -198,11 +198,11 @@ import Testing
         let manifest = try #require(dir.manifest)
         #expect(manifest.manifest.fileNumber == 11)
         #expect(manifest.detection.layout == .v3_3)
-        #expect(!manifest.detection.isConfident)
+        // The logic id in bytes 12–19 is content only v3+ holds: no guess (issue 12.5).
+        #expect(manifest.detection.isConfident)
         #expect(
             dir.findings == [
                 .gap(missing: 12...12),
-                .manifestLayoutUncertain(reason: manifest.detection.reason),
                 .filesAboveManifest(manifestFileNumber: 11, fileNumbers: [13]),
             ])
     }

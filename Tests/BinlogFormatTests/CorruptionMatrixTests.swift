@@ -326,7 +326,7 @@ func expectDamage(
                         let length = owner.end - owner.start - 8
                         if owner.kind == .item, owner.times.count == 1, byte < 3, length == 1 << (8 * byte + bit) {
                             // Allowed exception: the length becomes 0, and a zero-length Full record
-                            // is an empty item (v3.3.0–v3.3.5, spec §8.5); its old payload is damage.
+                            // is an empty item (v3.3.0–v3.3.5, Docs/Format.md §B13); its old payload is damage.
                             emptiedItems += 1
                             survivors.append(MatrixRecord(kind: .padding(.emptyItem), start: owner.start, end: owner.start + 8))
                             survivors.sort { $0.start < $1.start }
@@ -401,7 +401,7 @@ func expectDamage(
     }
 
     /// The allowed exception for zeros: a file whose last block is zeroed to the end reads like
-    /// the preallocated tail of a live or crashed file (spec §8.2): the records wholly inside it
+    /// the preallocated tail of a live or crashed file (Docs/Format.md §B12): the records wholly inside it
     /// vanish into the zero tail; an item cut by it is damage (an interrupted item). The bytes
     /// cannot tell the two apart; `check` reports the lost logic ids and the manifest mismatch.
     @Test func zeroedLastBlockIsAZeroTail() throws {

@@ -5,7 +5,7 @@ import Testing
 // kind with the items around it, zero regions, start offsets, and a seeded fuzz run.
 //
 // The bytes are framed by `CraftWriter` below, a deliberately tiny copy of Pika's
-// `Binlog::Produce` (spec §2.3) that does not use the library's own writer.
+// `Binlog::Produce` (Docs/Format.md §B4) that does not use the library's own writer.
 // Helpers are prefixed `Craft`/`crafted` to stay clear of other suites in this module.
 
 // MARK: - Crafting bytes
@@ -33,7 +33,7 @@ enum Craft {
         return out
     }
 
-    /// The 8-byte record header: 24-bit length, 32-bit time, type (spec §2.2).
+    /// The 8-byte record header: 24-bit length, 32-bit time, type (Docs/Format.md §B3).
     static func header(length: Int, time: UInt32 = Craft.time, type: UInt8) -> [UInt8] {
         [
             UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF),
@@ -42,7 +42,7 @@ enum Craft {
         ]
     }
 
-    /// The 34-byte item envelope (spec §3.3), written field by field.
+    /// The 34-byte item envelope (Docs/Format.md §B7), written field by field.
     static func envelope(
         type: UInt16 = 1, execTime: UInt32, term: UInt32, logicID: UInt64, storedFile: UInt32,
         storedOffset: UInt64, contentLength: UInt32
@@ -114,7 +114,7 @@ enum Craft {
     static let affiliatedMagic = bytes("__PIKA_X#$SKGI")
 
     /// An E2b item (v2.3): RESP of the command plus magic, server id, binlog_info (16 bytes LE, or
-    /// empty on a slave), hub flag (spec §3.2).
+    /// empty on a slave), hub flag (Docs/Format.md §B7).
     static func e2b(
         _ argv: [[UInt8]], serverID: UInt32, info: (execTime: UInt32, filenum: UInt32, offset: UInt64)?, hub: Bool
     ) -> CraftPayload {
@@ -133,7 +133,7 @@ enum Craft {
                 contentLength: UInt32(b.count)))
     }
 
-    /// The padding BinlogItem of `size` payload bytes (`ConstructPaddingBinlog`, spec §3.4): all
+    /// The padding BinlogItem of `size` payload bytes (`ConstructPaddingBinlog`, Docs/Format.md §B9): all
     /// header fields 0, content `*2\r\n$7\r\npadding\r\n$NNNNN\r\n***…\r\n`.
     static func paddingItem(size: Int) -> [UInt8] {
         precondition(size >= 61 && size <= 65528)
@@ -157,7 +157,7 @@ struct CraftPayload {
     var header: ItemHeader
 }
 
-/// Appends records exactly as Pika's `Binlog::Produce` does (spec §2.3): a zero trailer when fewer
+/// Appends records exactly as Pika's `Binlog::Produce` does (Docs/Format.md §B4): a zero trailer when fewer
 /// than 8 bytes are left in the block, a zero-length First record when exactly 8 are left, then
 /// Full or First/Middle…/Last fragments, each never crossing a block end.
 struct CraftWriter {
@@ -638,7 +638,7 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
         #expect(d.records == [a, .damage(.interruptedItem(fragments: 1), 1_008, 65_536), m])
     }
 
-    /// The file ends after M's First (and Middles): an uncommitted item (spec §8.4).
+    /// The file ends after M's First (and Middles): an uncommitted item (Docs/Format.md §B12).
     @Test(arguments: [1, 2, 3])
     func itemTruncatedByEOF(fragmentsKept: Int) throws {
         var w = CraftWriter()
@@ -899,6 +899,26 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
         #expect(d.records == s.expecting(.badRESP(bad.error, logicID: 77)))
     }
 
+    /// An item framed whole whose content ends in zeros (its bytes not all copied yet into a
+    /// zero-filled file): damage that says so, for `check` to tell a torn in-flight tail.
+    @Test func itemEndingInZerosIsDamageThatSaysSo() throws {
+        var content = Craft.bytes("*3\r\n$3\r\nset\r\n$1\r\nk\r\n$5\r\nvalue\r\n")
+        content.replaceSubrange((content.count - 6)..., with: [UInt8](repeating: 0, count: 6))
+        let payload =
+            Craft.envelope(
+                execTime: 5, term: 0, logicID: 77, storedFile: 0, storedOffset: 0, contentLength: UInt32(content.count))
+            + content
+        let s = Sandwich { w in w.frame(payload) }
+        let d = try craftedDecode(s.w.bytes)
+        let damage = d.records.compactMap { if case .damage(let x) = $0 { x } else { nil } }
+        #expect(damage.count == 1)
+        #expect(damage.first?.endsInZeros == true)
+        // A content that ends otherwise (the table above) does not.
+        let t = Sandwich { w in w.frame(Craft.envelope(execTime: 5, term: 0, logicID: 77, storedFile: 0, storedOffset: 0, contentLength: 7) + Craft.bytes("*1\r\n$3X")) }
+        let e = try craftedDecode(t.w.bytes).records.compactMap { if case .damage(let x) = $0 { x } else { nil } }
+        #expect(e.count == 1 && e.first?.endsInZeros == false)
+    }
+
     /// Bare RESP (E2a) that does not parse: logic id 0.
     @Test(arguments: badRESPs.filter { $0.content.hasPrefix("*") })
     func badRESPInABareItem(_ bad: BadRESP) throws {
@@ -923,7 +943,7 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
 
     // MARK: - Zero regions
 
-    /// Zeros from after the last item to the end of the file (mmap preallocation, spec §8.2).
+    /// Zeros from after the last item to the end of the file (mmap preallocation, Docs/Format.md §B12).
     @Test(arguments: [1_000, 65_536, 4 * 1_048_576, 4 * 1_048_576 + 5])
     func zeroTail(fileSize: Int) throws {
         var w = CraftWriter()
@@ -1246,7 +1266,7 @@ func craftFuzzInput(round: Int, _ rng: inout CraftRandom) -> [UInt8] {
             } else if kind == 2 {
                 w.frame(Craft.e2a([Craft.bytes("set"), rng.bytes(rng.below(3_000))]).bytes)
             } else if kind == 3 && w.count % Craft.block <= 65_528 {
-                // A kBadRecord padding record (spec §2.7C), never past the block end.
+                // A kBadRecord padding record (Docs/Format.md §B10C), never past the block end.
                 let n = min(rng.below(3_000), Craft.block - w.count % Craft.block - 8)
                 w.record(type: 6, length: n, payload: [UInt8](repeating: UInt8(ascii: "*"), count: n))
             } else if kind == 4 {

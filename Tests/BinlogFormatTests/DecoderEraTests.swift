@@ -1,8 +1,8 @@
 import BinlogFormat
 import Testing
 
-// Every item encoding Pika has written (spec §3) and every kind of padding a slave gets after a
-// full sync (§2.7 A/B/C, §8.5, §8.6), framed with `CraftWriter` (DecoderCraftedTests.swift).
+// Every item encoding Pika has written (Docs/Format.md §B7) and every kind of padding a slave gets after a
+// full sync (§B10A, §B10B, §B10C, §B13), framed with `CraftWriter` (DecoderCraftedTests.swift).
 
 @Suite struct DecoderEraTests {
     // MARK: - E2a (v2.0–v2.2): bare RESP
@@ -177,7 +177,7 @@ import Testing
         #expect(d.items.first?.argv.count == 6)
     }
 
-    // MARK: - §2.7A: header-less blocks of spaces (v2.0–v3.0.9, v3.1.0)
+    // MARK: - Docs/Format.md §B10A: header-less blocks of spaces (v2.0–v3.0.9, v3.1.0)
 
     /// What `AppendBlank` writes for a requested offset `p`: whole blocks of spaces while
     /// `pos + 65536 < p`, then one Full record of `p % 65536 − 8` spaces (0 if that is < 8).
@@ -258,7 +258,7 @@ import Testing
         #expect(d.records == [a, .damage(.interruptedItem(fragments: 1), 108, 65_536), .padding(.blank, 65_536, bytes.count)])
     }
 
-    // MARK: - §2.7B: padding items (v3.0.10–v3.0.16, v3.1.1–v3.3.1)
+    // MARK: - Docs/Format.md §B10B: padding items (v3.0.10–v3.0.16, v3.1.1–v3.3.1)
 
     @Test(arguments: [61, 5_000, 65_536, 2 * 65_536 + 5_000, 2 * 65_536 + 69])
     func paddingItems(p: Int) throws {
@@ -283,7 +283,7 @@ import Testing
         if p == 2 * 65_536 + 69 { #expect(effective == 2 * 65_536 + 69) }
     }
 
-    /// The padding content as spec §3.4 lays it out, byte for byte.
+    /// The padding content as Docs/Format.md §B9 lays it out, byte for byte.
     @Test func paddingItemLayout() {
         let item = Craft.paddingItem(size: 100)
         #expect(item.count == 100)
@@ -309,7 +309,7 @@ import Testing
         #expect(item.header.logicID == 3)
     }
 
-    // MARK: - §2.7C: kBadRecord (v3.3.2–v4.0.1)
+    // MARK: - Docs/Format.md §B10C: kBadRecord (v3.3.2–v4.0.1)
 
     @Test(arguments: [8, 1_360, 42_674, 65_536, 2 * 65_536 + 42_674])
     func badRecordPadding(p: Int) throws {
@@ -329,7 +329,7 @@ import Testing
         #expect(d.records == expected + [first])
     }
 
-    // MARK: - §8.5: zero-length Full records (v3.3.0–v3.3.5)
+    // MARK: - Docs/Format.md §B13: zero-length Full records (v3.3.0–v3.3.5)
 
     @Test func emptyItemsMidFile() throws {
         var w = CraftWriter()

@@ -24,7 +24,7 @@ import Testing
     }
 
     /// Fragment count of an item of `length` payload bytes whose first header is at block offset
-    /// `b` (spec §2.3).
+    /// `b` (Docs/Format.md §B4).
     static func expectedFragments(length: Int, blockOffset b: Int) -> Int {
         let room = BinlogConstants.maxRecordPayload - b
         if length <= room { return 1 }

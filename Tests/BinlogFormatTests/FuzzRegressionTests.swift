@@ -66,7 +66,7 @@ import Testing
     // MARK: Corruption-matrix finding (a padding record whose length grew)
 
     /// A kBadRecord padding record whose length gained a bit (slave file, header byte 1): it now
-    /// ends inside the items after it. Padding is `*` bytes (spec §2.7C); a type-6 record holding
+    /// ends inside the items after it. Padding is `*` bytes (Docs/Format.md §B10C); a type-6 record holding
     /// anything else is damage, and decoding resumes at the first real record inside it. Before,
     /// the items it covered were reported as padding: lost without a word.
     @Test func lengthenedPaddingDoesNotHideItems() throws {

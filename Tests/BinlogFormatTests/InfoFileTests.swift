@@ -110,7 +110,7 @@ import Testing
             name: "largest values", text: "99s\nh\n9223372036854775807\n4294967295\n9223372036854775807\n4294967295\n9223372036854775807\n",
             point: .init(fileNumber: 4_294_967_295, offset: 9_223_372_036_854_775_807), term: 4_294_967_295,
             logicID: 9_223_372_036_854_775_807, elapsed: 99, lineCount: 7, remarks: [.consensusLines]),
-        // Spec §8 pitfall 19: (N+1):0 is kept as written; callers equate it with N:<size of N>.
+        // Docs/Format.md §S3: (N+1):0 is kept as written; callers equate it with N:<size of N>.
         Accepted(
             name: "(N+1):0 kept raw", text: "0s\n127.0.0.1\n9221\n8\n0\n",
             point: .init(fileNumber: 8, offset: 0), elapsed: 0, lineCount: 5, remarks: []),

@@ -163,11 +163,12 @@ import Testing
     }
 
     @Test func neitherFamilyMatchesFallsBackToContent() {
-        // Manifest says file 11 while a stale write2file13 exists above it (spec §8 pitfall 7).
+        // Manifest says file 11 while a stale write2file13 exists above it (Docs/Format.md §B14).
         let v3 = Manifest(fileNumber: 11, offset: 56125, logicID: 100, term: 0).encoded()
         let d3 = ManifestDetection.detect(v3, highestFileNumber: 13)
         #expect(d3.layout == .v3_3)
-        #expect(!d3.isConfident)
+        // Its logic id (bytes 12–19) is content v2 never holds: the content decides (issue 12.5).
+        #expect(d3.isConfident)
         #expect(d3.reason.contains("neither"))
 
         let v2 = Manifest(layout: .v2_0, fileNumber: 11, offset: 56125, itemCount: 0).encoded(as: .v2_0)

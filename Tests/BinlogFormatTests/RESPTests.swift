@@ -42,7 +42,7 @@ func respParsed(_ bytes: [UInt8], capacity: Int = 64) -> Result<[[UInt8]], RESPE
                 name: "zero-padded counts", bytes: b("*0002\r\n$00003\r\nset\r\n$0000000001\r\nx\r\n"),
                 argv: [b("set"), b("x")]),
             Good(
-                name: "padding item content (spec §3.4)", bytes: b("*2\r\n$7\r\npadding\r\n$00005\r\n*****\r\n"),
+                name: "padding item content (Docs/Format.md §B9)", bytes: b("*2\r\n$7\r\npadding\r\n$00005\r\n*****\r\n"),
                 argv: [b("padding"), b("*****")]),
             Good(
                 name: "1000 arguments", bytes: Craft.resp((0..<1_000).map { b(String($0)) }),

@@ -50,8 +50,9 @@ import Testing
         #expect(message.contains("its stored positions break the chain"))
     }
 
-    @Test func rangeReceivedTwiceByAReplicaThatNumbersItsOwnItems() throws {
-        // The same splice logged afresh (positions and logic ids continue): only content shows it.
+    @Test func contentRepeatOnAMasterIsTheWorkloadsInfo() throws {
+        // The same splice logged afresh on a master (positions and logic ids continue): a master
+        // gives every item its own header, so only the workload repeats content like this.
         var items = basic.items
         let i = try basic.index(of: 150)
         items.insert(contentsOf: basic.items[i..<(i + 10)], at: i + 10)
@@ -59,9 +60,45 @@ import Testing
         #expect(
             report.findings.shapes == [
                 FindingShape(
-                    .duplicateRange, .warning, loc(3, 17568, 160), loc(3, 31611, 169), count: 10,
+                    .duplicateRange, .info, loc(3, 17568, 160), loc(3, 31611, 169), count: 10,
                     related: FindingRange(first: loc(3, 3349, 150), last: loc(3, 17392, 159)))
             ])
+        #expect(!report.hasProblems)
+        #expect(report.findings[0].message.contains("the workload repeating itself"))
+    }
+
+    @Test func rangeReceivedTwiceByAV4ReplicaThatNumbersItsOwnItems() throws {
+        // The real v4.0.1 replica (full-sync padding to 7:42674, then its own ids from 1), with
+        // items 20..29 received a second time and logged afresh, as `Binlog::Put` does in 4.x.
+        let replica = try OwnedBinlog("v4-slave/slave/binlog/log_db0")
+        let size = try CheckFixtures.binlogFileSize("v4-slave/slave")
+        var items = replica.items
+        let i = try replica.index(of: 20)
+        items.insert(contentsOf: replica.items[i..<(i + 10)], at: i + 10)
+        let w = try writeBinlog(
+            items, binlogFileSize: size, start: ProducerStatus(fileNumber: 7, offset: 42674), mode: .producer)
+        let report = try check(w)
+        let duplicates = report.findings.filter { $0.kind == .duplicateRange }
+        #expect(
+            duplicates.shapes == [
+                FindingShape(
+                    .duplicateRange, .warning, w.location(i + 10), w.location(i + 19), count: 10,
+                    related: FindingRange(first: w.location(i), last: w.location(i + 9)))
+            ])
+        #expect(w.location(i + 10).logicID == 30 && w.location(i).logicID == 20)
+        #expect(duplicates.first?.message.contains("reset by a full sync at 7:42674") == true)
+        // The same repeat in a v3.5.0 replica's log, whose items keep the master's ids (201.. here
+        // after a full sync) and headers: a range received twice would repeat them, so a content
+        // repeat under new ids is the workload's.
+        let v3 = try OwnedBinlog("slave/slave/binlog/log_db0")
+        var v3Items = v3.items
+        let j = try v3.index(of: 220)
+        v3Items.insert(contentsOf: v3.items[j..<(j + 10)], at: j + 10)
+        let w3 = try writeBinlog(
+            v3Items, binlogFileSize: try CheckFixtures.binlogFileSize("slave/slave"),
+            start: ProducerStatus(fileNumber: 7, offset: 1360, logicID: 200), mode: .producer)
+        let v3Report = try check(w3)
+        #expect(v3Report.findings.filter { $0.kind == .duplicateRange }.map(\.severity) == [.info])
     }
 
     @Test func twoRangesSwapped() throws {
@@ -121,14 +158,13 @@ import Testing
         #expect(
             report.findings.shapes == [
                 FindingShape(.manifestFileMissing, .error, nil, nil, count: 0),
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(.fileGap, .warning, loc(5, 130636, 357), loc(8, 0, 358), count: 0),
                 FindingShape(.fileAboveManifest, .warning, loc(8, 0, 358), loc(8, 70457, 388), count: 31),
                 FindingShape(.positionSkew, .warning, loc(8, 8089, 359), loc(8, 70457, 388), count: 30),
             ])
         #expect(report.findings[0].message.contains("write2file8 holds items that say they belong to write2file6"))
-        #expect(report.findings[2].message.contains("no item is lost"))
-        #expect(report.findings[3].message.contains("it is that file under another name"))
+        #expect(report.findings[1].message.contains("no item is lost"))
+        #expect(report.findings[2].message.contains("it is that file under another name"))
     }
 
     @Test func fileDeletedFromTheMiddle() throws {
@@ -147,14 +183,13 @@ import Testing
         let report = try CheckFixtures.check(directory: dir)
         #expect(
             report.findings.shapes == [
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(.fileAboveManifest, .warning, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
                 FindingShape(.manifestLags, .error, loc(6, 0, 358), loc(6, 70457, 388), count: 31),
             ])
         let corrected = ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0)
-        #expect(report.findings[2].correctedManifest == corrected)
+        #expect(report.findings[1].correctedManifest == corrected)
         #expect(report.summary.correctedManifest == corrected)
-        #expect(report.findings[2].message.contains("the end of the item at 5:130636 id=357"))
+        #expect(report.findings[1].message.contains("the end of the item at 5:130636 id=357"))
     }
 
     @Test func manifestRolledBackInsideTheLastFile() throws {
@@ -170,7 +205,7 @@ import Testing
     }
 
     @Test func manifestNamingTheNextEmptyFileIsTheSamePoint() throws {
-        // Right after a roll Pika has created write2file7 and written (7, 0) (spec §8 pitfall 19).
+        // Right after a roll Pika has created write2file7 and written (7, 0) (Docs/Format.md §S3).
         let dir = try CheckFixtures.copy("basic/binlog/log_db0")
         _ = FileManager.default.createFile(atPath: dir + "/write2file7", contents: Data())
         try writeManifest(Manifest(fileNumber: 7, offset: 0, logicID: 388, term: 0), to: dir)
@@ -200,20 +235,83 @@ import Testing
         )
     }
 
-    @Test func v4PsetexMillisecondItemIsFlagged() throws {
+    /// The killed master's live file (4 MiB, zero after the producer offset) with its last item
+    /// (big:3, 1:307885..615216) caught mid-copy: its records are framed, but its bytes from 600000
+    /// on are still the preallocation's zeros, and the manifest holds the point before it, as Pika
+    /// saves it after the append. A torn in-flight tail, not damage (issue 12.4).
+    @Test func itemCaughtMidWriteInThePreallocatedFileIsATornTail() throws {
+        let dir = try CheckFixtures.copy("crash/binlog/log_db0")
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dir + "/write2file1"))
+        try handle.seek(toOffset: 600_000)
+        try handle.write(contentsOf: Data(count: 615_216 - 600_000))
+        try handle.close()
+        try writeManifest(Manifest(fileNumber: 1, offset: 307885, logicID: 202, term: 0), to: dir)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(
+            report.findings.shapes == [
+                FindingShape(.tornTail, .warning, loc(1, 307885), loc(1, 307885), count: 1),
+                FindingShape(.zeroTail, .info, loc(1, 615216), loc(1, 615216), count: 1),
+            ])
+        #expect(report.findings[0].byteCount == 307_331)
+        #expect(report.findings[0].message.contains("runs into the zero-filled rest of the live file"))
+        #expect(report.findings[0].message.contains("the manifest does not count it"))
+        #expect(report.summary.lastItem == loc(1, 0, 202))
+
+        // The same item with its closing CRLF overwritten instead: damage, not an unfinished write.
+        let flipped = try CheckFixtures.copy("crash/binlog/log_db0")
+        let h = try FileHandle(forUpdating: URL(fileURLWithPath: flipped + "/write2file1"))
+        try h.seek(toOffset: 615_214)
+        try h.write(contentsOf: Data("XY".utf8))
+        try h.close()
+        let damaged = try CheckFixtures.check(directory: flipped)
+        #expect(damaged.findings.shapes.contains(FindingShape(.damage, .error, loc(1, 307885), loc(1, 307885), count: 1)))
+        #expect(!damaged.findings.contains { $0.kind == .tornTail })
+    }
+
+    @Test func v4PsetexMillisecondItemIsGradedByTheReplicaVersion() throws {
         // What v4.0.1 logs for `PSETEX str:px 123 v-px`, in place of item 4.
         let v4 = try OwnedBinlog("v4-basic/binlog/log_db0")
         var items = v4.items
         items[try v4.index(of: 4)].content = resp("pksetexat", "str:px", "1795227949123", "v-px")
-        let report = try check(
-            try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer))
+        let w = try writeBinlog(items, binlogFileSize: try CheckFixtures.binlogFileSize("v4-basic"), mode: .producer)
+        // A master alone: clean, the item noted with the releases that reject it.
+        let alone = try check(w)
         #expect(
-            report.findings.shapes == [
-                FindingShape(.replicaCannotApply, .error, loc(0, 295, 4), loc(0, 295, 4), count: 1)
+            alone.findings.shapes == [
+                FindingShape(.replicaCannotApply, .info, loc(0, 295, 4), loc(0, 295, 4), count: 1)
             ])
-        #expect(report.findings[0].rule == "pksetexat-milliseconds")
-        #expect(report.findings[0].versions?.contains("v4.0.1") == true)
-        #expect(report.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
+        #expect(!alone.hasProblems)
+        #expect(alone.findings[0].rule == "pksetexat-milliseconds")
+        #expect(alone.findings[0].versions == "replicas of Pika 3.0.8–4.0.1 (v4.0.1 masters write it for PSETEX)")
+        #expect(alone.findings[0].message.hasPrefix("`pksetexat str:px 1795227949123 v-px`"))
+        #expect(alone.findings[0].message.contains("replicas of Pika 3.0.8–4.0.1 cannot apply it"))
+        #expect(alone.findings[0].message.contains("--replica-version"))
+
+        // Asked about 4.0.1 replicas: a warning that says which release fails and why.
+        var asked = CheckConfiguration()
+        asked.replicaVersion = PikaRelease("4.0.1")
+        let v401 = try CheckFixtures.check(directory: w.directory, configuration: asked)
+        #expect(
+            v401.findings.shapes == [
+                FindingShape(.replicaCannotApply, .warning, loc(0, 295, 4), loc(0, 295, 4), count: 1)
+            ])
+        #expect(
+            v401.findings[0].message.contains(
+                "a replica running Pika 4.0.1 cannot apply it: it parses the time as seconds and rejects values >= 2147483647"))
+
+        // A release outside those Pika's source shows rejecting it stays info.
+        asked.replicaVersion = PikaRelease("v3.0.7")
+        let old = try CheckFixtures.check(directory: w.directory, configuration: asked)
+        #expect(old.findings.map(\.severity) == [.info])
+        #expect(old.findings[0].message.contains("a replica running Pika 3.0.7 is not known to reject it"))
+    }
+
+    @Test func pikaReleasesParseAndOrder() {
+        #expect(PikaRelease("4.0.1") == PikaRelease(4, 0, 1))
+        #expect(PikaRelease("v3.5.3-alpha") == PikaRelease(3, 5, 3))
+        #expect(PikaRelease("3.5") == nil)
+        #expect(PikaRelease("4.0.x") == nil)
+        #expect(PikaRelease(3, 5, 10) > PikaRelease(3, 5, 9))
     }
 
     @Test func execTimeGoingBackBeyondTheTolerance() throws {
@@ -280,10 +378,9 @@ import Testing
         _ = try writer.finish()
         let report = try CheckFixtures.check(directory: dir)
         // The empty item took logic id 11 (Pika's Put counts it): no gap is reported for it. The
-        // manifest of a lone write2file0 with term 0 fits both layouts (a note from discovery).
+        // manifest of a lone write2file0 with term 0 is v3 by its logic id (v2 leaves it zero).
         #expect(
             report.findings.shapes == [
-                FindingShape(.manifestLayout, .info, nil, nil, count: 0),
                 FindingShape(
                     .emptyItem, .warning, FindingLocation(empty.start), FindingLocation(empty.start), count: 1),
             ])
@@ -322,5 +419,44 @@ import Testing
 
     func writeManifest(_ m: Manifest, to dir: String) throws {
         try Data(m.encoded()).write(to: URL(fileURLWithPath: dir + "/manifest"))
+    }
+}
+
+/// The manifest layout when the file numbers cannot tell (issue 12.5).
+@Suite struct ManifestLayoutEvidenceTests {
+    /// The real bgsave manifest (v3.3 layout: 11:229610 logic_id 20234 term 0) beside its
+    /// write2file0 alone: term 0 equals the highest file number 0, as v2's file number would, but
+    /// bytes 12–19 hold a logic id, which v2 never writes. Read as v3, nothing is made up.
+    @Test func termZeroBesideWriteToFileZeroAloneIsNotV2() throws {
+        let dir = try CheckFixtures.temporaryDirectory() + "/log_db0"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["manifest", "write2file0"] {
+            try FileManager.default.copyItem(atPath: CheckFixtures.path("bgsave/binlog/log_db0/" + name), toPath: dir + "/" + name)
+        }
+        let directory = try BinlogDirectory(path: dir)
+        let manifest = try #require(directory.manifest)
+        #expect(manifest.detection.layout == .v3_3)
+        #expect(manifest.detection.isConfident)
+        #expect(manifest.manifest.producer == ResumePoint(fileNumber: 11, offset: 229610))
+        #expect(manifest.manifest.logicID == 20234)
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.summary.correctedManifest == nil)
+        #expect(report.findings.map(\.kind) == [.manifestFileMissing])
+        #expect(!report.findings.contains { $0.message.contains("0:986167440834571") })
+    }
+
+    /// Bytes both layouts read differently with nothing to tell them apart: reported as a guess,
+    /// and no manifest finding or corrected value is built on it.
+    @Test func anAmbiguousLayoutIsReportedAndNothingIsBuiltOnIt() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        // v3 reading: write2file6 at offset 0, logic id 0, term 6; v2 reading: offset 6 in write2file6.
+        var bytes = [UInt8](repeating: 0, count: Manifest.byteCount)
+        bytes[0] = 6
+        bytes[20] = 6
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/manifest"))
+        let report = try CheckFixtures.check(directory: dir)
+        #expect(report.findings.map(\.kind) == [.manifestLayout])
+        #expect(report.findings[0].message.contains("not compared with the items nor corrected"))
+        #expect(report.summary.correctedManifest == nil)
     }
 }

@@ -73,7 +73,7 @@ import Testing
         #expect(report.findings[0].byteCount == 1360)
         #expect(report.findings[0].message.contains("full-sync padding 7:0..7:1360"))
         // The manifest says logic_id 100: the replica's own count since the full sync, while its
-        // items keep the master's 201..300 (v3.5.0, spec §5.2).
+        // items keep the master's 201..300 (v3.5.0, Docs/Format.md §R2).
         #expect(report.findings[3].message.contains("manifest logic_id 100 counts this node's own writes"))
         #expect(report.summary.firstItem == loc(7, 1360, 201))
         #expect(report.summary.items == 100)

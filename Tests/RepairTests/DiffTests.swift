@@ -125,6 +125,29 @@ import Testing
         #expect(report.summary.divergenceItem == loc(7, 4707, 240))
     }
 
+    /// One `INCR inc:cnt` (id 208, right after another INCR of the same counter) or one `LPOP inc:l`
+    /// (id 230) written once more on the replica: one repeated command says too little to call it
+    /// a range applied twice, so it is a warning, not an error (issue 12.2).
+    @Test(arguments: [208, 230] as [UInt64])
+    func singleRepeatedCommandIsAWarning(_ id: UInt64) throws {
+        var items = slave.items
+        let i = try slave.index(of: id)
+        items.insert(slave.items[i], at: i + 1)
+        let w = try writeBinlog(
+            items, binlogFileSize: slaveSize, start: fullSync, mode: .verbatim, manifestLogicID: UInt64(items.count))
+        let report = try BinlogDiff.diff(master: master, replica: try BinlogDirectory(path: w.directory))
+        let repeats = report.findings.filter { $0.kind == .duplicateRange }
+        #expect(
+            repeats.shapes == [
+                FindingShape(.duplicateRange, .warning, w.location(i + 1), w.location(i + 1), count: 1, related: FindingRange(w.location(i)))
+            ])
+        #expect(!report.findings.contains { $0.severity == .error })
+        let message = try #require(repeats.first?.message)
+        #expect(message.hasPrefix("1 replica item repeats the item the replica already has at \(w.location(i))"))
+        #expect(!message.contains("applied them twice"))
+        #expect(report.summary.duplicated == 1)
+    }
+
     @Test func itemTheMasterNeverLogged() throws {
         // A write made on the replica directly (replicas accept writes unless read-only).
         var items = slave.items

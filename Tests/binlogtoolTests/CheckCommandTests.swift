@@ -65,7 +65,7 @@ import Testing
         let kinds = try json(r).compactMap { $0["kind"] as? String }
         #expect(
             kinds == [
-                "manifest-file-missing", "manifest-layout", "file-gap", "file-above-manifest", "position-skew",
+                "manifest-file-missing", "file-gap", "file-above-manifest", "position-skew",
                 "summary",
             ])
 
@@ -90,6 +90,32 @@ import Testing
         let text = try CLI.run(["check", rolledBack.path])
         #expect(text.stdout.contains("corrected (printed, not written into the binlog; --write-manifest FILE writes it to a new file): 6:70544 logic_id 388 term 0"))
         #expect(try Data(contentsOf: rolledBack.appendingPathComponent("manifest")) == Data(manifest))
+    }
+
+    /// A v4.0.1 master whose `pksetexat str:ex` carries a time past INT32_MAX (edited in place, same
+    /// length, as v4.0.1 logs PSETEX): clean on its own, a warning for 4.0.1 replicas (issue 12.3).
+    @Test func replicaCannotApplyIsGradedByReplicaVersion() throws {
+        let dir = try CLI.copyOfFixture("v4-basic/binlog/log_db0")
+        let file = dir.appendingPathComponent("write2file0")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        let old = Array("str:ex\r\n$10\r\n1795227949".utf8)
+        let at = try #require(bytes.indices.first { bytes[$0..<min($0 + old.count, bytes.count)].elementsEqual(old) })
+        bytes.replaceSubrange((at + old.count - 10)..<(at + old.count), with: Array("2795227949".utf8))
+        try Data(bytes).write(to: file)
+
+        let alone = try CLI.run(["check", dir.path])
+        #expect(alone.status == 0)
+        #expect(alone.lines.contains { $0.hasPrefix("info     replica-cannot-apply  0:295 id=4") })
+        #expect(alone.lines.last == "result: 0 errors, 0 warnings, 1 info (clean)")
+
+        let asked = try CLI.run(["check", dir.path, "--replica-version", "4.0.1"])
+        #expect(asked.status == 1)
+        #expect(asked.stdout.contains("warning  replica-cannot-apply  0:295 id=4"))
+        #expect(asked.stdout.contains("a replica running Pika 4.0.1 cannot apply it: it parses the time as seconds"))
+
+        let bad = try CLI.run(["check", dir.path, "--replica-version", "four"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--replica-version must be a Pika release"))
     }
 
     @Test func exitCodes() throws {

@@ -75,6 +75,39 @@ import Testing
         #expect(resume.lines.first?.contains(#""logic_id":70"#) == true)
     }
 
+    /// A filter selects items; it does not change what the manifest is measured against: the
+    /// manifest describes the whole binlog, so filtered stats do not compare it (issue 12.8).
+    @Test func filteredStatsDoNotJudgeTheManifest() throws {
+        for filter in [["--command", "incr"], ["--to-logic-id", "10"], ["--stop-position", "3:0"]] {
+            let r = try CLI.run(["dump", basic, "--stats"] + filter)
+            #expect(r.status == 0, "\(filter)")
+            #expect(
+                r.lines.contains(
+                    "manifest         6:70544 logic_id 388 term 0: not compared (a filter selects the items; check compares the whole binlog)"),
+                "\(filter): \(r.stdout)")
+            #expect(!r.stdout.contains("leading") && !r.stdout.contains("lagging"))
+            let json = try CLI.run(["dump", basic, "--stats", "--format", "json"] + filter)
+            let m = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["manifest"] as? [String: Any])
+            #expect(m["agreement"] as? String == "not-compared")
+        }
+    }
+
+    /// Every range whose start is not before its end is refused alike (issue 12.8).
+    @Test func invertedRangesAreRefusedAlike() throws {
+        let cases: [([String], String)] = [
+            (["--from-logic-id", "20", "--to-logic-id", "10"], "--from-logic-id 20 is above --to-logic-id 10"),
+            (["--start-position", "5:0", "--stop-position", "3:0"], "--start-position 5:0 is not before --stop-position 3:0"),
+            (["--start-time", "1795218100", "--stop-time", "1795218021"], "--start-time 1795218100 is not before --stop-time 1795218021"),
+            (["--start-time", "2026-11-20T23:41:00Z", "--stop-time", "2026-11-20T23:40:00Z"], "is not before --stop-time"),
+        ]
+        for (arguments, message) in cases {
+            let r = try CLI.run(["dump", basic] + arguments)
+            #expect(r.status == 64, "\(arguments)")
+            #expect(r.stderr.contains(message) && r.stderr.contains("the range selects nothing"), "\(arguments): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
     @Test func statsCountsAndChecksTheManifest() throws {
         let r = try CLI.run(["dump", basic, "--stats", "--format", "json"])
         #expect(r.status == 0)

@@ -108,19 +108,16 @@ import Testing
             "verify-snapshot", VerifySnapshotCommandTests.v3Dump, "--binlog", VerifySnapshotCommandTests.v3Binlog,
         ])
         #expect(lagging.status == 1)
-        let end = lagging.lines.suffix(4)
-        #expect(end.first == "verdict    lagging, corrected resume point 8:129")
-        #expect(end.contains { $0.hasPrefix("unsafe     marks an item that changes the data again when applied a second time") })
-        #expect(
-            end.contains(
-                "next       binlogtool rewrite \(VerifySnapshotCommandTests.v3Binlog) --snapshot \(VerifySnapshotCommandTests.v3Dump) --out fixed_binlog"
-            ))
+        let end = Array(lagging.lines.suffix(3))
+        #expect(end[0] == "verdict    lagging, corrected resume point 8:129")
+        #expect(end[1].hasPrefix("unsafe     marks an item that changes the data again when applied a second time"))
+        #expect(end[2].hasPrefix("next       position a replica at the corrected point 8:129 after logic id 11964"))
         let consistent = try CLI.run([
             "verify-snapshot", VerifySnapshotCommandTests.v4Dump, "--binlog", VerifySnapshotCommandTests.v4Binlog,
         ])
         #expect(consistent.status == 0)
-        #expect(
-            consistent.lines.last
-                == "next       nothing to fix: a replica restored from this dump resumes correctly at its recorded offset 6:159990")
+        let last = Array(consistent.lines.suffix(3))
+        #expect(last[0] == "verdict    consistent")
+        #expect(last[2].hasPrefix("next       nothing to repair: a replica restored from this dump resumes at the recorded offset 6:159990"))
     }
 }

@@ -76,6 +76,38 @@ import Glibc
         #expect(try Self.hashes(again) == Self.hashes(out))
     }
 
+    /// The concurrent-workload master repeats 42 short runs of commands under fresh ids: rewrite
+    /// keeps every one (each counter ends at its number of INCRs), suggests no flag that drops
+    /// writes, and refuses `--drop-content-duplicates`, which used to drop them (issue 12.6).
+    @Test func contentRepeatsAreKeptAndTheDroppingFlagIsRefused() throws {
+        let input = CLI.fixture("concurrent/binlog-lz4/log_db0")
+        let tmp = try CLI.temporaryDirectory()
+        let out = tmp.appendingPathComponent("fixed").path
+        let r = try CLI.run(["rewrite", input, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("items: 60012 read, 0 written as logged, 60012 replaced, 0 dropped"))
+        #expect(!(r.stdout + r.stderr).contains("--drop"))
+
+        var increments: [String: Int] = [:]
+        for line in try CLI.run(["dump", input, "--format", "json", "--command", "incr"]).lines {
+            let argv = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["argv"] as? [String])
+            increments[argv[1], default: 0] += 1
+        }
+        #expect(increments.count == 48 && increments.values.reduce(0, +) == 20004)
+        var finalValues: [String: Int] = [:]
+        for line in try CLI.run(["dump", out, "--format", "json", "--key", "c:*"]).lines {
+            let argv = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["argv"] as? [String])
+            if argv.count == 3, argv[0] == "set" { finalValues[argv[1]] = Int(argv[2]) }
+        }
+        #expect(finalValues == increments)
+
+        let refused = try CLI.run(["rewrite", input, "--out", tmp.appendingPathComponent("dropped").path, "--drop-content-duplicates"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--drop-content-duplicates is refused: a repeat of commands alone does not prove"))
+        #expect(!FileManager.default.fileExists(atPath: tmp.appendingPathComponent("dropped").path))
+        #expect(!(try CLI.run(["rewrite", "--help"])).stdout.contains("drop-content"))
+    }
+
     @Test func existingOutputIsRefusedUnlessForced() throws {
         let tmp = try CLI.temporaryDirectory()
         let out = tmp.appendingPathComponent("fixed").path

@@ -73,6 +73,16 @@ import Testing
         #expect(try bytes(target) == bytes(replica + "/manifest"))
     }
 
+    @Test func noManifestIsWrittenWhenCheckCannotCorrectIt() throws {
+        // The committed crash case keeps write2file0 only, while its manifest names write2file1.
+        let crash = CLI.repoRoot.appendingPathComponent("Fixtures/pika-real/crash/binlog/log_db0").path
+        let target = try CLI.temporaryDirectory().appendingPathComponent("manifest").path
+        let r = try CLI.run(["check", crash, "--write-manifest", target])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("the manifest names write2file1 as current and it is not here"))
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
     @Test func rewriteCutsAfterALogicIDAtAnItemBoundary() throws {
         let basic = CLI.fixture("basic/binlog/log_db0")
         let out = try CLI.temporaryDirectory().appendingPathComponent("cut").path

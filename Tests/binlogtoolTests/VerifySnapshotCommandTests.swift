@@ -141,7 +141,18 @@ import Testing
         #expect(result.stdout.contains("committed  logic id 11964 at 8:0-129: the last item in the data with every item before it"))
         #expect(result.stdout.contains("  applied     11964 8:0 after         SET bgw:key:11729"))
         #expect(result.stdout.contains("  not-applied 11965 8:129 after"))
+        // The next step, with the paths given.
+        #expect(
+            result.stdout.contains(
+                "next       position a replica at the corrected point 8:129 after logic id 11964 (logic id 11965 next), not at the recorded 7:262165 where Pika's manifest_generator puts it (the replica would apply logic id 11964 again): binlogtool prepare-replica \(Self.v3Dump) --binlog \(Self.v3Binlog) --out NEW_LOG_DIR, then run the commands it prints."
+            ))
         #expect(result.stderr.isEmpty)
+        let consistent = try CLI.run(["verify-snapshot", Self.v4Dump, "--binlog", Self.v4Binlog])
+        #expect(consistent.status == 0)
+        #expect(
+            consistent.stdout.contains(
+                "next       nothing to repair: a replica restored from this dump resumes at the recorded offset 6:159990 (logic id 9514 next), as Pika's manifest_generator positions it"
+            ))
     }
 
     /// The committed `lz4 -9` copy of the 3.5.0 binlog (what `scripts/demo` runs on) gives the
@@ -153,7 +164,9 @@ import Testing
         let plain = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", Self.v3Binlog, "--format", "json"])
         let compressed = try CLI.run(["verify-snapshot", Self.v3Dump, "--binlog", lz4, "--format", "json"])
         #expect(compressed.status == 1, "\(compressed.stderr)")
-        #expect(compressed.stdout == plain.stdout)
+        // The same report; the next step names the binlog given.
+        #expect(compressed.stdout.replacingOccurrences(of: lz4, with: Self.v3Binlog) == plain.stdout)
+        #expect(compressed.stdout.contains("prepare-replica \(Self.v3Dump) --binlog \(lz4) --out NEW_LOG_DIR"))
         let report = try #require(try Self.json(compressed).first)
         #expect(report["lagging"] as? [Int] == [11964])
         #expect(Self.point(report["corrected"]) == "8:129")
@@ -302,5 +315,60 @@ import Testing
         let own = try CLI.run(["verify-snapshot", "--help"])
         #expect(own.stdout.contains("--binlog"))
         #expect(own.stdout.contains("--window"))
+    }
+}
+
+/// A dump part the user cannot read is "input unreadable" (66) with the OS reason and the exact
+/// path, not "not a Pika snapshot" (65) (issue 12.9). Run as `nobody` when the tests run as root
+/// (root reads anything); as the user itself otherwise.
+@Suite struct UnreadableSnapshotTests {
+    static func asUnprivileged(_ arguments: [String]) throws -> CLIResult {
+        if getuid() == 0 {
+            return try CLI.runProgram(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path] + arguments)
+        }
+        return try CLI.run(arguments)
+    }
+
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB), arguments: ["strings", "strings/CURRENT", "strings/000009.sst"])
+    func permissionDeniedIsExit66WithTheReason(_ part: String) throws {
+        let root = try CLI.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        let binlog = root.appendingPathComponent("log_db0").path
+        try FileManager.default.copyItem(atPath: VerifySnapshotCommandTests.v3Binlog, toPath: binlog)
+        try VerifySnapshotCommandTests.makeWritable(binlog)
+        // Readable by everyone, then one part closed to everyone but root.
+        let readable = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(readable.status == 1, "\(readable.stderr)")
+        #expect(readable.stdout.contains("lagging"))
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: dump + "/" + part)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dump + "/" + part) }
+        let r = try Self.asUnprivileged(["verify-snapshot", dump, "--binlog", binlog, "--window", "50"])
+        #expect(r.status == 66, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/\(part): cannot be read: Permission denied"), "\(r.stderr)")
+        #expect(!r.stderr.contains("not a Pika snapshot"))
+    }
+}
+
+/// The real bgsave dump with its `strings` DB rewritten by RocksDB 9.8.4 in table format_version 6
+/// (Fixtures/pika-real/rocksdb-9.8.4-strings): librocksdb 7.8.3 calls it corrupt; the tool says it
+/// is a newer format, names both releases and what to do, and exits 69 (issue 12.11).
+@Suite struct NewerRocksDBFormatTests {
+    @Test(.enabled(if: VerifySnapshotCommandTests.hasRocksDB)) func newerTableFormatIsNotCorruption() throws {
+        let root = try CLI.temporaryDirectory()
+        let dump = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, in: root)
+        try FileManager.default.removeItem(atPath: dump + "/strings")
+        try FileManager.default.copyItem(atPath: CLI.fixture("rocksdb-9.8.4-strings/strings"), toPath: dump + "/strings")
+        let r = try CLI.run(["verify-snapshot", dump, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("\(dump)/strings/000016.sst: written by RocksDB 9.8.4 in table format_version 6"), "\(r.stderr)")
+        #expect(r.stderr.contains("which this build's librocksdb 7.8.3 cannot read"), "\(r.stderr)")
+        #expect(r.stderr.contains("the data is not corrupt"))
+        #expect(!r.stderr.contains("Corruption"))
+        // The same dump with its own format_version 5 strings DB reads.
+        let plain = try VerifySnapshotCommandTests.dumpCopy(VerifySnapshotCommandTests.v3Dump, offset: nil, name: "plain", in: root)
+        let ok = try CLI.run(["verify-snapshot", plain, "--binlog", VerifySnapshotCommandTests.v3Binlog, "--window", "50"])
+        #expect(ok.status == 1 && ok.stdout.contains("lagging"), "\(ok.stderr)")
     }
 }

@@ -13,11 +13,12 @@ extension BinlogChecker {
         closeTermRun()
         closeRuleRun()
         if let run = duplicates.finish() { emitDuplicate(run) }
+        let lastZeroTail = zeroTail?.region
         if let tail = zeroTail {
             emitZeroTail(tail.region, isLastFile: true)
             zeroTail = nil
         }
-        markTornTail()
+        markTornTail(zeroTail: lastZeroTail)
         recordLastItem()
         if let c = currentSummary {
             files.append(c)
@@ -33,18 +34,26 @@ extension BinlogChecker {
     }
 
     /// A cut-off item at the very end of the last file (only zeros after it) is a crash while it
-    /// was being written, not damage in the middle of the history.
-    mutating func markTornTail() {
+    /// was being written, not damage in the middle of the history. So is an item framed whole whose
+    /// bytes end in zeros right before the zero-filled preallocation of the live file: the copy of
+    /// its bytes had not finished (a crash, or the file read while Pika wrote it).
+    mutating func markTornTail(zeroTail: PaddingRegion?) {
         guard let (index, damage) = lastDamage, recordsAfterDamage == 0, damage.start.fileNumber == currentFile else {
             return
         }
         switch damage.kind {
         case .interruptedItem, .truncatedRecord, .truncatedHeader: break
+        case .badRESP, .badEnvelope:
+            guard damage.endsInZeros, let zeroTail, zeroTail.start == damage.end else { return }
         default: return
         }
         var message =
-            "the last item is cut off at \(damage.start) (\(damage.length) bytes: \(damage.reason)): the server "
-            + "stopped while writing it, so it was never complete nor sent to replicas"
+            damage.endsInZeros
+            ? "the last item at \(damage.start) (\(damage.length) bytes) runs into the zero-filled rest of the live "
+                + "file before its bytes end (\(damage.reason)): it was still being written when the server stopped "
+                + "or the file was read, so it was not complete nor sent to replicas"
+            : "the last item is cut off at \(damage.start) (\(damage.length) bytes: \(damage.reason)): the server "
+                + "stopped while writing it, so it was never complete nor sent to replicas"
         if let m = manifest {
             let start = ResumePoint(fileNumber: damage.start.fileNumber, offset: damage.start.offset)
             message += m.producer <= start ? "; the manifest does not count it" : "; but the manifest counts it"
@@ -104,7 +113,7 @@ extension BinlogChecker {
                     : aboveManifestContinues == true
                         ? "they continue the manifest's history without a break, so the manifest lags behind them"
                         : "they do not continue the manifest's history: stale files of an earlier replication history "
-                            + "or a truncate's leftovers; Pika treats the manifest's file as current (spec §8.7)"
+                            + "or a truncate's leftovers; Pika treats the manifest's file as current and writes over them"
                 findings.append(
                     Finding(
                         kind: .fileAboveManifest, severity: .warning, range: FindingRange(first: first, last: last),
@@ -130,7 +139,9 @@ extension BinlogChecker {
                     Finding(kind: .manifestUnreadable, severity: .error, range: nil, count: 0, message: f.description))
             case .manifestLayoutUncertain:
                 findings.append(
-                    Finding(kind: .manifestLayout, severity: .info, range: nil, count: 0, message: f.description))
+                    Finding(
+                        kind: .manifestLayout, severity: .info, range: nil, count: 0,
+                        message: f.description + "; so the manifest is not compared with the items nor corrected"))
             case .manifestSize:
                 findings.append(
                     Finding(kind: .manifestSize, severity: .warning, range: nil, count: 0, message: f.description))
@@ -207,6 +218,11 @@ extension BinlogChecker {
             return
         }
         guard !manifestFileMissing else { return }
+        // A layout that had to be guessed gives no position to compare or correct: the
+        // manifest-layout finding says so, and nothing is built on the guess.
+        if directoryFindings.contains(where: { if case .manifestLayoutUncertain = $0 { true } else { false } }) {
+            return
+        }
         let candidate = aboveManifestContinues == true ? lastOverall : lastInManifestRange
         guard let last = candidate else {
             if m.offset != 0 || (m.logicID ?? 0) != 0 {
@@ -236,7 +252,8 @@ extension BinlogChecker {
                         kind: .manifestNextFile, severity: .info, range: range, count: 0,
                         message:
                             "the manifest says \(m.producer), the start of a file with no item yet; the same point "
-                            + "as \(end), where the last item ends (a roll, spec §8.19)"))
+                            + "as \(end), where the last item ends (Pika rolled to the new file and saved the manifest before "
+                            + "writing there)"))
             }
             guard let manifestID = m.logicID, manifestID != lastID else { return }
             if slaveCounter && manifestID == UInt64(last.itemsSinceFullSync) {
@@ -246,7 +263,7 @@ extension BinlogChecker {
                         message:
                             "manifest logic_id \(manifestID) counts this node's own writes since its full sync "
                             + "(\(plural(last.itemsSinceFullSync, "item"))), while the items carry the master's logic "
-                            + "ids (up to \(lastID)), as v3.0–v3.5.1 replicas write them (spec §5.2)"))
+                            + "ids (up to \(lastID)), as v3.0–v3.5.1 replicas write them"))
             } else {
                 summary.correctedManifest = corrected
                 findings.append(
@@ -276,7 +293,7 @@ extension BinlogChecker {
                         + "the manifest offset over them (a manifest rolled back, or lost writeback)" + fix,
                     correctedManifest: corrected))
         } else {
-            var why = "a torn last item, or binlog pages lost in a crash (spec §8.3)"
+            var why = "a torn last item, or binlog pages the operating system had not written to disk when the machine crashed"
             if findings.contains(where: { $0.kind == .tornTail }) { why = "it counts the torn last item" }
             findings.append(
                 Finding(
@@ -289,7 +306,7 @@ extension BinlogChecker {
     }
 
     /// A v3.0–v3.5.1 replica's manifest counts its own puts since the full sync, while its items
-    /// keep the master's logic ids (spec §5.2, §8 pitfall 11).
+    /// keep the master's logic ids (Docs/Format.md §R2).
     var isReplicaCounter: Bool { fullSyncSeen && (firstIDAfterFullSync ?? 1) != 1 }
 
     /// The producer status Pika holds after `last`: its end, its logic id (a replica's own count
@@ -310,7 +327,7 @@ extension BinlogChecker {
             let k = findings[i].kind
             return k == .chainBreak || k == .positionSkew || k == .logicIDRegression || k == .logicIDRepeat
         }
-        func note(_ i: Int, _ folded: [Int]) {
+        func note(_ i: Int, _ folded: [Int], keepingTheirWeight: Bool = false) {
             guard !folded.isEmpty else { return }
             var parts: [String] = []
             if folded.contains(where: { findings[$0].kind == .chainBreak }) {
@@ -325,6 +342,9 @@ extension BinlogChecker {
                 parts.append("their logic ids repeat")
             }
             findings[i].message += " (" + parts.joined(separator: "; ") + ")"
+            if keepingTheirWeight {
+                findings[i].severity = max(findings[i].severity, folded.map { findings[$0].severity }.max()!)
+            }
             remove.formUnion(folded)
         }
         for (i, f) in findings.enumerated() where f.kind == .duplicateRange {
@@ -336,7 +356,9 @@ extension BinlogChecker {
                 }
                 return findings[j].kind == .positionSkew || findings[j].count == 1
             }
-            note(i, folded)
+            // A content repeat graded as the workload's that also breaks the chain or repeats ids
+            // is more than that: what is folded into it keeps its weight.
+            note(i, folded, keepingTheirWeight: true)
         }
         for (i, anchors) in outOfOrderAnchors {
             guard let related = findings[i].related, let last = anchors.last else { continue }

@@ -85,7 +85,7 @@ extension BinlogChecker {
                     message:
                         "\(commandExcerpt(command, maxArguments: 2)) (flush #\(summary.flushes)): every key written "
                         + "before it is gone; a replica that applies it out of order with the writes around it "
-                        + "diverges (spec §5.3)"))
+                        + "diverges"))
         }
         if command.count > 0,
             (ruleNameLengths >> UInt64(min(command[0].count, 63))) & 1 != 0 || openRuns & RunBit.rule != 0
@@ -110,7 +110,7 @@ extension BinlogChecker {
             }
             if firstInFile && item.start.fileNumber > manifestProducer.fileNumber && aboveManifestContinues == nil {
                 // The first file above the manifest's: a continuation of its history (the manifest
-                // lags) or a stale file of another one (spec §8.7)?
+                // lags) or a stale file of another one (Docs/Format.md §B14)?
                 aboveManifestContinues = chained
             }
         }
@@ -203,8 +203,8 @@ extension BinlogChecker {
             detail =
                 "stored position \(stored) is in an earlier file than \(expected), where the item before ends: "
                 + (firstInFile
-                    ? "write2file\(location.fileNumber) is a leftover from an earlier history (stale slave file, "
-                        + "spec §8.7) or a manual copy"
+                    ? "write2file\(location.fileNumber) is a leftover from an earlier history (a replica's stale "
+                        + "file, which a full sync leaves behind) or a manual copy"
                     : "a range from an earlier history was written or copied in here")
         }
         if firstInFile { detail = "first item of write2file\(location.fileNumber): " + detail }
@@ -245,7 +245,7 @@ extension BinlogChecker {
             skewed = false
         } else if !skewed {
             if fileStartsWithBlank && acceptedSkew == nil && stored.fileNumber == item.start.fileNumber {
-                // AppendBlank (v2.0–v3.0.9, §2.7A): logical and physical offsets may differ in this file.
+                // AppendBlank (v2.0–v3.0.9, Docs/Format.md §B10A): logical and physical offsets may differ in this file.
                 acceptedSkew = delta
             }
             if stored.fileNumber == item.start.fileNumber { delta -= acceptedSkew ?? 0 }
@@ -347,7 +347,8 @@ extension BinlogChecker {
                         kind: .logicIDRegression, severity: .error, range: FindingRange(location), count: 1,
                         message:
                             "write2file\(location.fileNumber) begins with logic id \(id), below \(maximum ?? 0) "
-                            + "reached before it: a file from an earlier history (stale slave file, spec §8.7) "
+                            + "reached before it: a file from an earlier history (a replica's stale file, which a full sync "
+                            + "leaves behind) "
                             + "or a manual copy"))
                 sequence.restart(at: id)
             } else {
@@ -522,30 +523,71 @@ extension BinlogChecker {
         ruleRun = nil
         let rule = configuration.rules[Int(run.key)]
         let more = run.count > 1 ? " and \(run.count - 1) more like it" : ""
+        let known = "Pika \(rule.rejectingReplicas.lowerBound)–\(rule.rejectingReplicas.upperBound)"
+        let severity: FindingSeverity
+        let verdict: String
+        if let version = configuration.replicaVersion {
+            if rule.rejectingReplicas.contains(version) {
+                severity = .warning
+                verdict = "a replica running Pika \(version) cannot apply it: \(rule.failure)"
+            } else {
+                severity = .info
+                verdict =
+                    "a replica running Pika \(version) is not known to reject it (the releases that do are \(known): "
+                    + "\(rule.failure))"
+            }
+        } else {
+            severity = .info
+            verdict =
+                "replicas of \(known) cannot apply it: \(rule.failure). Nothing to do for a master without such "
+                + "replicas; --replica-version VERSION grades it for yours"
+        }
         findings.append(
             Finding(
-                kind: .replicaCannotApply, severity: .error, range: FindingRange(first: run.first, last: run.last),
-                count: run.count, message: "`\(details[run.detail])`\(more): \(rule.explanation)", rule: rule.id,
+                kind: .replicaCannotApply, severity: severity, range: FindingRange(first: run.first, last: run.last),
+                count: run.count, message: "`\(details[run.detail])`\(more): \(rule.item); \(verdict)", rule: rule.id,
                 versions: rule.versions))
     }
 
+    /// Grades a repeated run by what Pika can produce (Pika's source, v3.x and v4.x):
+    /// - A master gives every item the next logic id and its own producer position, so its log
+    ///   never repeats a stored header: a repeat of content alone is its workload's (info).
+    /// - A v3.x replica writes the master's headers verbatim (`ProcessLeaderLog` appends the
+    ///   leader's item as received), so a range it received twice repeats the logic ids (error).
+    /// - A v4.x replica numbers its own items (`Binlog::Put` builds a fresh header), counting from 1
+    ///   after the full sync that reset it (the padding before its history). There a range received
+    ///   twice repeats only the content, so a content repeat inside that history is a warning; where
+    ///   the ids continue the master's (a v3.x replica), content alone is again the workload's.
     mutating func emitDuplicate(_ run: DuplicateRun) {
         let message: String
+        let severity: FindingSeverity
         if run.sameLogicIDs {
             let ids =
                 run.later.first.logicID.flatMap { a in run.later.last.logicID.map { b in " (logic ids \(a)..\(b))" } }
                 ?? ""
+            severity = .error
             message =
                 "\(plural(run.count, "item"))\(ids) are written a second time, headers included, after \(run.earlier): "
                 + "a range received twice (a replica that resumed too early) or bytes copied in"
-        } else {
+        } else if let point = fullSyncPoint, firstIDAfterFullSync == 1,
+            (run.earlier.first.fileNumber, run.earlier.first.offset) >= (point.fileNumber, point.offset)
+        {
+            severity = .warning
             message =
-                "\(plural(run.count, "item")) repeat the commands of the \(run.count) items at \(run.earlier): a range "
-                + "applied twice (a replica that re-received it) or a workload that repeats itself"
+                "\(plural(run.count, "item")) repeat the commands of the \(run.count) items at \(run.earlier) under "
+                + "new logic ids: this node was reset by a full sync at \(point) and numbers its own items since "
+                + "(a Pika 4.x replica), so a range it received twice would look like this; so does a workload that "
+                + "repeats itself. `binlogtool diff MASTER_LOG THIS_LOG` tells which"
+        } else {
+            severity = .info
+            message =
+                "\(plural(run.count, "item")) repeat the commands of the \(run.count) items at \(run.earlier) with "
+                + "their own logic ids and positions: the workload repeating itself. A range Pika received twice "
+                + "would repeat the stored headers (a v3.x replica) or follow a full sync (a v4.x replica)"
         }
         findings.append(
             Finding(
-                kind: .duplicateRange, severity: run.sameLogicIDs ? .error : .warning, range: run.later,
+                kind: .duplicateRange, severity: severity, range: run.later,
                 count: run.count, related: run.earlier, message: message))
     }
 }

@@ -3,7 +3,7 @@ import BinlogFormat
 /// What ``BinlogChecker`` tolerates and how much it remembers.
 public struct CheckConfiguration: Sendable {
     /// Exec time may go back this many seconds before it is reported (clock skew, v3.0's
-    /// exec time taken outside the binlog lock; spec §8 pitfall 10).
+    /// exec time taken outside the binlog lock; Docs/Format.md §B15).
     public var timeSkewSeconds: UInt32 = 2
     /// The shortest run of repeated commands reported as a duplicated range. Shorter repeats are
     /// common in real workloads (`INCR a; INCR b` in a loop).
@@ -12,6 +12,10 @@ public struct CheckConfiguration: Sendable {
     public var duplicateWindow = 1 << 18
     /// Items that replicas cannot apply.
     public var rules: [ReplicaApplyRule] = ReplicaApplyRule.all
+    /// The Pika release of the replicas of this log, if the operator says: items a replica of that
+    /// release rejects are then warnings. Without it (a master alone, or replicas unknown) they
+    /// are info, naming the releases that reject them.
+    public var replicaVersion: PikaRelease? = nil
     /// Whether header field 6 is a term (v3.3+) that must not go down. False for v3.0–v3.2, where
     /// it is a server id.
     public var checkTerms = true
@@ -96,7 +100,7 @@ public struct BinlogChecker {
         var itemsSinceFullSync: Int
 
         /// What the next item stores when a roll put this one at the start of the next file (its
-        /// header keeps the old file's end, spec §3.3).
+        /// header keeps the old file's end, Docs/Format.md §B8).
         var nextAfterRoll: ResumePoint {
             ResumePoint(
                 fileNumber: stored.fileNumber &+ 1,
@@ -129,7 +133,7 @@ public struct BinlogChecker {
     var fileGaps: [FileGapNote] = []
     var currentFile: FileNumber? = nil
     var itemsInFile = 0
-    /// The file began with blank padding (v2.0–v3.0.9, §2.7A): logical and physical offsets may
+    /// The file began with blank padding (v2.0–v3.0.9, Docs/Format.md §B10A): logical and physical offsets may
     /// differ by this much in the rest of it.
     var acceptedSkew: Int64? = nil
     var fileStartsWithBlank = false
@@ -197,6 +201,8 @@ public struct BinlogChecker {
 
     // Full syncs and the manifest.
     var fullSyncSeen = false
+    /// Where the history after the last full-sync padding starts (this node became a replica there).
+    var fullSyncPoint: ResumePoint? = nil
     var itemsSinceFullSync = 0
     var firstIDAfterFullSync: UInt64? = nil
     var itemsAfterManifest = 0
@@ -478,6 +484,7 @@ public struct BinlogChecker {
         maxExecTime = nil
         maxTerm = nil
         fullSyncSeen = true
+        fullSyncPoint = point
         itemsSinceFullSync = 0
         firstIDAfterFullSync = nil
         damageSinceItem = nil

@@ -12,6 +12,10 @@ public struct DiffConfiguration: Sendable {
     public var pendingCapacity = 65536
     /// Recent replica items remembered to recognise duplicates (about 48 bytes each).
     public var duplicateWindow = 1 << 18
+    /// The shortest run of replica items repeating earlier replica items that is called a range
+    /// applied twice (an error). Shorter repeats, and a run of one command repeated, are warnings:
+    /// the same command recurs in real workloads (`INCR k`, `LPOP q`), so one item says too little.
+    public var minimumDuplicateRun = 3
     public var rules: [ReplicaApplyRule] = ReplicaApplyRule.all
 
     public init() {}
@@ -20,7 +24,7 @@ public struct DiffConfiguration: Sendable {
 /// How the replica's first item was found in the master's binlog.
 public enum DiffAlignment: String, Sendable {
     /// The master has an item with the replica's first item's stored position and content: the
-    /// two binlogs share their layout (what Pika replication relies on, spec §5.2).
+    /// two binlogs share their layout (what Pika replication relies on, Docs/Format.md §R2).
     case position
     /// Found by content: the layouts differ (another `binlog-file-size`, #891 padding, …).
     case content
@@ -80,7 +84,7 @@ public struct DiffReport: Sendable {
 /// Aligns a master's and a replica's binlog and reports where they differ.
 ///
 /// Logic ids are not compared (v3.5.2+ replicas number their own items from 1 after a full sync,
-/// spec §5.2); items are compared by a hash of their command. The start is found by stored position
+/// Docs/Format.md §R2); items are compared by a hash of their command. The start is found by stored position
 /// when both sides share a layout (the replica's first item stores the full-sync point, and the
 /// master has an item storing the same), by content otherwise. Then both binlogs are walked in
 /// step; at a difference both sides are read ahead (``DiffConfiguration/window``) to the nearest
@@ -111,7 +115,7 @@ public struct BinlogDiff {
     var pendingExtra = PendingSet()
     var missingRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
     var extraRun: (range: FindingRange, count: Int, lastIndex: Int, context: FindingLocation?)? = nil
-    var duplicateRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int)? = nil
+    var duplicateRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int, firstHash: UInt64, oneCommand: Bool, name: CommandName)? = nil
     var driftRun: (range: FindingRange, related: FindingRange, count: Int, lastIndex: Int, example: String)? = nil
 
     init(configuration: DiffConfiguration, master: @escaping () -> BinlogStream, replica: @escaping () -> BinlogStream)
@@ -630,22 +634,35 @@ public struct BinlogDiff {
             run.related.last = earlier
             run.count += 1
             run.lastIndex = r.index
+            run.oneCommand = run.oneCommand && r.hash == run.firstHash
             duplicateRun = run
             return
         }
         closeDuplicateRun()
-        duplicateRun = (FindingRange(r.location), FindingRange(earlier), 1, r.index)
+        duplicateRun = (FindingRange(r.location), FindingRange(earlier), 1, r.index, r.hash, true, r.name)
     }
 
     mutating func closeDuplicateRun() {
         guard let run = duplicateRun else { return }
         duplicateRun = nil
-        findings.append(
-            Finding(
-                kind: .duplicateRange, severity: .error, range: run.range, count: run.count, related: run.related,
-                message:
-                    "\(plural(run.count, "replica item")) repeat items the replica already has at \(run.related); "
-                    + "the master has them once: the replica applied them twice (re-received after a resume)"))
+        let items = run.count == 1 ? "1 replica item repeats the item" : "\(run.count) replica items repeat the items"
+        if run.count >= configuration.minimumDuplicateRun && !run.oneCommand {
+            findings.append(
+                Finding(
+                    kind: .duplicateRange, severity: .error, range: run.range, count: run.count, related: run.related,
+                    message:
+                        "\(items) the replica already has at \(run.related); the master has them once: the replica "
+                        + "applied them twice (re-received after a resume)"))
+        } else {
+            let what = run.oneCommand ? "the same \(run.name) command" : "\(run.count) commands"
+            findings.append(
+                Finding(
+                    kind: .duplicateRange, severity: .warning, range: run.range, count: run.count, related: run.related,
+                    message:
+                        "\(items) the replica already has at \(run.related), where the master has \(what) once here: "
+                        + "too short a repeat to tell a re-received item from a command the workload sends again; "
+                        + "if it was applied twice the replica departs from the master at the repeated key"))
+        }
     }
 
     mutating func addMissing(_ item: PendingSet.Item) {

@@ -3,8 +3,8 @@ import BinlogFormat
 /// The expiry an item sets, so that `diff` can tell a master and a replica item that differ only
 /// in it (TTL drift) from two different writes.
 ///
-/// Pika logs relative expiries in absolute forms (`pksetexat`, `expireat`, `pexpireat`; spec
-/// pika-on-disk.md §4.2), so a replica that logs another time than the master for the same write
+/// Pika logs relative expiries in absolute forms (`pksetexat`, `expireat`, `pexpireat`; Docs/Format.md
+/// §C2), so a replica that logs another time than the master for the same write
 /// set another expiry: the key lives longer or shorter there. Relative forms (`expire`, `setex`, …)
 /// are placed at the item's exec time.
 struct ExpiryStamp {

@@ -27,15 +27,15 @@ public enum FindingKind: String, Hashable, Sendable, CaseIterable {
     case damage = "damage"
     /// A torn item at the very end of the binlog: a crash while it was being written.
     case tornTail = "torn-tail"
-    /// Zeros to the end of a file: mmap preallocation of a live or killed server (spec §8.2).
+    /// Zeros to the end of a file: mmap preallocation of a live or killed server (Docs/Format.md §B12).
     case zeroTail = "zero-tail"
-    /// Padding records: full-sync padding at a file start (§2.7), or padding where none belongs.
+    /// Padding records: full-sync padding at a file start (Docs/Format.md §B10), or padding where none belongs.
     case padding = "padding"
-    /// Zero-length items (v3.3.0–v3.3.5 failed SETNX, §8.5): Pika's own reader stops there.
+    /// Zero-length items (v3.3.0–v3.3.5 failed SETNX, Docs/Format.md §B13): Pika's own reader stops there.
     case emptyItem = "empty-item"
 
     // Item sequence.
-    /// An item's stored `filenum:offset` is not the end of the item before it (§3.3, §7.3).
+    /// An item's stored `filenum:offset` is not the end of the item before it (Docs/Format.md §B8).
     case chainBreak = "chain-break"
     /// Items that are not where their stored positions say (bytes moved, a file renamed).
     case positionSkew = "position-skew"
@@ -75,7 +75,7 @@ public enum FindingKind: String, Hashable, Sendable, CaseIterable {
     case manifestLeads = "manifest-leads"
     /// The manifest's logic id does not count the items.
     case manifestLogicID = "manifest-logic-id"
-    /// The manifest names `(N+1):0` for a binlog ending at the end of file N (§8.19).
+    /// The manifest names `(N+1):0` for a binlog ending at the end of file N (Docs/Format.md §S3).
     case manifestNextFile = "manifest-next-file"
     /// The manifest's current file is not in the directory.
     case manifestFileMissing = "manifest-file-missing"

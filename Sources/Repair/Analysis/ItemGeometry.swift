@@ -1,6 +1,6 @@
 import BinlogFormat
 
-/// Position arithmetic of Pika's writer (`Binlog::Produce`, spec §2.3–2.6), used to predict where
+/// Position arithmetic of Pika's writer (`Binlog::Produce`, Docs/Format.md §B4, §B5, §B6), used to predict where
 /// an item says the next one begins.
 enum ItemGeometry {
     /// The producer offset after writing `payloadLength` bytes from producer offset `start`:
@@ -31,7 +31,7 @@ enum ItemGeometry {
     }
 
     /// Whether two resume points name the same place in the item stream: equal, or `N:<end of N>`
-    /// and `(N+1):0` (spec §8 pitfall 19), given the end of file N.
+    /// and `(N+1):0` (Docs/Format.md §S3), given the end of file N.
     static func sameResumePoint(_ a: ResumePoint, _ b: ResumePoint) -> Bool {
         if a == b { return true }
         if b.offset == 0 && b.fileNumber == a.fileNumber &+ 1 { return true }
@@ -87,7 +87,7 @@ func commandExcerpt(_ command: RESPCommand, maxArguments: Int = 4) -> String {
 }
 
 /// Whether a command is a flush: `flushdb`/`flushall` in any case (FLUSHALL is logged as one
-/// `flushdb` per DB from v3.1, spec §4.1, §5.3).
+/// `flushdb` per DB from v3.1, Docs/Format.md §C1, §C4).
 @inline(__always)
 func isFlush(_ command: RESPCommand) -> Bool {
     guard command.count >= 1 else { return false }

@@ -1,9 +1,38 @@
 import BinlogFormat
 
+/// A Pika release number (`4.0.1`, `v3.5.0`, `3.5.3-alpha`: the suffix is ignored), ordered.
+public struct PikaRelease: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public var patch: Int
+
+    public init(_ major: Int, _ minor: Int, _ patch: Int) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+    }
+
+    /// Parses `MAJOR.MINOR.PATCH` with an optional leading `v` and `-suffix`; nil otherwise.
+    public init?(_ text: String) {
+        var t = Substring(text)
+        if t.first == "v" || t.first == "V" { t = t.dropFirst() }
+        let numbers = (t.split(separator: "-", maxSplits: 1).first ?? "").split(
+            separator: ".", omittingEmptySubsequences: false)
+        guard numbers.count == 3, let a = Int(numbers[0]), let b = Int(numbers[1]), let c = Int(numbers[2]),
+            a >= 0, b >= 0, c >= 0
+        else { return nil }
+        self.init(a, b, c)
+    }
+
+    public static func < (x: Self, y: Self) -> Bool { (x.major, x.minor, x.patch) < (y.major, y.minor, y.patch) }
+
+    public var description: String { "\(major).\(minor).\(patch)" }
+}
+
 /// A kind of binlog item that a master logs but some replicas cannot apply.
 ///
 /// When a replica rejects an item it does not skip it: it drops the connection and asks again from
-/// the same offset, forever, while both sides keep reporting the link up (spec §8 pitfall 18).
+/// the same offset, forever, while both sides keep reporting the link up (Docs/Format.md §C3).
 /// So one such item stalls replication silently. The table ``all`` is meant to grow: add a rule
 /// with an id, the versions concerned, an explanation, and a predicate on the logged command.
 public struct ReplicaApplyRule: Sendable {
@@ -14,19 +43,27 @@ public struct ReplicaApplyRule: Sendable {
     public var command: String
     /// Which replica versions choke on the item.
     public var versions: String
+    /// The replica releases known (from Pika's source at each release tag) to reject the item.
+    public var rejectingReplicas: ClosedRange<PikaRelease>
+    /// What the item is, for the operator.
+    public var item: String
+    /// Why such a replica rejects it and what follows.
+    public var failure: String
     /// One sentence for the operator: what the item is and what happens.
-    public var explanation: String
+    public var explanation: String { item + "; " + failure }
     /// Whether a logged command is such an item. The command is borrowed from the decoder.
     public var matches: @Sendable (RESPCommand) -> Bool
 
     public init(
-        id: String, command: String, versions: String, explanation: String,
-        matches: @escaping @Sendable (RESPCommand) -> Bool
+        id: String, command: String, versions: String, rejectingReplicas: ClosedRange<PikaRelease>, item: String,
+        failure: String, matches: @escaping @Sendable (RESPCommand) -> Bool
     ) {
         self.id = id
         self.command = command.lowercased()
         self.versions = versions
-        self.explanation = explanation
+        self.rejectingReplicas = rejectingReplicas
+        self.item = item
+        self.failure = failure
         self.matches = matches
     }
 
@@ -35,15 +72,17 @@ public struct ReplicaApplyRule: Sendable {
 
     /// v4.0.1 logs `PSETEX k ms v` as `pksetexat k <NowMillis()+ms> v`: a 13-digit millisecond
     /// time where `PKSetexAtCmd::DoInitial` expects seconds and rejects values ≥ INT32_MAX
-    /// (spec §4.1, §8 pitfall 18; observed on a real v4.0.1 pair).
+    /// (observed on a real v4.0.1 pair). That check is in every release from 3.0.8 (the first with
+    /// `pksetexat`) to 4.0.1; the command is missing before 3.0.8.
     public static let pksetexatMilliseconds = ReplicaApplyRule(
         id: "pksetexat-milliseconds",
         command: "pksetexat",
-        versions: "v4.0.1 replicas (v4.0.1 masters write it for PSETEX); v3.x replicas cast the time to int32",
-        explanation:
-            "pksetexat carries a millisecond timestamp (v4.0.1 logs PSETEX this way) but replicas parse seconds "
-            + "and reject values >= 2147483647: the replica drops the link and retries this offset forever while "
-            + "both sides report the link up and zero lag",
+        versions: "replicas of Pika 3.0.8–4.0.1 (v4.0.1 masters write it for PSETEX)",
+        rejectingReplicas: PikaRelease(3, 0, 8)...PikaRelease(4, 0, 1),
+        item: "pksetexat carries a millisecond timestamp (v4.0.1 logs PSETEX this way)",
+        failure:
+            "it parses the time as seconds and rejects values >= 2147483647, so it drops the link and retries "
+            + "this offset forever while both sides report the link up and zero lag",
         matches: { command in
             command.count == 4 && timestampOverflowsInt32(command[2])
         })

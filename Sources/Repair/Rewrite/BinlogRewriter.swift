@@ -2,8 +2,8 @@ import BinlogFormat
 
 /// Rewrites a Pika binlog into one that is safe to replay from its start point even where part
 /// of it is already applied: duplicated ranges dropped, out-of-order ranges put back in order,
-/// and every relative or counter command replaced by the absolute form of its result (spec
-/// `pika-on-disk.md` §4.2), computed by a ``KeyspaceModel`` that replays the log.
+/// and every relative or counter command replaced by the absolute form of its result (Docs/Format.md
+/// §C2), computed by a ``KeyspaceModel`` that replays the log.
 ///
 /// Two passes over the input, memory bounded by the keys whose state is needed:
 /// 1. ``RewriteAnalyzer``: the checker's findings (duplicates, reorderings), the start point, and
@@ -129,17 +129,19 @@ struct RewriteRun {
             let startPosition = PhysicalPosition(fileNumber: FileNumber(first >> 40), offset: first & ((1 << 40) - 1))
             var stream = BinlogStream(files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition)
             var n = 0
+            let stop = options.stop.map { PhysicalPosition(fileNumber: $0.fileNumber, offset: $0.offset) }
             do {
                 while let record = try stream.next() {
                     n &+= 1
                     if n & 4095 == 0, let progress { progress(stream.bytesConsumed) }
+                    if let stop, record.start >= stop { break }
                     let p = packed(record.start)
                     if p < first {
                         if plan.replayBeforeStart, case .item(let item) = record { try replayBeforeStart(item) }
                         continue
                     }
                     if case .item(let item) = record {
-                        if let stop = options.stop, isPast(stop, item) {
+                        if let cut = options.cut, isPast(cut, item) {
                             summary.cutBefore = location(item)
                             summary.cutBeforeExecTime = execTime(item)
                             break
@@ -611,8 +613,8 @@ struct RewriteRun {
     }
 
     /// Whether `item` lies past the cut (a logic id only v3+ items have).
-    func isPast(_ stop: RewriteOptions.Stop, _ item: BinlogItem) -> Bool {
-        switch stop {
+    func isPast(_ cut: RewriteOptions.Cut, _ item: BinlogItem) -> Bool {
+        switch cut {
         case .afterLogicID(let id): item.envelope == .pikaItem && item.header.logicID > id
         case .beforeExecTime(let t): execTime(item) >= t
         }

@@ -20,25 +20,25 @@ public struct RewriteOptions {
     }
 
     public var start: Start = .automatic
+    /// Where the rewrite ends: records that start at or after this resume point are not read
+    /// (`prepare-replica`'s catch-up: the items before the point a replica resumes at). `nil`:
+    /// the end of the binlog.
+    public var stop: ResumePoint? = nil
 
-    /// Where the output ends (`--to-logic-id`, `--stop-time`; redis-check-aof's
+    /// Where the output is cut (`--to-logic-id`, `--stop-time`; redis-check-aof's
     /// `--truncate-to-timestamp`): before the first item, in log order, past the point. The cut
     /// is at an item boundary, and nothing after it is written.
-    public enum Stop: Sendable, Equatable {
+    public enum Cut: Sendable, Equatable {
         /// Keep items up to and including this logic id.
         case afterLogicID(UInt64)
         /// Keep items executed before this time (unix seconds).
         case beforeExecTime(UInt32)
     }
 
-    public var stop: Stop? = nil
+    public var cut: Cut? = nil
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika
-    /// Also drop duplicated ranges found by content alone (`check` warns: a replica that numbers
-    /// its own items received a range twice, *or* a workload that repeats itself). By default only
-    /// ranges written again with their headers (same logic ids: certain duplicates) are dropped.
-    public var dropContentDuplicates = false
     /// The analysis' tolerances (the `check` settings).
     public var check = CheckConfiguration()
     /// Write list pushes whose key sees only pushes on the same side until the end of the log as

@@ -447,9 +447,14 @@ struct RewriteAnalyzer {
             let last = packed(range.last.position)
             switch f.kind {
             case .duplicateRange:
-                guard f.severity == .error || options.dropContentDuplicates else {
-                    plan.remarks.append(
-                        "not dropped: \(f.count) items at \(range) repeat the commands of \(f.related.map { "\($0)" } ?? "earlier items") with new logic ids (a replica that received them twice, or a workload that repeats itself); --drop-content-duplicates drops them")
+                // Only a range written again with its stored headers is proven to be a copy. A repeat
+                // of commands alone is kept: dropping a workload's repeat loses writes (a counter
+                // ends short). Where a replica could have received it twice, diff decides.
+                guard f.severity == .error else {
+                    if f.severity == .warning {
+                        plan.remarks.append(
+                            "kept: \(f.count) items at \(range) repeat the commands of \(f.related.map { "\($0)" } ?? "earlier items") under new logic ids; commands alone do not prove a range applied twice (a workload repeats itself too): rewrite MASTER_LOG --replica THIS_LOG compares with the master")
+                    }
                     continue
                 }
                 guard first >= from else {
@@ -459,8 +464,7 @@ struct RewriteAnalyzer {
                 plan.drops.append(
                     RewritePlan.Drop(
                         first: first, last: last,
-                        reason: f.severity == .error
-                            ? "duplicate: written a second time, headers included" : "duplicate: repeats the commands of an earlier range",
+                        reason: "duplicate: written a second time, headers included",
                         related: f.related))
             case .logicIDRepeat:
                 if first >= from { plan.repeats.append((first, last)) }

@@ -70,12 +70,12 @@ protocol ItemEffectModel {
     /// for every key of its footprint (for a global command: every key followed).
     func apply(_ command: LoggedCommand, at time: Int64, to states: inout [[UInt8]: KeyState])
     /// Whether applying `command` a second time to a state that already holds its effect gives
-    /// another state (spec `pika-on-disk.md` §4.2).
+    /// another state (Docs/Format.md §C2).
     func isUnsafeToReplay(_ command: LoggedCommand) -> Bool
 }
 
 /// Redis/Pika command semantics over partly known key states, for the commands Pika logs
-/// (spec `pika-on-disk.md` §4.1): strings (SET with options, pksetexat, SETEX, SETNX, GETSET,
+/// (Docs/Format.md §C1): strings (SET with options, pksetexat, SETEX, SETNX, GETSET,
 /// MSET, MSETNX, INCR…, APPEND, SETRANGE, SETBIT, GETDEL), hashes, sets, sorted sets, lists,
 /// DEL/UNLINK, EXPIRE…/PERSIST, FLUSHDB/FLUSHALL. Anything else makes the keys it names
 /// unknown (`argv[1]`, or every key argument of the multi-key commands it knows).

@@ -7,7 +7,7 @@ public struct ItemReference: Hashable, Sendable, CustomStringConvertible {
     public var start: PhysicalPosition
     /// The byte after its last fragment (its end as a resume point: ``endResumePoint``).
     public var end: PhysicalPosition
-    /// The `(filenum, offset)` stored in its header: the resume point before it (spec §3.3).
+    /// The `(filenum, offset)` stored in its header: the resume point before it (Docs/Format.md §B8).
     public var stored: ResumePoint
 
     public init(logicID: UInt64, start: PhysicalPosition, end: PhysicalPosition, stored: ResumePoint) {
@@ -22,8 +22,8 @@ public struct ItemReference: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "logic id \(logicID) at \(start)" }
 }
 
-/// Where a recorded resume point (a bgsave `info` offset) falls in a binlog (spec
-/// `pika-on-disk.md` §7.2–7.3, §8 pitfalls 16 and 19).
+/// Where a recorded resume point (a bgsave `info` offset) falls in a binlog (Docs/Format.md
+/// §R4, §B8, §S3).
 public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         /// The end of an item: the next item stores this position.
@@ -94,7 +94,7 @@ public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
             text = "the start of the binlog"
         case .nextFileStart:
             text = "the start of write2file\(recorded.fileNumber), the same point as "
-                + (equivalent.map { "\($0)" } ?? "the end of write2file\(recorded.fileNumber &- 1)") + " (pitfall 19)"
+                + (equivalent.map { "\($0)" } ?? "the end of write2file\(recorded.fileNumber &- 1)") + " (Pika rolls to the next file before it writes there, so both name one point)"
                 + (previousItem.map { ", the end of logic id \($0.logicID)" } ?? "")
         case .blockStartAfterTrailer:
             text = "a block start after the trailer that follows logic id \(previousItem?.logicID ?? 0)"
@@ -108,7 +108,7 @@ public struct OffsetLocation: Hashable, Sendable, CustomStringConvertible {
         case .blockAlignedInsideItem:
             text = "a block boundary inside logic id \(containingItem?.logicID ?? 0)"
                 + (containingItem.map { " (\($0.start)–\($0.end.offset))" } ?? "")
-                + ": Pika's Seek accepts it, but a replica would start on a fragment (pitfall 16)"
+                + ": Pika's Seek accepts it, but a replica would start on a fragment in the middle of an item"
         case .insideTrailer:
             text = "inside the block trailer after logic id \(previousItem?.logicID ?? 0)"
         case .insidePadding:

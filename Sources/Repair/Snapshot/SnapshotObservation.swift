@@ -212,7 +212,7 @@ struct ChainFacets {
 }
 
 /// Tolerance when comparing an expiry computed from the binlog with the stored one: Pika takes
-/// `now` for a relative TTL at `Do()` time, the item's exec time a moment later (§4).
+/// `now` for a relative TTL at `Do()` time, the item's exec time a moment later (Docs/Format.md §C1).
 let expiryToleranceSeconds: Int64 = 1
 
 extension SnapshotObserver {

@@ -2,7 +2,7 @@ import BinlogFormat
 
 /// Where a bgsave snapshot really stands in its binlog: the report of ``SnapshotVerifier``.
 ///
-/// `recorded` and `corrected` are resume points in Pika's sense (spec `pika-on-disk.md` §7.3):
+/// `recorded` and `corrected` are resume points in Pika's sense (Docs/Format.md §B8):
 /// the stored position of the next item to send. A snapshot is `consistent` when the items up to
 /// `recorded` are in its data and the items after it are not.
 public struct SnapshotVerification: Sendable {
@@ -11,9 +11,9 @@ public struct SnapshotVerification: Sendable {
         /// Every item before the offset is in the data, none after it.
         case consistent
         /// Items right after the offset are already in the data (the v3.1–v3.5.4/v4.0.0 master
-        /// race, §6.4): a replica resuming there applies them twice.
+        /// race, Docs/Format.md §S2): a replica resuming there applies them twice.
         case lagging
-        /// Items before the offset are missing from the data (a slave's bgsave, §6.4).
+        /// Items before the offset are missing from the data (a slave's bgsave, Docs/Format.md §S2).
         case leading
         /// Applied and missing items alternate past the offset, or the data both lags and leads:
         /// what concurrent writers produce.
@@ -28,7 +28,7 @@ public struct SnapshotVerification: Sendable {
         public var execTime: UInt32
         public var arguments: [[UInt8]]
         public var decision: EffectDecision
-        /// Applying it again on a state that holds it gives another state (§4.2).
+        /// Applying it again on a state that holds it gives another state (Docs/Format.md §C2).
         public var isUnsafeToReplay: Bool
         /// Key, expected and found values, and why the decision was taken.
         public var evidence: String

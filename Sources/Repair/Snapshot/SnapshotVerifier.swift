@@ -22,7 +22,7 @@ import RocksSnapshot
 public struct SnapshotVerifier {
     public struct Options: Sendable {
         /// Items reported past the recorded offset, and the least number examined on each side
-        /// of it (spec §8 pitfall 20: lags of up to `thread-pool-size` items were seen).
+        /// of it (Docs/Format.md §S2: lags of up to `thread-pool-size` items were seen).
         public var window: Int
         /// Rebuild the window's keys from the start of the binlog when it starts a fresh
         /// history (write2file0, logic id 1 at 0:0).

@@ -101,7 +101,7 @@ extension KeyspaceModel {
 public protocol KeyStateSource {
     /// The state of `key` *before the first replayed item*, judged at `referenceTimeMs`.
     ///
-    /// A snapshot whose `info` offset lags its data (spec §6.4) already holds the effect of some
+    /// A snapshot whose `info` offset lags its data (Docs/Format.md §S2) already holds the effect of some
     /// items after its offset; the caller must start the replay where the data really is, or the
     /// model would apply those items twice.
     ///

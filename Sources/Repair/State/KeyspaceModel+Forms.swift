@@ -11,7 +11,7 @@ extension KeyspaceModel {
 
     /// A string with its absolute expiry.
     /// - Pika: `set k v`, or `pksetexat k <s> v` for a whole-second expiry, or `set k v` then
-    ///   `pexpireat k <ms>` (a v4.0.1 replica rejects milliseconds in `pksetexat`, spec §8.18).
+    ///   `pexpireat k <ms>` (a v4.0.1 replica rejects milliseconds in `pksetexat`, Docs/Format.md §C3).
     /// - Redis: `set k v`, `set k v EXAT s`, `set k v PXAT ms`.
     func stringForm(_ key: [UInt8], _ value: [UInt8], expiresAtMs: Int64?) -> [Command] {
         guard let e = expiresAtMs else { return [Self.command("set", key, value)] }

@@ -90,7 +90,7 @@ extension KeyspaceModel {
         return .replace([Self.command("del", it.key)])
     }
 
-    /// `FLUSHDB`/`FLUSHALL`: every key known and absent from here on. Order-critical (spec §5.3),
+    /// `FLUSHDB`/`FLUSHALL`: every key known and absent from here on. Order-critical (Docs/Format.md §C4),
     /// replay-safe in order.
     mutating func flush(_ it: ModelItem) -> RewriteDecision {
         slots = [:]

@@ -1,4 +1,4 @@
-/// Lists. No list command but DEL is replay-safe (spec §4.2), and Redis/Pika have no command that
+/// Lists. No list command but DEL is replay-safe (Docs/Format.md §C2), and Redis/Pika have no command that
 /// sets a list, so a list that changed is written whole: `del k`, `rpush k <every element>`, its
 /// expiry again. A list that became empty is `del k`; a command that changed nothing is left out.
 extension KeyspaceModel {

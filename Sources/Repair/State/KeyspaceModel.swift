@@ -2,7 +2,7 @@ import BinlogFormat
 
 /// An in-memory model of a Pika/Redis dataset that replays a binlog item by item and turns each
 /// item into a replay-safe form (``RewriteDecision``): relative and counter commands become the
-/// absolute values they produced (spec `pika-on-disk.md` §4.2).
+/// absolute values they produced (Docs/Format.md §C2).
 ///
 /// Every key is *known* (its whole value and expiry are modelled, or it is known to be absent) or
 /// *unknown*. A key is known when
@@ -89,7 +89,7 @@ public struct KeyspaceModel {
     }
 
     /// Whether a decoded log starts at the beginning of history: its first record is an item at
-    /// `write2file0` offset 0 with logic id 1 and stored position `0:0` (spec §3.3 "First item in
+    /// `write2file0` offset 0 with logic id 1 and stored position `0:0` (Docs/Format.md §B8 "First item in
     /// a fresh write2file0"); for v2 logs (no logic id), an item at `write2file0` offset 0.
     /// Padding first (a slave after a full sync) or any other start is not.
     /// - Parameter firstRecord: the first record the decoder returned for the log.

@@ -2,9 +2,9 @@ import BinlogFormat
 
 /// What `rewrite` does with one logged item so that replaying the output twice, or replaying it
 /// on top of a state that already holds a prefix of it, ends in the state a single replay gives
-/// (spec `pika-on-disk.md` §4.2).
+/// (Docs/Format.md §C2).
 public enum RewriteDecision: Hashable, Sendable {
-    /// Write the item as logged: it is already replay-safe (spec §4.2 "yes" rows), or it is
+    /// Write the item as logged: it is already replay-safe (Docs/Format.md §C2 "yes" rows), or it is
     /// already the absolute form.
     case keep
     /// Write these commands in its place, in order (each an argv, command name first). They set
@@ -38,7 +38,7 @@ public enum RewriteDecision: Hashable, Sendable {
 /// 3.5 answers `SET … EXAT` with a syntax error.
 public enum RewriteDialect: String, Hashable, Sendable, CaseIterable {
     /// Pika's own forms: `pksetexat key <abs seconds> value`, `expireat`, `set`, … A v4.0.1
-    /// `pksetexat` carrying milliseconds (spec §8.18) is rewritten in seconds, or as `set` plus
+    /// `pksetexat` carrying milliseconds (Docs/Format.md §C3) is rewritten in seconds, or as `set` plus
     /// `pexpireat` when the expiry is not a whole second; `dump` writes logged commands as logged.
     case pika
     /// Redis commands: `SET key value EXAT s`/`PXAT ms`, never `pksetexat`.

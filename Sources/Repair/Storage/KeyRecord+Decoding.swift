@@ -105,7 +105,7 @@ extension KeyRecord {
         raw == 0 ? nil : Expiry(time: UnixTime(seconds: Int64(Int32(bitPattern: raw))), granularity: .seconds)
     }
 
-    /// v4 times (§3.3.2): 0 = none; bit 63 set = milliseconds; clear = seconds. 4.0.0 compares
+    /// v4 times (Docs/Format.md §K7.2): 0 = none; bit 63 set = milliseconds; clear = seconds. 4.0.0 compares
     /// at second granularity; 4.0.1 converts seconds to milliseconds and compares those.
     static func v4Time(_ raw: UInt64, _ version: PikaStorageVersion) -> Expiry? {
         if raw == 0 { return nil }

@@ -1,7 +1,7 @@
 import RocksSnapshot
 
 /// Pika's custom RocksDB comparators, re-implemented in Swift under their exact names
-/// (pika-storage.md §2; `src/storage/src/custom_comparator.h` at v3.5.0/v3.5.3/v4.0.1).
+/// (Docs/Format.md §K4; `src/storage/src/custom_comparator.h` at v3.5.0/v3.5.3/v4.0.1).
 ///
 /// Every function follows Pika's order on well-formed keys (including the shortened separator
 /// keys RocksDB stores in index blocks) and **never traps**: when a key is too short for the

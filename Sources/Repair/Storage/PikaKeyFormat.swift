@@ -1,4 +1,4 @@
-/// The byte layouts of Pika's RocksDB keys and data values (pika-storage.md §3).
+/// The byte layouts of Pika's RocksDB keys and data values (Docs/Format.md §K6, §K7).
 ///
 /// v3 (blackwidow, 3.x/3.5):
 ///

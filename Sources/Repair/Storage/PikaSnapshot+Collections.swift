@@ -32,7 +32,7 @@ extension PikaSnapshot {
     }
 
     /// A stored data value's payload: v3 as is; v4 minus `00×16 ‖ le64(ctime)`.
-    /// - Parameter legacyRaw: accept v4 values shorter than 24 bytes as raw (4.0.0 HINCRBY, §3.3.3).
+    /// - Parameter legacyRaw: accept v4 values shorter than 24 bytes as raw (4.0.0 HINCRBY, Docs/Format.md §K7.3).
     private func payload(
         of value: [UInt8], storedKey: [UInt8], store: Store, role: ColumnFamilyRole, legacyRaw: Bool = false
     ) throws(PikaStorageError) -> [UInt8] {

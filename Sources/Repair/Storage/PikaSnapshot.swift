@@ -4,7 +4,7 @@ import RocksSnapshot
 /// (stopped) server's `<db-path>/db<N>/`.
 ///
 /// Every RocksDB inside is opened with `ReadOnlyDatabase` (no LOCK, nothing written). The
-/// answers follow Pika's own read path (pika-storage.md §4):
+/// answers follow Pika's own read path (Docs/Format.md §K9):
 /// - a key exists if its meta record is present, not expired at the **caller's reference time**
 ///   (never the wall clock), and, for collections, has count ≠ 0;
 /// - data records count only if they carry the meta record's version, so data left behind by
@@ -241,7 +241,7 @@ public final class PikaSnapshot: Sendable {
         }
     }
 
-    /// Samples up to `limit` values per instance for their ctime/etime encoding (§3.3.2).
+    /// Samples up to `limit` values per instance for their ctime/etime encoding (Docs/Format.md §K7.2).
     private static func detectFloydVersion(_ stores: [Store], limit: Int = 1000) throws(PikaStorageError)
         -> PikaStorageVersion
     {
@@ -270,7 +270,7 @@ public final class PikaSnapshot: Sendable {
     }
 }
 
-/// The role a column family plays; its name depends on the encoding (pika-storage.md §1.3).
+/// The role a column family plays; its name depends on the encoding (Docs/Format.md §K3).
 enum ColumnFamilyRole: Hashable, Sendable {
     case meta, hashData, setData, listData, zsetData, zsetScore, streamData
 }
@@ -315,19 +315,27 @@ struct Store: Sendable {
         }
     }
 
+    /// What a failure to open `path` was: a newer table format than this build reads (typed, from
+    /// the files' footers), else RocksDB's own error.
+    static func opening(_ path: String, _ error: RocksSnapshotError) -> PikaStorageError {
+        guard case .rocksDB = error else { return .database(error) }
+        return newerTableFormat(in: path, readerVersion: RocksDBSupport.libraryVersion) ?? .database(error)
+    }
+
     /// Opens the column families of `schema` that the database has (read-only).
     static func open(
         path: String, location: StorageLocation, version: PikaStorageVersion, openScoreIndex: Bool
     ) throws(PikaStorageError) -> Store {
         let schema = schema(for: location, version: version)
+        try requireReadableDatabase(at: path)
         let existing: [String]
-        do { existing = try ReadOnlyDatabase.columnFamilyNames(at: path) } catch { throw .database(error) }
+        do { existing = try ReadOnlyDatabase.columnFamilyNames(at: path) } catch { throw opening(path, error) }
         let wanted = schema.filter { existing.contains($0.name) && (openScoreIndex || $0.role != .zsetScore) }
         let database: ReadOnlyDatabase
         do {
             database = try ReadOnlyDatabase(
                 path: path, columnFamilies: wanted.map { ColumnFamilyDescriptor($0.name, comparator: $0.comparator) })
-        } catch { throw .database(error) }
+        } catch { throw opening(path, error) }
         var columnFamilies: [ColumnFamilyRole: ColumnFamily] = [:]
         for entry in wanted {
             columnFamilies[entry.role] = database.columnFamily(named: entry.name)

@@ -1,5 +1,5 @@
 /// Which Pika release family wrote a snapshot: it decides the key/value encoding, the
-/// comparators, and the time units (pika-storage.md §0).
+/// comparators, and the time units (Docs/Format.md §K1).
 public enum PikaStorageVersion: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Pika 3.3.x, 3.4.x, 3.5.0–3.5.2, 3.5.4, 3.5.5: blackwidow ("v3") encoding, one RocksDB per
     /// data type, int32 seconds, zset score keys ordered by raw (key, version) prefix bytes.
@@ -11,7 +11,7 @@ public enum PikaStorageVersion: String, Hashable, Sendable, CaseIterable, Custom
     /// families; timestamps and versions in unix **seconds** (uint64).
     case v4_0_0 = "4.0.0"
     /// Pika 4.0.1: like 4.0.0, but timestamps are unix **milliseconds with bit 63 set** and
-    /// versions are milliseconds; values with bit 63 clear are read as seconds (§3.3.2).
+    /// versions are milliseconds; values with bit 63 clear are read as seconds (Docs/Format.md §K7.2).
     case v4_0_1 = "4.0.1"
 
     /// The two on-disk encodings.

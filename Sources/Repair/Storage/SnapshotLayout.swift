@@ -7,7 +7,7 @@
 #endif
 
 /// How a Pika db directory (`<dump>/<date>/db0/` or `<db-path>/db0/`) is split into RocksDB
-/// databases (pika-storage.md §1).
+/// databases (Docs/Format.md §K2).
 public enum SnapshotLayout: Hashable, Sendable, CustomStringConvertible {
     /// 3.3/3.4/3.5: one RocksDB per type, `strings/ hashes/ lists/ sets/ zsets/`, plus
     /// `streams/` from 3.5.3 on.
@@ -26,9 +26,10 @@ public enum SnapshotLayout: Hashable, Sendable, CustomStringConvertible {
         guard isDirectory(directory) else {
             throw .unrecognizedLayout(directory: directory, reason: "no such directory")
         }
-        let present = v3Types.filter { isDatabase(directory + "/" + $0.v3DirectoryName) }
+        var present: [PikaDataType] = []
+        for type in v3Types where try isDatabase(directory + "/" + type.v3DirectoryName) { present.append(type) }
         var instanceCount = 0
-        while isDatabase(directory + "/" + String(instanceCount)) { instanceCount += 1 }
+        while try isDatabase(directory + "/" + String(instanceCount)) { instanceCount += 1 }
 
         if !present.isEmpty && instanceCount > 0 {
             throw .unrecognizedLayout(
@@ -36,7 +37,7 @@ public enum SnapshotLayout: Hashable, Sendable, CustomStringConvertible {
         }
         if instanceCount > 0 { return .instances(count: instanceCount) }
         if present.count == v3Types.count {
-            return .perType(hasStreams: isDatabase(directory + "/streams"))
+            return .perType(hasStreams: try isDatabase(directory + "/streams"))
         }
         if present.isEmpty {
             throw .unrecognizedLayout(
@@ -53,8 +54,18 @@ public enum SnapshotLayout: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func isDatabase(_ path: String) -> Bool {
-        isDirectory(path) && isRegularFile(path + "/CURRENT")
+    /// Whether `path` is a directory holding a RocksDB `CURRENT` file.
+    /// - Throws: `.unreadable` when the directory exists but its `CURRENT` cannot be looked at
+    ///   (a directory without search permission): it is there, not missing.
+    static func isDatabase(_ path: String) throws(PikaStorageError) -> Bool {
+        guard isDirectory(path) else { return false }
+        var status = stat()
+        guard stat(path + "/CURRENT", &status) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return false }
+            throw .unreadable(path: path, errno: code)
+        }
+        return (status.st_mode & S_IFMT) == S_IFREG
     }
 
     static func isDirectory(_ path: String) -> Bool {

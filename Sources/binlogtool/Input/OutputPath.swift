@@ -2,14 +2,17 @@
 import Glibc
 #endif
 
-/// Refuses an output path that is an input, inside one, or holds one: no verb writes into its
-/// inputs (64).
-func refuseOutputOverlap(_ out: String, option: String, inputs: [String], verb: String) throws(ToolError) {
+/// Refuses an output path that is an input, inside one, or holds one (exit 64).
+/// - Parameters:
+///   - out: the output path as given.
+///   - option: the option that named it (`--out`, `--catch-up`), for the message.
+///   - inputs: every input path of the command.
+func checkOutputPath(_ out: String, option: String, against inputs: [String]) throws(ToolError) {
     let target = absolutePath(out)
     for i in inputs {
         let p = absolutePath(i)
         if target == p || p.hasPrefix(target + "/") || target.hasPrefix(p + "/") {
-            throw ToolError(.usage, "\(option) \(out) overlaps the input \(i); \(verb) never writes into its inputs")
+            throw ToolError(.usage, "\(option) \(out) overlaps the input \(i); binlogtool never writes into its inputs")
         }
     }
 }

@@ -1,15 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BinlogFormat
 import Repair
 
-/// Opens a bgsave dump (`dump/<date>/dbN` with its `info`) and verifies it against a binlog: what
-/// `rewrite --snapshot`, `diff --snapshot` and `verify-snapshot` start from.
-struct SnapshotInput {
+/// A bgsave dump named on the command line, verified against its master's binlog: what
+/// `verify-snapshot`, `rewrite --snapshot` and `prepare-replica` share.
+struct VerifiedSnapshot {
     var dump: String
+    var info: BgsaveInfo
+    var snapshot: PikaSnapshot
+    var binlog: BinlogDirectory
+    var verification: SnapshotVerification
+}
+
+/// How the snapshot verbs read a dump.
+struct SnapshotInputOptions {
     var pikaVersion: String?
     var slotCount: Int
     var verifier: SnapshotVerifier.Options
 
-    /// Why a verb cannot read dumps in this build.
+    /// Refuses to run in a build without RocksDB (exit 69), naming what needed it.
     static func requireRocksDB(_ what: String) throws(ToolError) {
         guard SnapshotVerifier.isAvailable else {
             throw ToolError(
@@ -19,9 +30,8 @@ struct SnapshotInput {
         }
     }
 
-    /// The dump's verification against `binlog`, the opened dump and its `info`.
-    func open(binlog: BinlogDirectory, option: String) throws(ToolError) -> (SnapshotVerification, PikaSnapshot, BgsaveInfo) {
-        try Self.requireRocksDB(option)
+    /// Reads `dump`'s `info`, opens its data read-only and verifies it against `binlog`.
+    func verify(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> VerifiedSnapshot {
         guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
         let info: BgsaveInfo
         do {
@@ -32,9 +42,9 @@ struct SnapshotInput {
             case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
             }
         }
-        let opened: PikaSnapshot
+        let snapshot: PikaSnapshot
         do {
-            opened = try PikaSnapshot(
+            snapshot = try PikaSnapshot(
                 directory: dump,
                 options: .init(
                     version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
@@ -43,14 +53,59 @@ struct SnapshotInput {
             throw ToolError(storage: error)
         }
         do {
-            let verification = try SnapshotVerifier(binlog: binlog, snapshot: opened, info: info, options: verifier).verify()
-            return (verification, opened, info)
+            let verification = try SnapshotVerifier(binlog: binlog, snapshot: snapshot, info: info, options: verifier)
+                .verify()
+            return VerifiedSnapshot(
+                dump: dump, info: info, snapshot: snapshot, binlog: binlog, verification: verification)
         } catch {
             switch error {
             case .binlog(let e): throw ToolError(e)
             case .storage(let e): throw ToolError(storage: e)
             case .emptyBinlog: throw ToolError(.dataError, error.description)
             }
+        }
+    }
+
+    /// The binlog of `dump`'s db: `binlog` itself (a `log_dbN`), or `log_<db>` under a log root
+    /// (`db`, else the dump directory's name when the root holds several).
+    /// - Parameter several: more than one dump is named: each takes its own `log_<name>`.
+    static func binlogDirectory(
+        _ binlog: String, db: String?, for dump: String, several: Bool = false
+    ) throws(ToolError) -> BinlogDirectory {
+        guard access(binlog, F_OK) == 0 else { throw ToolError(.noInput, "\(binlog): no such file or directory") }
+        let name = dumpDatabaseName(dump)
+        do {
+            if let db { return try BinlogDirectory(path: binlog, db: db) }
+            if several { return try BinlogDirectory(path: binlog, db: name) }
+            do {
+                return try BinlogDirectory(path: binlog)
+            } catch .ambiguousDatabase {
+                return try BinlogDirectory(path: binlog, db: name)
+            }
+        } catch {
+            throw ToolError(error)
+        }
+    }
+
+    /// The db a dump directory holds: its last path component (`dump/20261120/db0` → `db0`).
+    static func dumpDatabaseName(_ dump: String) -> String {
+        String(dump.split(separator: "/").last ?? "")
+    }
+}
+
+extension ToolError {
+    init(storage error: PikaStorageError) {
+        switch error {
+        case .database(.unavailable):
+            self.init(.unavailable, error.description)
+        case .unreadable:
+            self.init(.noInput, error.description)
+        case .newerTableFormat:
+            self.init(.unavailable, error.description)
+        case .layoutMismatch:
+            self.init(.usage, error.description)
+        default:
+            self.init(.dataError, error.description)
         }
     }
 }

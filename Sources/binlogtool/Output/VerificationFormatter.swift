@@ -7,7 +7,7 @@ enum VerificationFormatter {
 
     /// One JSON object on one line: verdict, recorded and corrected resume points, the location
     /// of the recorded one, the items of the window with their decisions, lagging/leading/skip.
-    static func appendJSON(_ r: SnapshotVerification, dump: String, to out: OutputBuffer) {
+    static func appendJSON(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
         out.append("{\"verdict\":")
         out.appendJSONString(r.verdict.rawValue)
         out.append(",\"dump\":")
@@ -82,6 +82,13 @@ enum VerificationFormatter {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendItem(item, out)
         }
+        out.append("],\"resume_refusal\":")
+        if let why = r.resumeRefusal { out.appendJSONString(why) } else { out.append("null") }
+        out.append(",\"next_steps\":[")
+        for (index, step) in nextSteps.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.appendJSONString(step)
+        }
         out.append("],\"remarks\":[")
         for (index, remark) in r.remarks.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -141,7 +148,7 @@ enum VerificationFormatter {
 
     // MARK: Text
 
-    static func appendText(_ r: SnapshotVerification, dump: String, next: [String], to out: OutputBuffer) {
+    static func appendText(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
         out.append("\(dump): \(r.storageVersion), \(r.layout) layout\n")
         out.append("recorded   \(r.recorded): \(r.location)\n")
         out.append("snapshot   judged at \(r.snapshotTime.seconds) (")
@@ -214,7 +221,7 @@ enum VerificationFormatter {
                     + "APPEND, ...): a replica that resumes before such an item although the dump holds it ends with "
                     + "other values than the master's\n")
         }
-        for (i, line) in next.enumerated() { out.append(i == 0 ? "next       " : "           "); out.append(line); out.append("\n") }
+        for step in nextSteps { out.append("next       \(step)\n") }
         out.append("\n")
     }
 }

@@ -18,7 +18,8 @@ struct Check: ParsableCommand {
             one plus one. check reports every deviation as a finding: a range of items (first and last \
             physical position and logic id, and a count) with a kind, a severity (info, warning, error) and \
             a one-line explanation. It also lists flushes (FLUSHDB/FLUSHALL), full-sync padding, zero tails, \
-            items replicas cannot apply (e.g. v4.0.1 PSETEX logged as pksetexat with milliseconds), \
+            items replicas cannot apply (e.g. v4.0.1 PSETEX logged as pksetexat with milliseconds: info, or a \
+            warning with --replica-version naming a release that rejects it), \
             duplicated ranges (by content hash), numbering gaps and the manifest's agreement with the \
             items, with corrected manifest values (printed; --write-manifest FILE writes them to a new \
             file, in Pika's format for the layout found, for the operator to put in place while Pika \
@@ -57,7 +58,16 @@ struct Check: ParsableCommand {
     @Option(help: "Manifest layout to read and write (v2.0, v2.3, v3.0, v3.1, v3.3 = Pika 3.3–4.0.1), when it cannot be told from the manifest.")
     var manifestLayout: ManifestLayout?
 
+    @Option(
+        help:
+            "Pika release of this log's replicas (e.g. 4.0.1): items such a replica rejects become warnings (info without it)."
+    )
+    var replicaVersion: String?
+
     func validate() throws {
+        if let v = replicaVersion, PikaRelease(v) == nil {
+            throw ValidationError("--replica-version must be a Pika release such as 4.0.1 or v3.5.0, not '\(v)'")
+        }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if duplicateWindow < 16 || duplicateWindow > 1 << 28 {
             throw ValidationError("--duplicate-window must be between 16 and 268435456 items")
@@ -67,7 +77,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let resolved = try input.resolve(manifestLayout: manifestLayout)
         if let writeManifest {
-            try refuseOutputOverlap(writeManifest, option: "--write-manifest", inputs: input.paths, verb: "check")
+            try checkOutputPath(writeManifest, option: "--write-manifest", against: input.paths)
             var st = stat()
             if lstat(writeManifest, &st) == 0 {
                 throw ToolError(.usage, "--write-manifest \(writeManifest): already exists; it writes a new file only, never over one")
@@ -77,6 +87,7 @@ struct Check: ParsableCommand {
         configuration.timeSkewSeconds = timeSkew
         configuration.minimumDuplicateRun = minDuplicateRun
         configuration.duplicateWindow = duplicateWindow
+        configuration.replicaVersion = replicaVersion.flatMap(PikaRelease.init)
         var checker = BinlogChecker(configuration: configuration, directory: resolved.directory)
         var stream = BinlogStream(files: resolved.streamFiles)
         var progress = Progress(files: resolved.files)
@@ -89,7 +100,7 @@ struct Check: ParsableCommand {
         progress.finish()
         let report = checker.finish()
         let layoutToWrite = try writeManifest.map { _ throws(ToolError) in
-            try manifestLayoutToWrite(resolved.directory, summary: report.summary)
+            try manifestLayoutToWrite(resolved.directory)
         }
         let s = report.summary
         if s.items == 0 && s.paddingBytes == 0 && s.damageBytes > 0 {
@@ -127,6 +138,14 @@ extension Check {
     {
         let found = directory.manifest
         guard let corrected = summary.correctedManifest else {
+            if let n = directory.findings.lazy.compactMap({ f -> FileNumber? in
+                if case .manifestFileMissing(let n) = f { n } else { nil }
+            }).first {
+                throw ToolError(
+                    .dataError,
+                    "--write-manifest: the manifest names write2file\(n) as current and it is not here: check cannot "
+                        + "tell which items it covers, so there is no corrected manifest to write; nothing written")
+            }
             guard let m = found?.manifest else {
                 throw ToolError(.dataError, "--write-manifest: no item to derive a manifest from")
             }
@@ -143,16 +162,12 @@ extension Check {
         return (m, "the corrected manifest")
     }
 
-    /// The layout `--write-manifest` writes: `--manifest-layout`; else the found manifest's when
-    /// its detection is sure, or when the items settle the family it guessed (items with logic ids
-    /// come from Pika v3+, whose manifests are all v3-family; within it the detection reads the
-    /// v3.0-only bytes). Otherwise the operator names it (64), before any output.
-    func manifestLayoutToWrite(_ directory: BinlogDirectory, summary: CheckSummary) throws(ToolError) -> ManifestLayout {
+    /// The layout `--write-manifest` writes: `--manifest-layout`, else the found manifest's when
+    /// its bytes decide it. A layout that stays a guess gets no correction (check builds nothing
+    /// on a guess), so the operator names it (64), before any output.
+    func manifestLayoutToWrite(_ directory: BinlogDirectory) throws(ToolError) -> ManifestLayout {
         if let manifestLayout { return manifestLayout }
-        if let found = directory.manifest {
-            if found.detection.isConfident { return found.detection.layout }
-            if found.detection.layout.family == .v3, summary.lastItem?.logicID != nil { return found.detection.layout }
-        }
+        if let found = directory.manifest, found.detection.isConfident { return found.detection.layout }
         let why =
             directory.manifest.map { "its layout is a guess: \($0.detection.reason)" } ?? "no readable manifest to take it from"
         throw ToolError(

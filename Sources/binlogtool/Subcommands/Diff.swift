@@ -91,9 +91,9 @@ struct Diff: ParsableCommand {
         }
         var doubleApply: FullSyncDoubleApply? = nil
         if let snapshot {
-            let (verification, _, _) = try SnapshotInput(
-                dump: snapshot, pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init()
-            ).open(binlog: masterInput.directory, option: "--snapshot")
+            try SnapshotInputOptions.requireRocksDB("--snapshot")
+            let verification = try SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init())
+                .verify(snapshot, binlog: masterInput.directory).verification
             let judged = FullSyncDoubleApply(diff: report.summary, verification: verification)
             report.findings += judged.findings
             report.findings.sort(by: Finding.byPosition)

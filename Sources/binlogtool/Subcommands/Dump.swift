@@ -83,7 +83,7 @@ struct Dump: ParsableCommand {
         }
         if let t = startTime, parseTime(t) == nil { throw ValidationError("--start-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
         if let t = stopTime, parseTime(t) == nil { throw ValidationError("--stop-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
-        if let a = fromLogicId, let b = toLogicId, a > b { throw ValidationError("--from-logic-id is above --to-logic-id") }
+        if let why = makeFilter().emptyRange { throw ValidationError(why + ": the range selects nothing") }
         if limit == 0 { throw ValidationError("--limit must be at least 1") }
         if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 (no cut) or more") }
     }
@@ -199,7 +199,10 @@ struct Dump: ParsableCommand {
     func writeStatistics(_ s: BinlogStatistics, trailers: Int, input: BinlogInput, to out: OutputBuffer) {
         let manifest = input.manifestPosition
         var agreement: ManifestAgreement? = nil
-        if let m = manifest {
+        // The manifest describes the whole binlog: compared with filtered items it would read as
+        // leading or lagging for nothing.
+        let compared = makeFilter().selectsEverything
+        if let m = manifest, compared {
             agreement = compareManifest(
                 producer: m.producer, logicID: m.logicID, lastItemEnd: s.lastItem.map { ResumePoint(after: $0.end) },
                 lastLogicID: s.lastItem?.logicID)
@@ -249,12 +252,12 @@ struct Dump: ParsableCommand {
                 out.appendJSONString(f.description)
             }
             out.append("]")
-            if let m = manifest, let agreement {
+            if let m = manifest {
                 out.append(",\"manifest\":{\"filenum\":"); out.append(decimal: m.producer.fileNumber)
                 out.append(",\"offset\":"); out.append(decimal: m.producer.offset)
                 out.append(",\"logic_id\":"); out.append(decimal: m.logicID)
                 out.append(",\"term\":"); out.append(decimal: m.term)
-                out.append(",\"agreement\":\""); out.append(agreement.rawValue); out.append("\"}")
+                out.append(",\"agreement\":\""); out.append(agreement?.rawValue ?? "not-compared"); out.append("\"}")
             }
             out.append("}\n")
             return
@@ -297,10 +300,11 @@ struct Dump: ParsableCommand {
         for f in input.directory.findings {
             out.append("note             "); out.append(f.description); out.append("\n")
         }
-        if let m = manifest, let agreement {
+        if let m = manifest {
             out.append("manifest         "); out.append(m.producer.description); out.append(" logic_id "); out.append(decimal: m.logicID)
-            out.append(" term "); out.append(decimal: m.term); out.append(": "); out.append(agreement.rawValue)
-            if let l = s.lastItem, agreement != .consistent {
+            out.append(" term "); out.append(decimal: m.term); out.append(": ")
+            out.append(agreement?.rawValue ?? "not compared (a filter selects the items; check compares the whole binlog)")
+            if let agreement, let l = s.lastItem, agreement != .consistent {
                 out.append(" (last item ends at "); out.append(l.end.description); out.append(", logic id "); out.append(decimal: l.logicID); out.append(")")
             }
             out.append("\n")

@@ -20,14 +20,15 @@ struct Rewrite: ParsableCommand {
             counter command as the absolute form of its result (INCR/APPEND → set/pksetexat, HINCRBY → hset, \
             ZINCRBY → zadd, list operations → the resulting list or push + ltrim to its length, SPOP → srem, store \
             commands → del + contents, relative expiries → absolute), so that replaying the output once, twice, or \
-            after part of it is already applied gives the same data (spec pika-on-disk.md §4.2).
+            after part of it is already applied gives the same data.
 
             Start point: the binlog's first item (a binlog starting at write2file0, logic id 1 starts from an empty \
             dataset); --from FILENUM:OFFSET (a resume point; on a binlog starting at the beginning of history the \
             items before it are replayed to know the keys); or --snapshot: verify-snapshot's corrected resume point, \
             dropping the items the snapshot already holds and reading prior key states from its RocksDB data \
-            (read-only). A key whose prior state is unknown is written as logged and flagged; --strict writes \
-            nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
+            (read-only); a dump that does not belong to the binlog (its offset not a resume point of it, or items \
+            before the offset missing from its data) is refused unless --force, which prints the risk. A key \
+            whose prior state is unknown is written as logged and flagged; --strict writes nothing then. With --replica REPLICA_LOG, the input is a master's binlog: diff finds where the \
             replica first departs from it (a duplicated, missing, extra or reordered item, TTL drift, or its end) \
             and the master's binlog is rewritten from there: replaying the output on the replica brings every key \
             the master writes back to the master's value (writes only the replica made are not undone).
@@ -47,7 +48,8 @@ struct Rewrite: ParsableCommand {
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
             Exit codes: 0 written, every item replay-safe; 1 written with flagged items or skipped damage (see the \
-            report), or with --strict: flagged items, nothing written; 64 bad command line (also --from not a resume \
+            report), or with --strict: flagged items, nothing written, or --snapshot names a dump that does not belong to \
+            the binlog (without --force), nothing written; 64 bad command line (also --from not a resume \
             point, --out existing or overlapping an input); 65 input is not a Pika binlog, unreadable snapshot; \
             66 input missing; 69 --snapshot without RocksDB; 70 internal error; 74 I/O error.
             """)
@@ -93,13 +95,17 @@ struct Rewrite: ParsableCommand {
     @Flag(help: "Write nothing when any item stays not replay-safe (prior state unknown); exit 1.")
     var strict = false
 
-    @Flag(help: "Replace an existing --out (only an earlier output: a binlog directory or a file).")
+    @Flag(
+        help:
+            "Replace an existing --out (only an earlier output: a binlog directory or a file); with --snapshot, also rewrite from a dump verify-snapshot does not accept (the risk is printed)."
+    )
     var force = false
 
     @Option(help: "Pika binlog-file-size for the output's file rolls, in bytes.")
     var binlogFileSize: Int64 = 100 * 1024 * 1024
 
-    @Flag(help: "Also drop ranges that repeat earlier commands with new logic ids (check's warning-level duplicates).")
+    /// Refused (exit 64): it dropped ranges by content alone, which loses a workload's repeated writes.
+    @Flag(help: .hidden)
     var dropContentDuplicates = false
 
     @Flag(help: "Write every changed list whole, never as push + ltrim.")
@@ -140,6 +146,13 @@ struct Rewrite: ParsableCommand {
         if binlogFileSize < 1024 || binlogFileSize > 1 << 30 {
             throw ValidationError("--binlog-file-size must be between 1024 and 1073741824 (Pika's limits)")
         }
+        if dropContentDuplicates {
+            throw ValidationError(
+                "--drop-content-duplicates is refused: a repeat of commands alone does not prove a range was applied "
+                    + "twice (a workload repeats itself, and dropping it loses writes: a counter ends short). Ranges "
+                    + "written again with their stored headers are dropped without it; to find what a replica "
+                    + "really repeats, run rewrite MASTER_LOG --replica REPLICA_LOG")
+        }
         if minDuplicateRun < 2 { throw ValidationError("--min-duplicate-run must be at least 2") }
         if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
         if window < 1 { throw ValidationError("--window must be at least 1") }
@@ -153,7 +166,7 @@ struct Rewrite: ParsableCommand {
         let inputs =
             resolved.files.map(\.path) + [resolved.directory.path].compactMap { $0 } + [snapshot, replica].compactMap { $0 }
         if let out, out != "-" {
-            try checkOutputPath(out, against: inputs)
+            try checkOutputPath(out, option: "--out", against: inputs)
             // Refuse an existing output before any reading (StagedOutput checks again at the end).
             var st = stat()
             if !dryRun && !force && lstat(out, &st) == 0 {
@@ -163,11 +176,10 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
-        options.dropContentDuplicates = dropContentDuplicates
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
-        if let toLogicId { options.stop = .afterLogicID(toLogicId) }
-        if let t = stopTime.flatMap(parseTime) { options.stop = .beforeExecTime(t) }
+        if let toLogicId { options.cut = .afterLogicID(toLogicId) }
+        if let t = stopTime.flatMap(parseTime) { options.cut = .beforeExecTime(t) }
         var recorded: ResumePoint? = nil
         if let from, let (file, offset) = parseFileOffsetPair(from) {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
@@ -426,17 +438,31 @@ struct Rewrite: ParsableCommand {
     }
 
     /// Verifies the snapshot and makes the seed: its corrected resume point, the items to skip,
-    /// and the key states.
-    private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> (SnapshotSeed, ResumePoint) {
-        let (verification, opened, info) = try SnapshotInput(
-            dump: dump, pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init(window: window)
-        ).open(binlog: binlog, option: "--snapshot")
-        return (SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: opened)), info.resumePoint)
-    }
-
-    /// Refuses an output path that is an input, inside one, or holds one.
-    private func checkOutputPath(_ out: String, against inputs: [String]) throws(ToolError) {
-        try refuseOutputOverlap(out, option: "--out", inputs: inputs, verb: "rewrite")
+    /// and the key states. Refuses (exit 1) a snapshot no rewrite may start from
+    /// (``SnapshotVerification/resumeRefusal``) unless `--force`, which prints the risk.
+    private func seedFromSnapshot(_ dump: String, binlog: BinlogDirectory) throws -> (SnapshotSeed, ResumePoint) {
+        try SnapshotInputOptions.requireRocksDB("--snapshot")
+        let verified = try SnapshotInputOptions(
+            pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init(window: window)
+        ).verify(dump, binlog: binlog)
+        let verification = verified.verification
+        if let why = verification.resumeRefusal {
+            let verdict = "\(dump): verify-snapshot verdict \(verification.verdict.rawValue); \(why)"
+            guard force else {
+                printError(
+                    "binlogtool: \(verdict)\nbinlogtool: refused: the dump gives no point to rewrite from; nothing written "
+                        + "(verify-snapshot shows the details; --force rewrites from its corrected point anyway)")
+                throw ExitCode(1)
+            }
+            printError(
+                "binlogtool: warning: \(verdict); --force: rewriting from \(verification.corrected) anyway. "
+                    + "Risk: the output does not pair with this dump's data; replayed on it, items the data lacks "
+                    + "may stay missing and items it holds may be applied again")
+        }
+        return (
+            SnapshotSeed(verification: verification, source: SnapshotStateSource(snapshot: verified.snapshot)),
+            verified.info.resumePoint
+        )
     }
 
     private func printSummary(_ s: RewriteSummary, recorded: ResumePoint?, startNote: String?, refused: Bool) {

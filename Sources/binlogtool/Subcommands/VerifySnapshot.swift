@@ -27,7 +27,9 @@ struct VerifySnapshot: ParsableCommand {
             replica resuming there applies them twice); leading (items before the offset are \
             missing); interleaved (applied and missing items mixed). The corrected resume point is \
             the stored position of the earliest item not in the data; items after it that are \
-            already applied are listed to skip (the input of `rewrite`).
+            already applied are listed to skip (the input of `rewrite`). The report ends with the next step \
+            (`next`; JSON `next_steps`): position a replica with prepare-replica, nothing to repair, or why no \
+            automatic step exists.
 
             Examples:
               binlogtool verify-snapshot dump/20261120/db0 --binlog log/log_db0
@@ -80,102 +82,24 @@ struct VerifySnapshot: ParsableCommand {
     }
 
     func run() throws {
-        guard SnapshotVerifier.isAvailable else {
-            throw ToolError(
-                .unavailable,
-                "verify-snapshot needs RocksDB, and this binlogtool was built without it (--disable-default-traits); "
-                    + "rebuild with the default \"RocksDB\" trait (apt-get install librocksdb-dev).")
-        }
+        try SnapshotInputOptions.requireRocksDB("verify-snapshot")
+        var options = SnapshotVerifier.Options(window: window, replayHistory: !noHistory)
+        if let t = snapshotTime.flatMap(parseTime) { options.snapshotTime = UnixTime(seconds: Int64(t)) }
+        let input = SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: options)
         let out = OutputBuffer()
         var clean = true
         for dump in dumps {
-            let report = try verify(dump)
+            let directory = try SnapshotInputOptions.binlogDirectory(binlog, db: db, for: dump, several: dumps.count > 1)
+            let verified = try input.verify(dump, binlog: directory)
+            let report = verified.verification
             clean = clean && report.isClean
+            let next = NextSteps.afterVerification(report, dump: dump, binlog: binlog, db: db)
             switch format {
-            case .text: VerificationFormatter.appendText(report, dump: dump, next: nextStep(report, dump: dump), to: out)
-            case .json: VerificationFormatter.appendJSON(report, dump: dump, to: out)
+            case .text: VerificationFormatter.appendText(report, dump: dump, nextSteps: next, to: out)
+            case .json: VerificationFormatter.appendJSON(report, dump: dump, nextSteps: next, to: out)
             }
             out.flush()
         }
         if !clean { throw ExitCode(1) }
-    }
-
-    /// What to do with the verdict: nothing when the recorded offset is a valid resume point the
-    /// data agrees with, else rewrite's repair from the corrected point.
-    func nextStep(_ r: SnapshotVerification, dump: String) -> [String] {
-        if r.isClean {
-            return ["nothing to fix: a replica restored from this dump resumes correctly at its recorded offset \(r.recorded)"]
-        }
-        let dbOption = db.map { " --db \(shellQuoted($0))" } ?? ""
-        return [
-            "binlogtool rewrite \(shellQuoted(binlog))\(dbOption) --snapshot \(shellQuoted(dump)) --out fixed_binlog",
-            "writes the binlog to resume from \(r.corrected) without the items the dump already holds "
-                + "(the dump is only read); Docs/Replica-Repair.md, \"1. Restoring a replica from a dump\"",
-        ]
-    }
-
-    private func verify(_ dump: String) throws(ToolError) -> SnapshotVerification {
-        guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
-        let info: BgsaveInfo
-        do {
-            info = try BgsaveInfo.read(path: dump + "/" + BgsaveInfo.fileName)
-        } catch {
-            switch error {
-            case .io(let e): throw ToolError(e)
-            case .tooLarge, .malformed: throw ToolError(.dataError, error.description)
-            }
-        }
-        let directory = try binlogDirectory(for: dump)
-        let snapshot: PikaSnapshot
-        do {
-            snapshot = try PikaSnapshot(
-                directory: dump,
-                options: .init(
-                    version: pikaVersion.flatMap(PikaStorageVersion.init(release:)), slotCount: slotCount,
-                    openZSetScoreIndex: false))
-        } catch {
-            throw ToolError(storage: error)
-        }
-        var options = SnapshotVerifier.Options(window: window, replayHistory: !noHistory)
-        if let t = snapshotTime.flatMap(parseTime) { options.snapshotTime = UnixTime(seconds: Int64(t)) }
-        do {
-            return try SnapshotVerifier(binlog: directory, snapshot: snapshot, info: info, options: options).verify()
-        } catch {
-            switch error {
-            case .binlog(let e): throw ToolError(e)
-            case .storage(let e): throw ToolError(storage: e)
-            case .emptyBinlog: throw ToolError(.dataError, error.description)
-            }
-        }
-    }
-
-    /// The binlog of `dump`'s db: `--binlog` itself, or `log_<db>` under it.
-    private func binlogDirectory(for dump: String) throws(ToolError) -> BinlogDirectory {
-        guard access(binlog, F_OK) == 0 else { throw ToolError(.noInput, "\(binlog): no such file or directory") }
-        let name = String(dump.split(separator: "/").last ?? "")
-        do {
-            if let db { return try BinlogDirectory(path: binlog, db: db) }
-            if dumps.count > 1 { return try BinlogDirectory(path: binlog, db: name) }
-            do {
-                return try BinlogDirectory(path: binlog)
-            } catch .ambiguousDatabase {
-                return try BinlogDirectory(path: binlog, db: name)
-            }
-        } catch {
-            throw ToolError(error)
-        }
-    }
-}
-
-extension ToolError {
-    init(storage error: PikaStorageError) {
-        switch error {
-        case .database where error.description.contains("built without RocksDB"):
-            self.init(.unavailable, error.description)
-        case .layoutMismatch:
-            self.init(.usage, error.description)
-        default:
-            self.init(.dataError, error.description)
-        }
     }
 }
