@@ -215,12 +215,27 @@ final class PikaMaster {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: FollowLiveTests.redisCLI)
         p.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
+        // Without the suite's libfaketime preload (redis-cli hangs under it) …
+        p.environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
+        }
         let out = Pipe()
         let inPipe = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         try p.run()
+        // … and never waited for without bound: SIGKILL after 120 s (the test then fails on
+        // its missing replies).
+        let pid = p.processIdentifier
+        let watchdog = Thread {
+            for _ in 0..<1200 {
+                if !p.isRunning { return }
+                usleep(100_000)
+            }
+            kill(pid, SIGKILL)
+        }
+        watchdog.start()
         if let input {
             // A writer thread: redis-cli answers while it reads, and the pipes are bounded.
             let data = Data(input.utf8)
