@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "binlogtool",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "binlogtool", targets: ["binlogtool"]),
         .library(name: "BinlogFormat", targets: ["BinlogFormat"]),
@@ -58,7 +57,6 @@ let package = Package(
                 "BinlogFormat",
                 "Repair",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
 

@@ -161,16 +161,8 @@ public final class BinlogDirectoryOutput: BinlogOutput {
     private func writeAll(
         _ bytes: UnsafeRawBufferPointer, to fd: FileDescriptor, path: String, offset: UInt64
     ) throws(BinlogWriteError) {
-        var done = 0
-        while done < bytes.count {
-            do {
-                done += try fd.write(UnsafeRawBufferPointer(rebasing: bytes[done...]), retryOnInterrupt: true)
-            } catch let e as Errno {
-                throw .writeFailed(path: path, offset: offset + UInt64(done), errno: e)
-            } catch {
-                throw .writeFailed(path: path, offset: offset + UInt64(done), errno: .ioError)
-            }
-        }
+        let (done, failure) = writeFully(bytes, to: fd.rawValue)
+        if let failure { throw .writeFailed(path: path, offset: offset + UInt64(done), errno: Errno(rawValue: failure)) }
     }
 
     private func syncAndClose(_ fd: FileDescriptor, path: String) throws(BinlogWriteError) {
@@ -237,4 +229,20 @@ public final class BinlogDirectoryOutput: BinlogOutput {
         for names in completed { _ = unlink(names.temporary) }
         completed = []
     }
+}
+
+/// Writes every byte of `bytes` to `fd`, going on after short writes and `EINTR`: the one write
+/// loop of the package (binlog files, RESP streams, the CLI's output).
+/// - Returns: the bytes written, and the `errno` of the write that failed (nil when all went).
+public func writeFully(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> (written: Int, errno: Int32?) {
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return (done, errno)
+        }
+        done += n
+    }
+    return (done, nil)
 }

@@ -350,6 +350,12 @@ public struct ManifestFile: Hashable, Sendable {
         self.detection = detection
     }
 
+    /// The same file read again in the layout found the first time: where a live server's manifest
+    /// stands now. Nil when it can no longer be read.
+    public func readAgain() -> Manifest? {
+        try? ManifestFile.read(path: path, highestFileNumber: nil, layout: detection.layout).manifest
+    }
+
     /// Reads and decodes a `manifest` file.
     /// - Parameters:
     ///   - path: the file.

@@ -1,6 +1,6 @@
 import BinlogFormat
 import Foundation
-import Repair
+@testable import Repair
 import Testing
 
 /// `check` on real binlogs edited the ways binlogs go wrong. Edited item lists are written back with
@@ -202,6 +202,27 @@ import Testing
                 FindingShape(.manifestLags, .error, loc(6, 69897, 381), loc(6, 70457, 388), count: 8)
             ])
         #expect(report.summary.correctedManifest == ProducerStatus(fileNumber: 6, offset: 70544, logicID: 388, term: 0))
+    }
+
+    /// A live binlog: the server wrote items 381…388 and moved its manifest while check read the
+    /// files, so the manifest read first trails the items. Read again at the end, it covers them:
+    /// the binlog is being written (info), not a rolled-back manifest. Not read again, or not
+    /// moved, the same bytes stay the error above.
+    @Test func aManifestThatMovedWhileReadingIsALiveBinlog() throws {
+        let dir = try CheckFixtures.copy("basic/binlog/log_db0")
+        try writeManifest(Manifest(fileNumber: 6, offset: 69897, logicID: 380, term: 0), to: dir)
+        let directory = try BinlogDirectory(path: dir)
+        var checker = BinlogChecker(directory: directory)
+        var stream = BinlogDiff.stream(of: directory)
+        try checker.add(contentsOf: &stream)
+        // The server saves its manifest after the last item.
+        try writeManifest(Manifest(fileNumber: 6, offset: 70544, logicID: 388, term: 0), to: dir)
+        checker.manifestAtEnd = directory.manifest?.readAgain()
+        #expect(checker.manifestAtEnd?.producer == ResumePoint(fileNumber: 6, offset: 70544))
+        let report = checker.finish()
+        #expect(report.findings.shapes == [FindingShape(.manifestMoved, .info, loc(6, 70457, 388), loc(6, 70457, 388), count: 0)])
+        #expect(report.findings[0].message.contains("moved from 6:69897 to 6:70544"))
+        #expect(report.summary.correctedManifest == nil)
     }
 
     @Test func manifestNamingTheNextEmptyFileIsTheSamePoint() throws {

@@ -238,6 +238,18 @@ extension BinlogChecker {
             return
         }
         let end = last.end
+        if let now = manifestAtEnd, now.producer != m.producer, now.producer >= end {
+            // A live binlog: the server wrote on while the files were read, and its manifest now
+            // covers every item read. Nothing to correct; the newest items were not read.
+            findings.append(
+                Finding(
+                    kind: .manifestMoved, severity: .info, range: FindingRange(last.location), count: 0,
+                    message:
+                        "the binlog is being written: the manifest moved from \(m.producer) to \(now.producer) while "
+                        + "the files were read, and covers the last item read (ending at \(end)); items written since "
+                        + "were not checked"))
+            return
+        }
         let lastID = last.location.logicID ?? 0
         let slaveCounter = isReplicaCounter
         let correctedID = correctedProducer(after: last).logicID

@@ -215,6 +215,11 @@ public struct BinlogChecker {
     var lastOverall: LastItem? = nil
     /// Whether the first file above the manifest's continues its history (nil: no such file).
     var aboveManifestContinues: Bool? = nil
+    /// The manifest read again after the last record, before ``finish()``: on a binlog a server is
+    /// writing, the manifest and the newest items move while they are read, so a manifest read
+    /// first trails the items read after it. When it moved, the binlog is live, and the position
+    /// is judged against where it stands now. Nil: not read again (files at rest).
+    public var manifestAtEnd: Manifest? = nil
 
     /// - Parameters:
     ///   - configuration: tolerances and window sizes.
@@ -266,6 +271,7 @@ public struct BinlogChecker {
                 }
             })
         try checker.add(contentsOf: &stream)
+        checker.manifestAtEnd = directory.manifest?.readAgain()
         return checker.finish()
     }
 

@@ -73,6 +73,8 @@ public enum FindingKind: String, Hashable, Sendable, CaseIterable {
     case manifestLags = "manifest-lags"
     /// The manifest points past the last complete item.
     case manifestLeads = "manifest-leads"
+    /// The manifest moved while the files were read (a server is writing the binlog).
+    case manifestMoved = "manifest-moved"
     /// The manifest's logic id does not count the items.
     case manifestLogicID = "manifest-logic-id"
     /// The manifest names `(N+1):0` for a binlog ending at the end of file N (Docs/Format.md §S3).

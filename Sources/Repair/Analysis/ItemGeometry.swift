@@ -41,22 +41,7 @@ enum ItemGeometry {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds (UTC), for messages.
-func isoTime(_ seconds: UInt32) -> String {
-    let unix = Int64(seconds)
-    let days = unix / 86400
-    let secs = Int(unix - days * 86400)
-    let z = days + 719468
-    let era = z / 146097
-    let doe = z - era * 146097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(y)-\(two(Int(m)))-\(two(Int(d)))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
-}
+func isoTime(_ seconds: UInt32) -> String { UTCCalendar.isoText(Int64(seconds)) }
 
 /// A short printable form of a command for messages: the name and the first arguments, each cut
 /// to 40 bytes, non-printable bytes as `\xNN`.

@@ -159,8 +159,10 @@ struct RewriteRun {
                 }
             } catch let e as RewriteError {
                 throw e
+            } catch let e as BinlogIOError {
+                throw .read(e)
             } catch {
-                throw .read(error as! BinlogIOError)
+                throw .snapshot(String(describing: error))
             }
         }
         try flushPendingExpiry()
@@ -199,8 +201,10 @@ struct RewriteRun {
             }
         } catch let e as RewriteError {
             throw e
+        } catch let e as BinlogIOError {
+            throw .read(e)
         } catch {
-            throw .read(error as! BinlogIOError)
+            throw .snapshot(String(describing: error))
         }
     }
 

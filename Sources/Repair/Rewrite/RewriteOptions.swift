@@ -73,6 +73,8 @@ public enum RewriteError: Error, CustomStringConvertible {
     case write(BinlogWriteError)
     /// Writing the RESP stream (or the staging area) failed: path and errno text.
     case output(path: String, reason: String)
+    /// The output path cannot be used as it is (the command line has to change): path and why.
+    case outputRefused(path: String, OutputRefusal)
     /// `--from` is not a resume point.
     case notAResumePoint(OffsetLocation)
     /// The binlog holds no item.
@@ -85,10 +87,36 @@ public enum RewriteError: Error, CustomStringConvertible {
         case .read(let e): e.description
         case .write(let e): e.description
         case .output(let path, let reason): "\(path): \(reason)"
+        case .outputRefused(let path, let why): "\(path): \(why)"
         case .notAResumePoint(let location):
             "\(location.recorded) is not a resume point: it is \(location); give an item end (the next item's stored FILENUM:OFFSET)"
         case .emptyBinlog(let path): "\(path): the binlog holds no item to rewrite"
         case .snapshot(let why): "reading the snapshot failed: \(why)"
+        }
+    }
+}
+
+/// Why an output path is refused before anything is written.
+public enum OutputRefusal: Sendable, Equatable, CustomStringConvertible {
+    /// It exists and replacing was not asked for.
+    case exists
+    /// It exists and is not an earlier output of this tool (a file where a directory goes, a
+    /// directory holding other files).
+    case notAnEarlierOutput(String)
+    /// Its parent directory does not exist.
+    case noParent(String)
+    /// `.`, `..` or empty.
+    case unusableName
+    /// It appeared while the output was being written (another process): nothing replaced.
+    case appeared
+
+    public var description: String {
+        switch self {
+        case .exists: "already exists"
+        case .notAnEarlierOutput(let what): "\(what); not replaced"
+        case .noParent(let parent): "the directory \(parent) does not exist"
+        case .unusableName: "not a usable output name"
+        case .appeared: "appeared while the output was being written; nothing replaced"
         }
     }
 }

@@ -167,14 +167,8 @@ public final class RESPRewriteOutput: RewriteOutput {
     }
 
     private func flush() throws(RewriteError) {
-        var done = 0
-        while done < buffer.count {
-            let n = buffer.withUnsafeBytes { b in systemWrite(descriptor, b.baseAddress! + done, b.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .output(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
+        if let failure = buffer.withUnsafeBytes({ writeFully($0, to: descriptor).errno }) {
+            throw .output(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -199,9 +193,4 @@ public final class RESPRewriteOutput: RewriteOutput {
         if !discard && closeWhenDone { _ = close(descriptor) }
         discard = true
     }
-}
-
-/// `write(2)`, under a name the outputs' own `write` methods do not shadow.
-func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
 }

@@ -540,6 +540,7 @@ final class CheckerRun: @unchecked Sendable {
                 })
             do throws(BinlogIOError) {
                 try checker.add(contentsOf: &stream)
+                checker.manifestAtEnd = directory.manifest?.readAgain()
                 result = .success(checker.finish())
             } catch {
                 result = .failure(error)

@@ -49,16 +49,16 @@ public final class StagedOutput {
         self.replaceExisting = replaceExisting
         let (parent, name) = Self.split(t)
         guard !name.isEmpty, name != ".", name != ".." else {
-            throw .output(path: target, reason: "not a usable output name")
+            throw .outputRefused(path: target, .unusableName)
         }
         var st = stat()
         guard stat(parent, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw .output(path: target, reason: "the directory \(parent) does not exist")
+            throw .outputRefused(path: target, .noParent(parent))
         }
         Self.removeStale(parent: parent, name: name)
         if lstat(t, &st) == 0 {
             guard replaceExisting else {
-                throw .output(path: target, reason: "already exists; pass --force to replace it, or choose another path")
+                throw .outputRefused(path: target, .exists)
             }
             try Self.checkReplaceable(t, st, kind: kind)
         }
@@ -102,7 +102,7 @@ public final class StagedOutput {
         if targetExists {
             guard replaceExisting else {
                 abandon()
-                throw .output(path: target, reason: "appeared while the output was being written; nothing replaced")
+                throw .outputRefused(path: target, .appeared)
             }
             if Self.renameat2(staging, target, flags: Self.renameExchange) {
                 // The old content is now under the staging name.
@@ -174,17 +174,16 @@ public final class StagedOutput {
         let type = st.st_mode & S_IFMT
         switch kind {
         case .file:
-            guard type == S_IFREG else { throw .output(path: path, reason: "exists and is not a regular file; not replaced") }
+            guard type == S_IFREG else { throw .outputRefused(path: path, .notAnEarlierOutput("exists and is not a regular file")) }
         case .directory:
-            guard type == S_IFDIR else { throw .output(path: path, reason: "exists and is not a directory; not replaced") }
+            guard type == S_IFDIR else { throw .outputRefused(path: path, .notAnEarlierOutput("exists and is not a directory")) }
             for entry in list(path) {
                 let ok =
                     entry == "manifest" || entry.hasPrefix(".binlogtool-tmp.")
                     || (entry.hasPrefix("write2file") && entry.dropFirst(10).allSatisfy(\.isNumber) && entry.count > 10)
                 guard ok else {
-                    throw .output(
-                        path: path,
-                        reason: "holds \(entry), which a rewrite never writes; not replaced (remove it yourself)")
+                    throw .outputRefused(
+                        path: path, .notAnEarlierOutput("holds \(entry), which a rewrite never writes (remove it yourself)"))
                 }
             }
         }

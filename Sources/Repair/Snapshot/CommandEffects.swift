@@ -1,3 +1,5 @@
+import BinlogFormat
+
 /// A part of a key that an item writes: what the verifier compares with the snapshot to tell
 /// the state before the item from the state after it.
 enum Facet: Hashable {
@@ -49,16 +51,13 @@ struct LoggedCommand {
 
     init(arguments: [[UInt8]]) {
         self.arguments = arguments
-        self.name = arguments.first.map { String(decoding: $0.map(asciiLowercase), as: UTF8.self) } ?? ""
+        self.name = arguments.first.map { String(decoding: $0.map(asciiLower), as: UTF8.self) } ?? ""
     }
 
     var argumentCount: Int { arguments.count }
 
     subscript(index: Int) -> [UInt8] { arguments[index] }
 }
-
-@inline(__always)
-func asciiLowercase(_ byte: UInt8) -> UInt8 { (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte }
 
 /// What the verifier needs from a Redis state model: the keys a command writes, and how it
 /// changes their (possibly partly known) state. ``CommandEffects`` is the built-in one; a fuller
@@ -687,7 +686,7 @@ struct CommandEffects: ItemEffectModel {
 // MARK: Parsing
 
 func lowercased(_ bytes: [UInt8]) -> String {
-    String(decoding: bytes.map(asciiLowercase), as: UTF8.self)
+    String(decoding: bytes.map(asciiLower), as: UTF8.self)
 }
 
 /// A score (`1.5`, `-inf`, `+inf`), or `nil` (NaN is refused, as Redis does).

@@ -277,10 +277,6 @@ func describeExpiry(_ expiry: ExpirySeconds) -> String {
     expiry.map { "at \($0)" } ?? "never"
 }
 
-private func describeAbsence(_ found: ObservedType) -> String {
-    found.isPresent ? "one that expired at \(found.expirySeconds.map(String.init) ?? "?")" : "none"
-}
-
 private func firstDifference(_ a: [[UInt8]], _ b: [[UInt8]]) -> String {
     for index in 0..<min(a.count, b.count) where a[index] != b[index] {
         return "index \(index): \(quoted(a[index])) vs \(quoted(b[index]))"

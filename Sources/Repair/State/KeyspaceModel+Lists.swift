@@ -9,16 +9,20 @@ extension KeyspaceModel {
     }
 
     /// The prior list (empty when absent); throws when unknown.
-    mutating func priorList(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> (
-        KnownList?, RewriteDecision?
-    ) {
+    mutating func priorList(_ key: [UInt8], _ it: ModelItem, writes: [[UInt8]]? = nil) throws -> PriorList {
         guard let entry = try need(key, it, writes: writes) else {
-            return (KnownList(items: [], expiresAtMs: nil, existed: false), nil)
+            return .list(KnownList(items: [], expiresAtMs: nil, existed: false))
         }
         guard case .list(let items) = entry.value else {
-            return (nil, typeConflict(it, key: key, found: entry.value, replaySafe: false))
+            return .stop(typeConflict(it, key: key, found: entry.value, replaySafe: false))
         }
-        return (KnownList(items: items, expiresAtMs: entry.expiresAtMs, existed: true), nil)
+        return .list(KnownList(items: items, expiresAtMs: entry.expiresAtMs, existed: true))
+    }
+
+    /// A list command's prior list, or the decision that ends it there (another type at the key).
+    enum PriorList {
+        case list(KnownList)
+        case stop(RewriteDecision)
     }
 
     /// Stores a changed list and returns its whole-list form.
@@ -30,8 +34,11 @@ extension KeyspaceModel {
     /// `LPUSH`/`RPUSH`/`LPUSHX`/`RPUSHX k e…`.
     mutating func push(_ it: ModelItem, continuesWholeWrite: Bool) throws -> RewriteDecision {
         guard it.args.count >= 3 else { return malformed(it, "wrong number of arguments") }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         if it.name.hasSuffix("x") && !list.existed { return .replace([]) }
         detach(it.key)
         let elements = it.args[2...]
@@ -53,8 +60,11 @@ extension KeyspaceModel {
             guard let n = RedisNumbers.parseInt64(it.args[2]), n >= 0 else { return malformed(it, "bad count") }
             count = Int(min(n, Int64(Int32.max)))
         }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         guard list.existed, count > 0 else { return .replace([]) }
         detach(it.key)
         let n = min(count, list.items.count)
@@ -71,8 +81,11 @@ extension KeyspaceModel {
         guard it.args.count >= 3 else { return malformed(it, "wrong number of arguments") }
         let keys = Array(it.args[1..<(it.args.count - 1)])
         for key in keys {
-            let (known, stop) = try priorList(key, it, writes: keys)
-            guard var list = known else { return stop! }
+            var list: KnownList
+            switch try priorList(key, it, writes: keys) {
+            case .list(let l): list = l
+            case .stop(let decision): return decision
+            }
             guard list.existed else { continue }
             detach(key)
             if it.name == "blpop" { list.items.removeFirst() } else { list.items.removeLast() }
@@ -86,8 +99,11 @@ extension KeyspaceModel {
         guard it.args.count == 5 else { return malformed(it, "wrong number of arguments") }
         let place = Self.lower(it.args[2])
         guard place == "before" || place == "after" else { return malformed(it, "expected BEFORE or AFTER") }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         guard let at = list.items.firstIndex(of: it.args[3]) else { return .replace([]) }
         detach(it.key)
         list.items.insert(it.args[4], at: place == "before" ? at : at + 1)
@@ -99,8 +115,11 @@ extension KeyspaceModel {
         guard it.args.count == 4, let index = RedisNumbers.parseInt64(it.args[2]) else {
             return malformed(it, "expected key, index, element")
         }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         let i = index < 0 ? Int64(list.items.count) + index : index
         guard i >= 0, i < Int64(list.items.count) else {
             return diverged(it, key: it.key, "fails (index out of range)", replaySafe: false)
@@ -116,8 +135,11 @@ extension KeyspaceModel {
         guard it.args.count == 4, let count = RedisNumbers.parseInt64(it.args[2]) else {
             return malformed(it, "expected key, count, element")
         }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         let element = it.args[3]
         var limit = count == 0 ? Int.max : Int(min(count.magnitude, UInt64(Int.max)))
         var indexes: [Int] = []
@@ -143,8 +165,11 @@ extension KeyspaceModel {
         guard it.args.count == 4, var start = RedisNumbers.parseInt64(it.args[2]),
             var end = RedisNumbers.parseInt64(it.args[3])
         else { return malformed(it, "expected key, start, stop") }
-        let (known, stop) = try priorList(it.key, it)
-        guard var list = known else { return stop! }
+        var list: KnownList
+        switch try priorList(it.key, it) {
+        case .list(let l): list = l
+        case .stop(let decision): return decision
+        }
         let length = Int64(list.items.count)
         if start < 0 { start = length + start }
         if end < 0 { end = length + end }
@@ -192,8 +217,11 @@ extension KeyspaceModel {
         }
         let source = it.args[1]
         let destination = it.args[2]
-        let (knownSource, stop) = try priorList(source, it, writes: [source, destination])
-        guard var from = knownSource else { return stop! }
+        var from: KnownList
+        switch try priorList(source, it, writes: [source, destination]) {
+        case .list(let l): from = l
+        case .stop(let decision): return decision
+        }
         guard from.existed else { return .replace([]) }
         if source == destination {
             detach(source)
@@ -201,8 +229,11 @@ extension KeyspaceModel {
             if toLeft { from.items.insert(element, at: 0) } else { from.items.append(element) }
             return .replace(storeList(source, from))
         }
-        let (knownDestination, stop2) = try priorList(destination, it, writes: [source, destination])
-        guard var to = knownDestination else { return stop2! }
+        var to: KnownList
+        switch try priorList(destination, it, writes: [source, destination]) {
+        case .list(let l): to = l
+        case .stop(let decision): return decision
+        }
         detach(source)
         detach(destination)
         let element = fromLeft ? from.items.removeFirst() : from.items.removeLast()

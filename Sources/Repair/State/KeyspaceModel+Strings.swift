@@ -2,7 +2,7 @@ import BinlogFormat
 
 /// Strings: SET and its forms, counters, APPEND, SETRANGE, SETBIT, BITOP, HyperLogLog.
 extension KeyspaceModel {
-    static func lower(_ bytes: [UInt8]) -> String { String(decoding: bytes.map(asciiLower), as: UTF8.self) }
+    static func lower(_ bytes: [UInt8]) -> String { lowercased(bytes) }
 
     /// `SET k v [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]`. Absolute unless it carries a
     /// relative expiry (v2.x logs it as sent), a condition, or KEEPTTL.

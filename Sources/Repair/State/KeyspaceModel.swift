@@ -125,20 +125,6 @@ public struct KeyspaceModel {
         }
     }
 
-    /// Why `key` is unknown, or `nil` when it is known.
-    public func unknownReason(of key: [UInt8]) -> String? {
-        switch slots[key] {
-        case .unknown(let why): return why
-        case .known: return nil
-        case nil:
-            switch untrackedStatus(key) {
-            case .absent: return nil
-            case .unknown(let why): return why
-            case .ask: return "not seen yet: the snapshot will be asked"
-            }
-        }
-    }
-
     // MARK: - Entry points
 
     /// Tells the model that an item went by without being replayed through it (a caller that

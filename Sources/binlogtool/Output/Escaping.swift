@@ -1,3 +1,4 @@
+import BinlogFormat
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 extension OutputBuffer {
@@ -152,7 +153,7 @@ extension OutputBuffer {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds, UTC.
     func appendISOTime(_ seconds: UInt32) {
-        let (y, mo, d, h, mi, s) = civil(from: Int64(seconds))
+        let (y, mo, d, h, mi, s) = UTCCalendar.civil(from: Int64(seconds))
         append(decimal: y); append(UInt8(ascii: "-")); pad2(mo); append(UInt8(ascii: "-")); pad2(d)
         append(UInt8(ascii: "T")); pad2(h); append(UInt8(ascii: ":")); pad2(mi); append(UInt8(ascii: ":")); pad2(s)
         append(UInt8(ascii: "Z"))
@@ -162,41 +163,6 @@ extension OutputBuffer {
         append(UInt8(0x30 + v / 10))
         append(UInt8(0x30 + v % 10))
     }
-}
-
-/// `2026-11-20T23:40:21Z`, as ``OutputBuffer/appendISOTime(_:)`` writes it.
-func isoTime(_ seconds: UInt32) -> String {
-    let (y, mo, d, h, mi, s) = civil(from: Int64(seconds))
-    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi)):\(two(s))Z"
-}
-
-/// Calendar date and time (UTC) of unix seconds (Howard Hinnant's days-from-civil inverse).
-func civil(from unix: Int64) -> (Int, Int, Int, Int, Int, Int) {
-    let days = unix >= 0 ? unix / 86400 : (unix - 86399) / 86400
-    let secs = Int(unix - days * 86400)
-    let z = days + 719468
-    let era = (z >= 0 ? z : z - 146096) / 146097
-    let doe = z - era * 146097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-    let y = yoe + era * 400
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d), secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-/// Unix seconds of a UTC calendar date and time.
-func unixSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
-    let y = Int64(month <= 2 ? year - 1 : year)
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = Int64(month > 2 ? month - 3 : month + 9)
-    let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    let days = era * 146097 + doe - 719468
-    return days * 86400 + Int64(hour * 3600 + minute * 60 + second)
 }
 
 /// Whether `bytes` are well-formed UTF-8 (ASCII fast path, 8 bytes at a time).

@@ -1,3 +1,5 @@
+import BinlogFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -118,17 +120,8 @@ final class OutputBuffer {
 
     func flush() {
         guard count > 0 else { return }
-        if !failed {
-            var off = 0
-            while off < count {
-                let n = write(fd, base + off, count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                    break
-                }
-                off += n
-            }
+        if !failed, writeFully(UnsafeRawBufferPointer(start: base, count: count), to: fd).errno != nil {
+            failed = true
         }
         count = 0
     }

@@ -98,6 +98,7 @@ struct Check: ParsableCommand {
             throw ToolError(error)
         }
         progress.finish()
+        checker.manifestAtEnd = resolved.directory.manifest?.readAgain()
         let report = checker.finish()
         let layoutToWrite = try writeManifest.map { _ throws(ToolError) in
             try manifestLayoutToWrite(resolved.directory)
@@ -180,16 +181,10 @@ extension Check {
         do throws(RewriteError) {
             let staged = try StagedOutput(target: path, kind: .file, replaceExisting: false)
             let fd = staged.releaseDescriptor()
-            var written = 0
-            while written < bytes.count {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-                if n <= 0 {
-                    let why = String(cString: strerror(errno))
-                    _ = close(fd)
-                    staged.abandon()
-                    throw RewriteError.output(path: path, reason: "write failed: \(why)")
-                }
-                written += n
+            if let code = bytes.withUnsafeBytes({ writeFully($0, to: fd) }).errno {
+                _ = close(fd)
+                staged.abandon()
+                throw RewriteError.output(path: path, reason: "write failed: \(String(cString: strerror(code)))")
             }
             let synced = fsync(fd) == 0
             let closed = close(fd) == 0

@@ -397,7 +397,7 @@ func parseTime(_ text: String) -> UInt32? {
     guard h < 24, mi < 60, s < 61 else { return nil }
     let t: Int64
     if let zone {
-        t = unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
+        t = UTCCalendar.unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
     } else {
         t = localUnixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
     }

@@ -497,7 +497,7 @@ struct Rewrite: ParsableCommand {
         if toLogicId != nil || stopTime != nil {
             let point = toLogicId.map { "after logic id \($0)" } ?? "before \(stopTime!)"
             if let cut = s.cutBefore {
-                let exec = s.cutBeforeExecTime.map { ", exec time \(isoTime($0))" } ?? ""
+                let exec = s.cutBeforeExecTime.map { ", exec time \(UTCCalendar.isoText(Int64($0)))" } ?? ""
                 lines.append(
                     "cut \(point): at \(cut.start), before logic id \(cut.logicID)\(exec); it and everything after it "
                         + "left out (the input is untouched)")
@@ -529,9 +529,10 @@ extension ToolError {
         case .write(let e):
             if case .outputExists = e { self.init(.usage, e.description) } else { self.init(.ioError, e.description) }
         case .output(let path, let reason):
-            self.init(
-                reason.contains("already exists") || reason.contains("not replaced") || reason.contains("does not exist")
-                    ? .usage : .ioError, "\(path): \(reason)")
+            self.init(.ioError, "\(path): \(reason)")
+        case .outputRefused(let path, let why):
+            // The flag hint lives here, with the flags.
+            self.init(.usage, "\(path): \(why)" + (why == .exists ? "; pass --force to replace it, or choose another path" : ""))
         case .notAResumePoint: self.init(.usage, error.description)
         case .emptyBinlog: self.init(.dataError, error.description)
         case .snapshot(let why): self.init(.dataError, "reading the snapshot failed: \(why)")
