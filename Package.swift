@@ -60,8 +60,13 @@ let package = Package(
             ]
         ),
 
+        // A Redis-protocol client, a throw-away redis-server and a whole-keyspace reader, shared by
+        // the suites that replay into real servers.
+        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
         .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
-        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport"]),
         .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogFormat"]),
+        // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
+        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport"]),
     ]
 )

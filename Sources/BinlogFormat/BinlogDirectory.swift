@@ -307,6 +307,22 @@ public struct BinlogDirectory: Hashable, Sendable {
             } catch {
                 findings.append(.manifestUnreadable(error))
             }
+            // A server writing this binlog may roll to a new file between the listing and the
+            // manifest read: a manifest naming a file past the listed ones asks for one more look.
+            if let m = manifest?.manifest, let highest = files.last?.fileNumber, m.fileNumber > highest,
+                let again = try? Self.list(chosenPath)
+            {
+                let rescan = Self.scan(chosenPath, again)
+                if let newest = rescan.entries.last?.fileNumber, newest > highest {
+                    chosenScan = rescan
+                    self.files = rescan.entries
+                    if let reread = try? ManifestFile.read(
+                        path: FileSystemAccess.join(chosenPath, "manifest"), highestFileNumber: newest, layout: manifestLayout)
+                    {
+                        manifest = reread
+                    }
+                }
+            }
         }
         if nameSet.contains(ConsensusContext.fileName) {
             do {

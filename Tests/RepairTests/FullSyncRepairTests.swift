@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import RedisTestSupport
 import RocksSnapshot
 import Testing
 

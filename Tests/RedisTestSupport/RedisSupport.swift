@@ -16,16 +16,16 @@ import Foundation
 /// and `logTime` (see ``RedisConnection/clockShiftMs``): the replay sees each expiry as the server
 /// that wrote the log did, on any date. (Faking the server's clock with libfaketime does not work:
 /// redis-server's allocator reads the clock while the preload initializes, and it never starts.)
-final class RedisServerProcess {
-    static let executable = "/usr/bin/redis-server"
+public final class RedisServerProcess {
+    public static let executable = "/usr/bin/redis-server"
 
-    let port: UInt16
+    public let port: UInt16
     /// The unix time (seconds) a replay's clock starts at.
-    let logTime: Int64
+    public let logTime: Int64
     private let process = Process()
     private let directory: URL
 
-    init(logTime: Int64) throws {
+    public init(logTime: Int64) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw RedisError.setup("\(Self.executable) is missing: run scripts/install-deps (Debian package redis-server)")
         }
@@ -52,7 +52,7 @@ final class RedisServerProcess {
     deinit { stop() }
 
     /// Connects, retrying while the server starts (up to ~5 s).
-    func connect() throws -> RedisConnection {
+    public func connect() throws -> RedisConnection {
         var lastError: Error = RedisError.protocolError("no attempt")
         for _ in 0..<100 {
             // Another process took the port between our probe and the server's bind.
@@ -75,7 +75,7 @@ final class RedisServerProcess {
     /// Starts a server and connects to it (on another port if the first one was taken), replaying at
     /// `logTime` (unix seconds: the exec time of the last item of the log it will replay, the
     /// moment whose data Pika held), which then advances in real time.
-    static func started(logTime: Int64) throws -> (RedisServerProcess, RedisConnection) {
+    public static func started(logTime: Int64) throws -> (RedisServerProcess, RedisConnection) {
         var lastError: Error = RedisError.protocolError("no attempt")
         for _ in 0..<3 {
             let server = try RedisServerProcess(logTime: logTime)
@@ -89,7 +89,7 @@ final class RedisServerProcess {
         throw lastError
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             // SIGKILL: the server inherits a signal mask with SIGTERM blocked from Foundation's
             // spawning thread, and there is nothing to save.
@@ -100,7 +100,7 @@ final class RedisServerProcess {
     }
 
     /// A port the kernel hands out for 127.0.0.1 (bound then released).
-    static func freeLoopbackPort() throws -> UInt16 {
+    public static func freeLoopbackPort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RedisError.system("socket", errno) }
         defer { close(fd) }
@@ -123,14 +123,14 @@ final class RedisServerProcess {
     }
 }
 
-enum RedisError: Error, CustomStringConvertible {
+public enum RedisError: Error, CustomStringConvertible {
     case system(String, Int32)
     case protocolError(String)
     case closed
     /// The server cannot be run as the tests need it (a missing package).
     case setup(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
         case .protocolError(let what): "RESP: \(what)"
@@ -141,14 +141,14 @@ enum RedisError: Error, CustomStringConvertible {
 }
 
 /// A RESP2 reply.
-indirect enum RedisReply: Equatable {
+public indirect enum RedisReply: Equatable {
     case simple(String)
     case error(String)
     case integer(Int64)
     case bulk([UInt8]?)
     case array([RedisReply]?)
 
-    var bytes: [UInt8]? {
+    public var bytes: [UInt8]? {
         switch self {
         case .bulk(let b): return b
         case .simple(let s): return Array(s.utf8)
@@ -156,13 +156,13 @@ indirect enum RedisReply: Equatable {
         }
     }
 
-    var integer: Int64? {
+    public var integer: Int64? {
         if case .integer(let v) = self { return v }
         return nil
     }
 
     /// Every bulk string of a (nested) array reply, in order.
-    var flattened: [[UInt8]] {
+    public var flattened: [[UInt8]] {
         switch self {
         case .array(let items?): return items.flatMap(\.flattened)
         case .bulk(let b?): return [b]
@@ -183,14 +183,24 @@ private func socketSend(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, _ 
 }
 
 /// A blocking RESP connection over a plain TCP socket, with pipelining.
-final class RedisConnection {
+public final class RedisConnection {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var position = 0
 
-    init(port: UInt16) throws {
+    /// - Parameter timeoutSeconds: when positive, a send or receive that waits longer throws
+    ///   (`EAGAIN`) instead of blocking for ever.
+    public init(port: UInt16, timeoutSeconds: Int = 0) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RedisError.system("socket", errno) }
+        if timeoutSeconds > 0 {
+            var limit = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                guard setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+                    throw RedisError.system("setsockopt", errno)
+                }
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -210,7 +220,7 @@ final class RedisConnection {
     deinit { close(fd) }
 
     /// The RESP encoding of one command.
-    static func encode(_ argv: [[UInt8]], into out: inout [UInt8]) {
+    public static func encode(_ argv: [[UInt8]], into out: inout [UInt8]) {
         out.append(contentsOf: Array("*\(argv.count)\r\n".utf8))
         for arg in argv {
             out.append(contentsOf: Array("$\(arg.count)\r\n".utf8))
@@ -219,23 +229,23 @@ final class RedisConnection {
         }
     }
 
-    func call(_ argv: [[UInt8]]) throws -> RedisReply {
+    public func call(_ argv: [[UInt8]]) throws -> RedisReply {
         try pipeline([argv])[0]
     }
 
     /// How far the server's clock is ahead of the log's (milliseconds, whole seconds): added to
     /// every absolute expiry time sent (``shifted(_:by:)``), subtracted from the server's clock in
     /// ``logTimeMs()``.
-    var clockShiftMs: Int64 = 0
+    public var clockShiftMs: Int64 = 0
 
     /// The replay's "now" in the log's time (unix milliseconds): the server's clock less the shift.
     /// Expiries sent through this connection are judged by Redis as they would be at this time.
-    func logTimeMs() throws -> Int64 {
+    public func logTimeMs() throws -> Int64 {
         try serverTimeMs() - clockShiftMs
     }
 
     /// The server's clock (`TIME`), in unix milliseconds.
-    func serverTimeMs() throws -> Int64 {
+    public func serverTimeMs() throws -> Int64 {
         let reply = try call([Array("TIME".utf8)]).flattened
         guard reply.count == 2, let s = Int64(String(decoding: reply[0], as: UTF8.self)),
             let us = Int64(String(decoding: reply[1], as: UTF8.self))
@@ -244,7 +254,7 @@ final class RedisConnection {
     }
 
     /// Sends every command, then reads one reply per command.
-    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
+    public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         var out: [UInt8] = []
         for c in commands { Self.encode(clockShiftMs == 0 ? c : Self.shifted(c, by: clockShiftMs), into: &out) }
         return try send(encoded: out, replies: commands.count)
@@ -254,7 +264,7 @@ final class RedisConnection {
     /// ms`, the `EXAT s` / `PXAT ms` options of SET and GETEX, `pksetexat key s value` (0, no
     /// expiry, stays). A time pushed below 1 becomes 1: still in the past, as it was. Relative
     /// forms and arguments that are not numbers stay as they are.
-    static func shifted(_ argv: [[UInt8]], by shiftMs: Int64) -> [[UInt8]] {
+    public static func shifted(_ argv: [[UInt8]], by shiftMs: Int64) -> [[UInt8]] {
         guard argv.count >= 3, argv[0].count <= 9 else { return argv }
         var out = argv
         func move(_ i: Int, seconds: Bool) {
@@ -281,7 +291,7 @@ final class RedisConnection {
     }
 
     /// Sends pre-encoded commands, then reads `replies` replies.
-    func send(encoded: [UInt8], replies: Int) throws -> [RedisReply] {
+    public func send(encoded: [UInt8], replies: Int) throws -> [RedisReply] {
         try encoded.withUnsafeBytes { raw in
             var sent = 0
             while sent < raw.count {
@@ -362,24 +372,32 @@ final class RedisConnection {
 }
 
 /// A dataset read back without DUMP: per key its type, its contents and whether it has a TTL.
-struct RedisDataset: Equatable {
-    struct Value: Equatable, CustomStringConvertible {
-        var type: String
+public struct RedisDataset: Equatable {
+    public struct Value: Equatable, CustomStringConvertible {
+        public var type: String
         /// Strings: [value]; hashes: field, value pairs sorted by field; lists: elements; sets:
         /// members sorted; zsets: member, score in rank order; streams: id, fields… in order.
-        var contents: [[UInt8]]
-        var hasTTL: Bool
+        public var contents: [[UInt8]]
+        public var hasTTL: Bool
 
-        var description: String {
+        public init(type: String, contents: [[UInt8]], hasTTL: Bool) {
+            self.type = type
+            self.contents = contents
+            self.hasTTL = hasTTL
+        }
+
+        public var description: String {
             let shown = contents.prefix(8).map { String(decoding: $0.prefix(24), as: UTF8.self) }
             return "\(type)\(hasTTL ? " (ttl)" : "") \(shown)\(contents.count > 8 ? "… (\(contents.count))" : "")"
         }
     }
 
-    var keys: [[UInt8]: Value]
+    public var keys: [[UInt8]: Value]
+
+    public init(keys: [[UInt8]: Value]) { self.keys = keys }
 
     /// Reads every key with TYPE, PTTL, then GET/HGETALL/LRANGE/SMEMBERS/ZRANGE WITHSCORES/XRANGE.
-    static func read(_ c: RedisConnection) throws -> RedisDataset {
+    public static func read(_ c: RedisConnection) throws -> RedisDataset {
         guard case .array(let keyReplies?) = try c.call([Array("KEYS".utf8), Array("*".utf8)]) else {
             throw RedisError.protocolError("KEYS")
         }
@@ -428,7 +446,7 @@ struct RedisDataset: Equatable {
     }
 
     /// Keys whose values differ (or exist on one side only), as text.
-    func differences(from other: RedisDataset) -> [String] {
+    public func differences(from other: RedisDataset) -> [String] {
         var out: [String] = []
         for key in Set(keys.keys).union(other.keys.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let a = keys[key]

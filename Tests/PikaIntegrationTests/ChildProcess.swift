@@ -1,0 +1,233 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A process this suite started with `posix_spawn`, stopped and reaped by its pid.
+///
+/// Not Foundation's `Process`: a child of `Process` inherits the spawning thread's signal mask, in
+/// which SIGTERM can be blocked (see `RedisServerProcess.stop`), and Pika shuts down cleanly only
+/// on SIGTERM. Here the child starts with an empty mask and default dispositions.
+final class ChildProcess: @unchecked Sendable {
+    enum Termination: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        var description: String {
+            switch self {
+            case .exited(let code): "exit \(code)"
+            case .signaled(let signal): "signal \(signal)"
+            }
+        }
+    }
+
+    let pid: pid_t
+    let name: String
+    private let lock = NSLock()
+    private var finished: Termination?
+
+    /// The environment of a server or a Redis tool: this process's, without libfaketime.
+    /// scripts/test runs the suite again ten years ahead under an LD_PRELOAD of libfaketime; servers
+    /// run on the machine's real clock.
+    static var realClockEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD" }
+    }
+
+    /// Starts `executable` with `arguments`; stdin from `stdin` (or /dev/null), stdout and stderr
+    /// to the file `output` (created or truncated).
+    init(
+        _ executable: String, _ arguments: [String], stdin: String? = nil, output: String,
+        environment: [String: String] = ChildProcess.realClockEnvironment
+    ) throws {
+        name = (executable as NSString).lastPathComponent
+        guard access(executable, X_OK) == 0 else {
+            throw PikaSuiteError.setup("\(executable) is missing or not executable: run scripts/install-deps")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            throw PikaSuiteError.setup("cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        ChildProcess.registry.add(self)
+    }
+
+    deinit { ChildProcess.registry.remove(pid) }
+
+    /// Reaps the child if it has ended; its termination, or nil while it runs.
+    @discardableResult
+    func poll() -> Termination? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let finished { return finished }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        guard r == pid else { return nil }
+        let signal = status & 0x7f
+        finished = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+        return finished
+    }
+
+    var isRunning: Bool { poll() == nil }
+
+    /// Waits (polling on the monotonic clock) up to `seconds` for the child to end.
+    func wait(seconds: Double) -> Termination? {
+        let deadline = Monotonic.now + seconds
+        while Monotonic.now < deadline {
+            if let t = poll() { return t }
+            usleep(20_000)
+        }
+        return poll()
+    }
+
+    /// Waits for the child; kills it (SIGKILL) and throws when it runs longer than `seconds`.
+    func waitOrKill(seconds: Double) throws -> Termination {
+        if let t = wait(seconds: seconds) { return t }
+        kill()
+        throw PikaSuiteError.timeout("\(name) (pid \(pid)) still running after \(Int(seconds)) s: killed")
+    }
+
+    /// ``waitOrKill(seconds:)`` sleeping between polls instead of blocking its thread (the tests'
+    /// threads are Swift concurrency's few cooperative ones, shared with the other suites).
+    func finish(seconds: Double) async throws -> Termination {
+        var deadline = Deadline(seconds: seconds, interval: 0.02)
+        while deadline.more() {
+            if let t = poll() { return t }
+            await deadline.sleep()
+        }
+        if let t = poll() { return t }
+        kill()
+        throw PikaSuiteError.timeout("\(name) (pid \(pid)) still running after \(Int(seconds)) s: killed")
+    }
+
+    /// SIGTERM, up to `grace` seconds, then SIGKILL. Returns how it ended and whether it had to be
+    /// killed.
+    @discardableResult
+    func stop(grace: Double = 20) -> (Termination?, killed: Bool) {
+        if let t = poll() { return (t, false) }
+        Glibc.kill(pid, SIGTERM)
+        if let t = wait(seconds: grace) { return (t, false) }
+        kill()
+        return (poll(), true)
+    }
+
+    /// SIGKILL and reap.
+    func kill() {
+        guard poll() == nil else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = wait(seconds: 10)
+    }
+
+    /// Every child still alive, killed when the test process exits (a test that failed between a
+    /// start and its `defer` cannot leave a server behind).
+    private static let registry = Registry()
+
+    private final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var children: [pid_t: () -> Void] = [:]
+
+        init() {
+            atexit { ChildProcess.registry.killAll() }
+        }
+
+        func add(_ child: ChildProcess) {
+            let pid = child.pid
+            lock.lock()
+            children[pid] = { [weak child] in child?.kill() }
+            lock.unlock()
+        }
+
+        func remove(_ pid: pid_t) {
+            lock.lock()
+            children[pid] = nil
+            lock.unlock()
+        }
+
+        func killAll() {
+            lock.lock()
+            let all = Array(children.values)
+            lock.unlock()
+            for k in all { k() }
+        }
+    }
+}
+
+/// A bounded wait that sleeps `interval` between polls: it ends once `seconds` have passed on the
+/// monotonic clock *and* it polled as often as that many seconds allow. A sleeping task may not
+/// run again for a long time while the suites beside it hold Swift concurrency's few threads (two
+/// here): the bound is on what the server did meanwhile, not on how long this task was kept waiting.
+struct Deadline {
+    let end: Double
+    let interval: Double
+    let polls: Int
+    private var done = 0
+
+    init(seconds: Double, interval: Double) {
+        end = Monotonic.now + seconds
+        self.interval = interval
+        polls = Int(seconds / interval)
+    }
+
+    /// Whether to poll again (after ``sleep()``).
+    mutating func more() -> Bool {
+        done += 1
+        return done <= polls || Monotonic.now < end
+    }
+
+    func sleep() async { await pause(interval) }
+}
+
+/// Sleeps without holding a thread.
+func pause(_ seconds: Double) async {
+    try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+}
+
+/// Seconds on the monotonic clock (libfaketime leaves it alone: FAKETIME_DONT_FAKE_MONOTONIC=1).
+enum Monotonic {
+    static var now: Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
+enum PikaSuiteError: Error, CustomStringConvertible {
+    /// Something the suite needs is missing: the run cannot prove anything.
+    case setup(String)
+    case timeout(String)
+    case failed(String)
+
+    var description: String {
+        switch self {
+        case .setup(let why): "setup: \(why)"
+        case .timeout(let what): "timeout: \(what)"
+        case .failed(let what): what
+        }
+    }
+}
