@@ -27,6 +27,10 @@ struct BinlogTool: ParsableCommand {
               binlogtool rewrite log/log_db0 --snapshot dump/20261120/db0 --out fixed/log_db0
               binlogtool rewrite master/log/log_db0 --replica replica/log/log_db0 --format resp --out fix.resp
 
+            Manual: man binlogtool, man binlogtool.dump (one page per verb). Shell completion: \
+            binlogtool --generate-completion-script bash|zsh|fish; the Debian package installs both \
+            (scripts/package, README).
+
             \(exitCodeHelp)
             """,
         version: binlogtoolVersion,
@@ -36,6 +40,7 @@ struct BinlogTool: ParsableCommand {
     /// Parses, runs, and maps every error to its exit code in one place.
     static func main() {
         do {
+            if let error = unknownSubcommand(in: Array(CommandLine.arguments.dropFirst())) { throw error }
             var command = try parseAsRoot()
             try command.run()
         } catch let error as ToolError {
@@ -47,4 +52,55 @@ struct BinlogTool: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+extension BinlogTool {
+    /// The verbs, as typed.
+    static var subcommandNames: [String] { configuration.subcommands.map { $0._commandName } }
+
+    /// A first word that names no verb (`binlogtool dumpp`), or `help` of one that does not exist,
+    /// as a usage error that suggests the nearest verb. (The root takes no positional argument, so
+    /// a first word that is not an option must be a verb.)
+    static func unknownSubcommand(in arguments: [String]) -> ToolError? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        var word = first
+        if first == "help" {
+            guard arguments.count > 1, !arguments[1].hasPrefix("-") else { return nil }
+            word = arguments[1]
+        }
+        guard !subcommandNames.contains(word) else { return nil }
+        var message = "'\(word)' is not a binlogtool command"
+        message += nearestSubcommand(to: word).map { "; did you mean '\($0)'?" } ?? "."
+        message += " Commands: \(subcommandNames.joined(separator: ", ")) (binlogtool help COMMAND)."
+        return ToolError(.usage, message)
+    }
+
+    /// The verb within two edits of `word`, or that `word` starts (`verify` → `verify-snapshot`).
+    static func nearestSubcommand(to word: String) -> String? {
+        let typed = Array(word.lowercased().utf8)
+        var best: (name: String, distance: Int)? = nil
+        for name in subcommandNames {
+            let d = editDistance(typed, Array(name.utf8))
+            if d < best?.distance ?? Int.max { best = (name, d) }
+        }
+        if let best, best.distance <= 2 { return best.name }
+        if typed.count >= 3 { return subcommandNames.first { $0.utf8.starts(with: typed) } }
+        return nil
+    }
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions of one byte each).
+func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
 }

@@ -33,10 +33,15 @@ enum CLI {
         return repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real/" + relative).path
     }
 
-    static func run(_ arguments: [String]) throws -> CLIResult {
+    /// Runs binlogtool with `arguments`; `environment` entries are added to (or replace) the
+    /// test process's own.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         // stderr goes to a file, so that a full stderr pipe can never block the child.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-stderr-\(UUID().uuidString)")

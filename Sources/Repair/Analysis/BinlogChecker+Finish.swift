@@ -205,7 +205,19 @@ extension BinlogChecker {
     // MARK: - Manifest
 
     mutating func addManifestFindings() {
-        guard let m = manifest, !manifestFileMissing else { return }
+        guard let m = manifest else {
+            // A directory whose manifest is missing or unreadable (truncated, say): the values it
+            // should hold still follow from the last item.
+            let noManifest = directoryFindings.contains {
+                switch $0 {
+                case .manifestMissing, .manifestUnreadable: true
+                default: false
+                }
+            }
+            if noManifest, let last = lastOverall { summary.correctedManifest = correctedProducer(after: last) }
+            return
+        }
+        guard !manifestFileMissing else { return }
         // A layout that had to be guessed gives no position to compare or correct: the
         // manifest-layout finding says so, and nothing is built on the guess.
         if directoryFindings.contains(where: { if case .manifestLayoutUncertain = $0 { true } else { false } }) {
@@ -239,10 +251,8 @@ extension BinlogChecker {
             return
         }
         let lastID = last.location.logicID ?? 0
-        // A v3.0–v3.5.1 replica's manifest counts its own puts since the full sync, while its items
-        // keep the master's logic ids (Docs/Format.md §R2).
-        let slaveCounter = fullSyncSeen && (firstIDAfterFullSync ?? 1) != 1
-        let correctedID = slaveCounter ? UInt64(last.itemsSinceFullSync) : lastID
+        let slaveCounter = isReplicaCounter
+        let correctedID = correctedProducer(after: last).logicID
         let corrected = ProducerStatus(
             fileNumber: end.fileNumber, offset: end.offset, logicID: m.logicID == nil ? 0 : correctedID, term: last.term
         )
@@ -305,6 +315,17 @@ extension BinlogChecker {
                         + "a replica resuming there would be refused or skip data" + fix,
                     correctedManifest: corrected))
         }
+    }
+
+    /// A v3.0–v3.5.1 replica's manifest counts its own puts since the full sync, while its items
+    /// keep the master's logic ids (Docs/Format.md §R2).
+    var isReplicaCounter: Bool { fullSyncSeen && (firstIDAfterFullSync ?? 1) != 1 }
+
+    /// The producer status Pika holds after `last`: its end, its logic id (a replica's own count
+    /// where ``isReplicaCounter``), its term.
+    func correctedProducer(after last: LastItem) -> ProducerStatus {
+        let logicID = isReplicaCounter ? UInt64(last.itemsSinceFullSync) : (last.location.logicID ?? 0)
+        return ProducerStatus(fileNumber: last.end.fileNumber, offset: last.end.offset, logicID: logicID, term: last.term)
     }
 
     // MARK: - Folding

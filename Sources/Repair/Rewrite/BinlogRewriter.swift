@@ -141,6 +141,11 @@ struct RewriteRun {
                         continue
                     }
                     if case .item(let item) = record {
+                        if let cut = options.cut, isPast(cut, item) {
+                            summary.cutBefore = location(item)
+                            summary.cutBeforeExecTime = execTime(item)
+                            break
+                        }
                         if !plan.moves.isEmpty {
                             if let m = plan.moves.firstIndex(where: { !$0.done && packed($0.before.position) == p }) {
                                 try emitMove(m)
@@ -609,6 +614,14 @@ struct RewriteRun {
         begun = true
         let base = plan.historyStart && plan.start == ResumePoint(fileNumber: 0, offset: 0) ? 0 : (logicID > 0 ? logicID - 1 : 0)
         try output.begin(start: plan.start, logicIDBase: base, term: term, time: time)
+    }
+
+    /// Whether `item` lies past the cut (a logic id only v3+ items have).
+    func isPast(_ cut: RewriteOptions.Cut, _ item: BinlogItem) -> Bool {
+        switch cut {
+        case .afterLogicID(let id): item.envelope == .pikaItem && item.header.logicID > id
+        case .beforeExecTime(let t): execTime(item) >= t
+        }
     }
 
     func execTime(_ item: BinlogItem) -> UInt32 {

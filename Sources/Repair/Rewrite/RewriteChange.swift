@@ -179,6 +179,10 @@ public struct RewriteSummary: Sendable {
     public var inputFindings: [Finding] = []
     /// Anything else worth knowing (moves not applied, snapshot remarks).
     public var remarks: [String] = []
+    /// With ``RewriteOptions/stop``: the first item left out (nil: the log ended first).
+    public var cutBefore: InputLocation?
+    /// With ``RewriteOptions/stop``: its exec time.
+    public var cutBeforeExecTime: UInt32?
 
     public func count(_ kind: RewriteChange.Kind) -> Int { counts[kind] ?? 0 }
 

@@ -24,6 +24,18 @@ public struct RewriteOptions {
     /// (`prepare-replica`'s catch-up: the items before the point a replica resumes at). `nil`:
     /// the end of the binlog.
     public var stop: ResumePoint? = nil
+
+    /// Where the output is cut (`--to-logic-id`, `--stop-time`; redis-check-aof's
+    /// `--truncate-to-timestamp`): before the first item, in log order, past the point. The cut
+    /// is at an item boundary, and nothing after it is written.
+    public enum Cut: Sendable, Equatable {
+        /// Keep items up to and including this logic id.
+        case afterLogicID(UInt64)
+        /// Keep items executed before this time (unix seconds).
+        case beforeExecTime(UInt32)
+    }
+
+    public var cut: Cut? = nil
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika

@@ -43,18 +43,19 @@ struct InputOptions: ParsableArguments {
     }
 
     /// Finds the binlog files the arguments name.
-    func resolve() throws(ToolError) -> BinlogInput {
+    /// - Parameter manifestLayout: read the manifest in this layout instead of detecting it.
+    func resolve(manifestLayout: ManifestLayout? = nil) throws(ToolError) -> BinlogInput {
         for p in paths where access(p, F_OK) != 0 {
             throw ToolError(.noInput, "\(p): no such file or directory")
         }
         do {
             if paths.count == 1, isDirectory(paths[0]) {
-                return BinlogInput(directory: try BinlogDirectory(path: paths[0], db: db))
+                return BinlogInput(directory: try BinlogDirectory(path: paths[0], db: db, manifestLayout: manifestLayout))
             }
             for p in paths where isDirectory(p) {
                 throw ToolError(.usage, "\(p): give either one directory or binlog files, not both")
             }
-            return BinlogInput(directory: try BinlogDirectory(files: paths))
+            return BinlogInput(directory: try BinlogDirectory(files: paths, manifestLayout: manifestLayout))
         } catch let error as BinlogDirectoryError {
             throw ToolError(error)
         } catch let error as ToolError {

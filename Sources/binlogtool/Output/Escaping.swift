@@ -76,6 +76,12 @@ extension OutputBuffer {
             return
         }
         append(UInt8(ascii: "\""))
+        appendEscaped(bytes)
+        append(UInt8(ascii: "\""))
+    }
+
+    /// The inside of a quoted argument: `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes.
+    private func appendEscaped(_ bytes: UnsafeRawBufferPointer) {
         for c in bytes {
             switch c {
             case 0x22: append("\\\"")
@@ -90,7 +96,22 @@ extension OutputBuffer {
                 append(hexDigits[Int(c & 15)])
             }
         }
+    }
+
+    /// Appends `bytes` as ``appendQuotedArgument(_:)`` does when it has at most `maxBytes` bytes
+    /// (or `maxBytes` is 0); a longer argument as its first `maxBytes` bytes, always quoted, then
+    /// `...[N bytes]` with its full length: `"vvvv"...[210000 bytes]`. (No whole argument prints
+    /// like that: a bare token never holds a quote.)
+    func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer, maxBytes: Int) {
+        guard maxBytes > 0, bytes.count > maxBytes else {
+            appendQuotedArgument(bytes)
+            return
+        }
         append(UInt8(ascii: "\""))
+        appendEscaped(UnsafeRawBufferPointer(rebasing: bytes[0..<maxBytes]))
+        append("\"...[")
+        append(decimal: bytes.count)
+        append(" bytes]")
     }
 
     func appendHexByte(_ c: UInt8) {

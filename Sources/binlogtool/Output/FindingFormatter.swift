@@ -230,13 +230,15 @@ struct FindingFormatter {
             out.append(
                 "manifest: \(m.fileNumber):\(m.offset) logic_id \(m.logicID.map(String.init) ?? "-") term \(m.term.map(String.init) ?? "-")"
             )
-            if let c = s.correctedManifest {
-                out.append(
-                    "; corrected (printed, not written): \(c.fileNumber):\(c.offset) logic_id \(c.logicID) term \(c.term)"
-                )
-            }
-            out.append("\n")
+        } else if s.correctedManifest != nil {
+            out.append("manifest: none readable")
         }
+        if let c = s.correctedManifest {
+            out.append(
+                "; corrected (printed, not written into the binlog; --write-manifest FILE writes it to a new file): "
+                    + "\(c.fileNumber):\(c.offset) logic_id \(c.logicID) term \(c.term)")
+        }
+        if s.manifest != nil || s.correctedManifest != nil { out.append("\n") }
         out.append("result: ")
         out.append(countsText(report.findings))
         out.append(report.hasProblems ? " (problems found)\n" : " (clean)\n")

@@ -13,6 +13,12 @@ struct RecordFormatter {
     let out: OutputBuffer
     /// Reads damaged bytes from the input, for `--format hex`.
     var rawBytes: (PhysicalPosition, Int) -> [UInt8] = { _, _ in [] }
+    /// Text output prints at most this many bytes of an argument (0: all of it); see
+    /// ``OutputBuffer/appendQuotedArgument(_:maxBytes:)``.
+    var maxValueBytes = 0
+
+    /// `dump --max-value-bytes`'s default.
+    static let defaultMaxValueBytes = 256
 
     init(format: DumpFormat, dialect: RewriteDialect, out: OutputBuffer) {
         self.format = format
@@ -107,7 +113,7 @@ struct RecordFormatter {
         let command = item.command
         for i in 0..<command.count {
             out.append(UInt8(ascii: " "))
-            out.appendQuotedArgument(command[i])
+            out.appendQuotedArgument(command[i], maxBytes: maxValueBytes)
         }
         out.append(UInt8(ascii: "\n"))
     }

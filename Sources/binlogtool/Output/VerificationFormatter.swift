@@ -211,6 +211,16 @@ enum VerificationFormatter {
             out.append("\n      \(item.evidence)\n")
         }
         for remark in r.remarks { out.append("remark     \(remark)\n") }
+        // The end repeats what to take away: the verdict, what "unsafe" means, the next step.
+        out.append("verdict    \(r.verdict.rawValue)")
+        if r.verdict != .consistent { out.append(", corrected resume point \(r.corrected)") }
+        out.append("\n")
+        if r.items.contains(where: \.isUnsafeToReplay) {
+            out.append(
+                "unsafe     marks an item that changes the data again when applied a second time (INCR, LPUSH, "
+                    + "APPEND, ...): a replica that resumes before such an item although the dump holds it ends with "
+                    + "other values than the master's\n")
+        }
         for step in nextSteps { out.append("next       \(step)\n") }
         out.append("\n")
     }

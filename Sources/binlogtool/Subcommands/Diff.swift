@@ -101,7 +101,7 @@ struct Diff: ParsableCommand {
         }
         let out = OutputBuffer()
         let formatter = FindingFormatter(format: format, out: out)
-        formatter.writeHeader()
+        if !report.findings.isEmpty { formatter.writeHeader() }   // no table header over an empty table
         for finding in report.findings { formatter.write(finding) }
         let next = DiffNextStep(
             report: report, doubleApply: doubleApply, master: master, replica: replica, snapshot: snapshot, db: db)

@@ -14,12 +14,13 @@ struct Dump: ParsableCommand {
         abstract: "Decode binlog files: every item with its position, logic id, term, time and command.",
         discussion: """
             Positions are FILENUM:OFFSET. An item line shows its physical start and end, its logic id, \
-            term and exec time (UTC), and `at=`, the position stored in its header (the end of the item \
+            term and exec time (always UTC, marked Z), and `at=`, the position stored in its header (the end of the item \
             before it: Pika's resume point). Damaged bytes are reported as DAMAGE records and skipped; \
             decoding goes on after them.
 
             Examples:
               binlogtool dump log/log_db0
+              binlogtool dump /data/pika/log --db db0 --follow --start-position 7:262165
               binlogtool dump /data/pika/log --db db0 --format json --command incr --command hincrby
               binlogtool dump log/log_db0 --start-position 7:262165 --format resp | redis-cli --pipe
               binlogtool dump log/log_db0 --stats
@@ -41,10 +42,10 @@ struct Dump: ParsableCommand {
     @Option(help: "Only records starting before FILENUM:OFFSET.")
     var stopPosition: String?
 
-    @Option(help: "Only items with exec time at or after this (ISO 8601 like 2026-11-20T23:40:21Z, or unix seconds).")
+    @Option(help: "Only items with exec time at or after this (ISO 8601 like 2026-11-20T23:40:21Z, or unix seconds; a time without a zone is local time, TZ).")
     var startTime: String?
 
-    @Option(help: "Only items with exec time before this (ISO 8601 or unix seconds).")
+    @Option(help: "Only items with exec time before this (ISO 8601 or unix seconds; without a zone: local time, TZ).")
     var stopTime: String?
 
     @Option(help: "Only items with logic id at or above this.")
@@ -59,6 +60,17 @@ struct Dump: ParsableCommand {
     @Option(help: "Only items whose key (first argument) matches this glob (*, ?, [a-z], \\x).")
     var key: String?
 
+    @Option(help: "Stop after this many items (those the filters select; like pg_waldump -n).")
+    var limit: UInt64?
+
+    @Option(help: ArgumentHelp(
+        "In text output, print at most this many bytes of each argument; a longer one is shown as its quoted start, then ...[N bytes] with its full length (0: print every byte).",
+        valueName: "bytes"))
+    var maxValueBytes: Int = RecordFormatter.defaultMaxValueBytes
+
+    @Flag(help: "Follow a live binlog (pg_waldump --follow, mysqlbinlog --stop-never): print items as Pika appends them, across file rolls, until SIGINT or SIGTERM, then a summary. The live file's zero-filled tail is not written yet, never damage.")
+    var follow = false
+
     @Flag(help: "Print totals instead of items: counts, bytes, padding, damage, commands, per-file ranges, manifest check.")
     var stats = false
 
@@ -72,6 +84,8 @@ struct Dump: ParsableCommand {
         if let t = startTime, parseTime(t) == nil { throw ValidationError("--start-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
         if let t = stopTime, parseTime(t) == nil { throw ValidationError("--stop-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
         if let why = makeFilter().emptyRange { throw ValidationError(why + ": the range selects nothing") }
+        if limit == 0 { throw ValidationError("--limit must be at least 1") }
+        if maxValueBytes < 0 { throw ValidationError("--max-value-bytes must be 0 (no cut) or more") }
     }
 
     func makeFilter() -> RecordFilter {
@@ -88,6 +102,7 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
+        if follow { return try runFollow() }
         let resolved = try input.resolve()
         let filter = makeFilter()
         if let sp = filter.startPosition, let last = resolved.files.last, sp.fileNumber > last.fileNumber {
@@ -98,9 +113,10 @@ struct Dump: ParsableCommand {
         var stream = BinlogStream(files: resolved.streamFiles, start: filter.startPosition)
         let out = OutputBuffer()
         var formatter = RecordFormatter(format: format, dialect: dialect, out: out)
+        formatter.maxValueBytes = maxValueBytes
         var statistics = BinlogStatistics()
         var damageCount = 0
-        var progress = Progress()
+        var progress = Progress(files: resolved.files)
         // Start-position check: some record must start or end exactly there.
         var startConfirmed = filter.startPosition == nil
         var previousStart: PhysicalPosition? = nil
@@ -110,6 +126,8 @@ struct Dump: ParsableCommand {
         let stats = self.stats
         let selectsByContent = filter.selectsByContent
         let hasWindow = filter.startPosition != nil || filter.stopPosition != nil
+        let limit = self.limit ?? .max
+        var selectedItems: UInt64 = 0
         formatter.rawBytes = { position, count in
             readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
         }
@@ -133,11 +151,14 @@ struct Dump: ParsableCommand {
                 // or destroying the whole record.
                 switch consume record {
                 case .item(let item):
-                    if stats {
-                        if !hasWindow && !selectsByContent || filter.matches(item) { statistics.add(item) }
-                    } else if !hasWindow && !selectsByContent || filter.matches(item) {
-                        formatter.write(item)
-                        out.flushIfNeeded()
+                    if !hasWindow && !selectsByContent || filter.matches(item) {
+                        if stats {
+                            statistics.add(item)
+                        } else {
+                            formatter.write(item)
+                            out.flushIfNeeded()
+                        }
+                        selectedItems += 1
                     }
                 case let other:
                     if case .damage = other { damageCount += 1 }
@@ -153,6 +174,7 @@ struct Dump: ParsableCommand {
                     }
                 }
                 if progress.enabled { progress.tick(stream.bytesConsumed) }
+                if selectedItems == limit { break }
             }
         } catch let error as BinlogIOError {
             out.flush()
@@ -294,7 +316,7 @@ struct Dump: ParsableCommand {
         return p.offset == size
     }
 
-    private func notABoundaryMessage(
+    func notABoundaryMessage(
         _ sp: PhysicalPosition, next: PhysicalPosition, previous: (start: PhysicalPosition, end: PhysicalPosition)?
     ) -> String {
         let m = "start position \(sp) is not a record boundary"
@@ -326,7 +348,8 @@ func fileSize(_ path: String) -> UInt64? {
 }
 
 /// Parses ISO 8601 (`2026-11-20T23:40:21Z`, `…+02:00`, `2026-11-20 23:40:21`, `2026-11-20`) or
-/// unix seconds. Times without a zone are UTC.
+/// unix seconds. Times without a zone are in the local time zone (`TZ`), as mysqlbinlog reads
+/// them; output always prints UTC (`Z`).
 func parseTime(_ text: String) -> UInt32? {
     if let v = UInt32(text) { return v }
     let b = Array(text.utf8)
@@ -358,9 +381,10 @@ func parseTime(_ text: String) -> UInt32? {
             }
         }
     }
-    var zone = 0
+    var zone: Int? = nil
     if i < b.count {
         if b[i] == UInt8(ascii: "Z") && i + 1 == b.count {
+            zone = 0
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), let zh = num(i + 1, 2) {
             var zm = 0
             if i + 3 < b.count { guard b[i + 3] == UInt8(ascii: ":"), let m = num(i + 4, 2), i + 6 == b.count else { return nil }; zm = m }
@@ -371,32 +395,28 @@ func parseTime(_ text: String) -> UInt32? {
         }
     }
     guard h < 24, mi < 60, s < 61 else { return nil }
-    let t = UTCCalendar.unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
+    let t: Int64
+    if let zone {
+        t = UTCCalendar.unixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s) - Int64(zone)
+    } else {
+        t = localUnixSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+    }
     guard t >= 0, t <= Int64(UInt32.max) else { return nil }
     return UInt32(t)
 }
 
-/// Progress on stderr, only when stderr is a terminal, at most ten updates a second.
-struct Progress {
-    let enabled = isTerminal(2)
-    private var lastNanos: UInt64 = 0
-    private var shown = false
-
-    mutating func tick(_ bytes: UInt64) {
-        guard enabled else { return }
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        let now = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-        guard now - lastNanos > 100_000_000 else { return }
-        lastNanos = now
-        shown = true
-        var line = "\r\(bytes / 1_048_576) MiB decoded"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-    }
-
-    mutating func finish() {
-        guard shown else { return }
-        var line = "\r\u{1B}[K"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-    }
+/// Unix seconds of a wall-clock time in the local time zone (`TZ`, else /etc/localtime); for a
+/// time a daylight-saving change skips or repeats, the C library's choice. (-1 when it cannot be
+/// represented, which the callers' range check refuses.)
+func localUnixSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
+    var t = tm()
+    t.tm_year = Int32(year - 1900)
+    t.tm_mon = Int32(month - 1)
+    t.tm_mday = Int32(day)
+    t.tm_hour = Int32(hour)
+    t.tm_min = Int32(minute)
+    t.tm_sec = Int32(second)
+    t.tm_isdst = -1
+    let v = mktime(&t)
+    return Int64(v)
 }

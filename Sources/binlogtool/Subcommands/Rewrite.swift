@@ -65,6 +65,12 @@ struct Rewrite: ParsableCommand {
     @Option(help: "Start at this resume point, FILENUM:OFFSET (an item end: the next item's stored position).")
     var from: String?
 
+    @Option(help: "End the output after this logic id: the first later item and everything after it are left out (a cut at an item boundary, printed with its position).")
+    var toLogicId: UInt64?
+
+    @Option(help: "End the output before the first item executed at or after this time (ISO 8601, local time without a zone, or unix seconds; redis-check-aof --truncate-to-timestamp).")
+    var stopTime: String?
+
     @Option(
         help:
             "A replica's binlog directory (or log root): the input is its master's binlog, rewritten from where the replica first departs from it."
@@ -125,6 +131,11 @@ struct Rewrite: ParsableCommand {
         if replica != nil && snapshot != nil && format != .resp {
             throw ValidationError("--replica with --snapshot repairs a replica's data: it writes a RESP stream (--format resp)")
         }
+        if let t = stopTime, parseTime(t) == nil { throw ValidationError("--stop-time: cannot read '\(t)' as ISO 8601 or unix seconds") }
+        if toLogicId != nil && stopTime != nil { throw ValidationError("give one cut: --to-logic-id or --stop-time") }
+        if (toLogicId != nil || stopTime != nil) && replica != nil && snapshot != nil {
+            throw ValidationError("--replica with --snapshot resets keys to the master's state: it takes no cut")
+        }
         if let from, parseFileOffsetPair(from) == nil {
             throw ValidationError("--from: expected FILENUM:OFFSET, got '\(from)'")
         }
@@ -167,6 +178,8 @@ struct Rewrite: ParsableCommand {
         options.dialect = dialect
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
+        if let toLogicId { options.cut = .afterLogicID(toLogicId) }
+        if let t = stopTime.flatMap(parseTime) { options.cut = .beforeExecTime(t) }
         var recorded: ResumePoint? = nil
         if let from, let (file, offset) = parseFileOffsetPair(from) {
             options.start = .resumePoint(ResumePoint(fileNumber: file, offset: offset))
@@ -480,6 +493,17 @@ struct Rewrite: ParsableCommand {
         lines.append(written)
         if s.paddingBytes > 0 || s.damageBytes > 0 {
             lines.append("skipped: \(s.count(.padding)) padding regions (\(s.paddingBytes) bytes), \(s.count(.damage)) damaged (\(s.damageBytes) bytes)")
+        }
+        if toLogicId != nil || stopTime != nil {
+            let point = toLogicId.map { "after logic id \($0)" } ?? "before \(stopTime!)"
+            if let cut = s.cutBefore {
+                let exec = s.cutBeforeExecTime.map { ", exec time \(UTCCalendar.isoText(Int64($0)))" } ?? ""
+                lines.append(
+                    "cut \(point): at \(cut.start), before logic id \(cut.logicID)\(exec); it and everything after it "
+                        + "left out (the input is untouched)")
+            } else {
+                lines.append("cut \(point): the log ends first; nothing left out")
+            }
         }
         for r in s.remarks { lines.append("note: \(r)") }
         if replica != nil && !dryRun && !refused && format == .resp {
