@@ -404,3 +404,20 @@ import Testing
         #expect(BinlogFileEntry.parseName(name) == nil)
     }
 }
+
+/// A manifest saved at `(N+1):0` before the server creates write2file<N+1> (the instant of a roll,
+/// caught by a reader of a live binlog) names the same point as the end of write2file<N>: not a
+/// missing file. With an offset past 0, or a file further on, it is.
+@Suite struct ManifestAtARollTests {
+    @Test func nextFileAtOffsetZeroIsARoll() throws {
+        let root = try MetadataFixtures.makeTemporaryDirectory() + "/log_db0"
+        defer { MetadataFixtures.remove(root) }
+        try MetadataFixtures.copyFiles(of: MetadataFixtures.committedPath("basic/binlog/log_db0"), to: root)
+        try MetadataFixtures.write(Manifest(fileNumber: 7, offset: 0, logicID: 388, term: 0).encoded(), to: root + "/manifest")
+        #expect(!(try BinlogDirectory(path: root)).findings.contains(.manifestFileMissing(7)))
+        try MetadataFixtures.write(Manifest(fileNumber: 7, offset: 10, logicID: 388, term: 0).encoded(), to: root + "/manifest")
+        #expect((try BinlogDirectory(path: root)).findings.contains(.manifestFileMissing(7)))
+        try MetadataFixtures.write(Manifest(fileNumber: 8, offset: 0, logicID: 388, term: 0).encoded(), to: root + "/manifest")
+        #expect((try BinlogDirectory(path: root)).findings.contains(.manifestFileMissing(8)))
+    }
+}
