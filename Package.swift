@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
         .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport"]),
-        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogFormat"]),
+        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogFormat", "RedisTestSupport"]),
         // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
         .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport"]),
     ]

@@ -208,12 +208,13 @@ func pause(_ seconds: Double) async {
     try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
 }
 
-/// Seconds on the monotonic clock (libfaketime leaves it alone: FAKETIME_DONT_FAKE_MONOTONIC=1).
+/// Seconds since the suite first asked, on Swift's continuous clock (never the date; libfaketime
+/// leaves it alone: FAKETIME_DONT_FAKE_MONOTONIC=1). For bounded waits only.
 enum Monotonic {
+    private static let origin = ContinuousClock.now
     static var now: Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        let d = ContinuousClock.now - origin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 

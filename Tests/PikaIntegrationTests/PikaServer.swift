@@ -400,7 +400,7 @@ enum PortReservation {
             if !taken { reserved.insert(p) }
             lock.unlock()
             if taken { continue }
-            if [p, p + 2000, p + 10001].allSatisfy(isFree) { return p }
+            if [p, p + 2000, p + 10001].allSatisfy(LoopbackPort.isFree) { return p }
             release(p)
         }
         throw PikaSuiteError.setup("no free port P in 20000..<22000 with P+2000 and P+10001 free")
@@ -410,22 +410,5 @@ enum PortReservation {
         lock.lock()
         reserved.remove(p)
         lock.unlock()
-    }
-
-    /// Whether 127.0.0.1:`port` can be bound (and listened on) now.
-    static func isFree(_ port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return bound == 0
     }
 }

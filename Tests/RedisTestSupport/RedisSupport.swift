@@ -30,7 +30,7 @@ public final class RedisServerProcess {
             throw RedisError.setup("\(Self.executable) is missing: run scripts/install-deps (Debian package redis-server)")
         }
         self.logTime = logTime
-        port = try Self.freeLoopbackPort()
+        port = try LoopbackPort.ephemeral()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "binlogtool-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -98,28 +98,40 @@ public final class RedisServerProcess {
         }
         try? FileManager.default.removeItem(at: directory)
     }
+}
 
-    /// A port the kernel hands out for 127.0.0.1 (bound then released).
-    public static func freeLoopbackPort() throws -> UInt16 {
+/// Ports on 127.0.0.1 for the servers tests start (redis-server, pika): the one helper every
+/// test target uses.
+public enum LoopbackPort {
+    /// A port the kernel hands out for 127.0.0.1 (bound, then released).
+    public static func ephemeral() throws -> UInt16 {
+        guard let p = bind(0) else { throw RedisError.system("bind 127.0.0.1:0", errno) }
+        return p
+    }
+
+    /// Whether 127.0.0.1:`port` can be bound now.
+    public static func isFree(_ port: UInt16) -> Bool { bind(port) == port }
+
+    /// Binds 127.0.0.1:`port` (0: any) and releases it; the port bound, nil when it failed.
+    static func bind(_ port: UInt16) -> UInt16? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RedisError.system("socket", errno) }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0 else { throw RedisError.system("bind", errno) }
+        guard bound == 0 else { return nil }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard named == 0 else { throw RedisError.system("getsockname", errno) }
-        return UInt16(bigEndian: address.sin_port)
+        return named == 0 ? UInt16(bigEndian: address.sin_port) : nil
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RedisTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -268,41 +269,10 @@ final class PikaMaster {
     /// A client port P whose replication (P+2000) and rsync (P+10001) ports are free as well.
     static func freePortTriple() throws -> UInt16 {
         for _ in 0..<50 {
-            let p = try RandomLoopbackPort.free()
+            let p = try LoopbackPort.ephemeral()
             guard p < 65535 - 10001 else { continue }
-            if RandomLoopbackPort.isFree(p + 2000) && RandomLoopbackPort.isFree(p + 10001) { return p }
+            if LoopbackPort.isFree(p + 2000) && LoopbackPort.isFree(p + 10001) { return p }
         }
         throw CocoaError(.featureUnsupported, userInfo: ["why": "no free port triple on 127.0.0.1"])
-    }
-}
-
-enum RandomLoopbackPort {
-    /// A port the kernel hands out for 127.0.0.1 (bound, then released).
-    static func free() throws -> UInt16 {
-        guard let p = bind(0) else { throw CocoaError(.featureUnsupported, userInfo: ["why": "bind 127.0.0.1:0"]) }
-        return p
-    }
-
-    static func isFree(_ port: UInt16) -> Bool { bind(port) == port }
-
-    private static func bind(_ port: UInt16) -> UInt16? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { return nil }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return named == 0 ? UInt16(bigEndian: address.sin_port) : nil
     }
 }

@@ -200,6 +200,16 @@ struct PrepareReplica: ParsableCommand {
         return line
     }
 
+    /// `{"dump":…,"verdict":…,"recorded":…`: how every JSON answer of this verb begins.
+    private func appendJSONHead(_ r: SnapshotVerification, _ out: OutputBuffer) {
+        out.append("{\"dump\":")
+        out.appendJSONString(dump)
+        out.append(",\"verdict\":")
+        out.appendJSONString(r.verdict.rawValue)
+        out.append(",\"recorded\":")
+        appendPoint(r.recorded, out)
+    }
+
     private func emit(refused why: String, _ r: SnapshotVerification) {
         let out = OutputBuffer()
         switch format {
@@ -207,12 +217,7 @@ struct PrepareReplica: ParsableCommand {
             out.append("\(dump): \(verdictLine(r))\n")
             out.append("refused: \(why); nothing written\n")
         case .json:
-            out.append("{\"dump\":")
-            out.appendJSONString(dump)
-            out.append(",\"verdict\":")
-            out.appendJSONString(r.verdict.rawValue)
-            out.append(",\"recorded\":")
-            appendPoint(r.recorded, out)
+            appendJSONHead(r, out)
             out.append(",\"refused\":")
             out.appendJSONString(why)
             out.append("}\n")
@@ -257,12 +262,7 @@ struct PrepareReplica: ParsableCommand {
             out.append("next:\n")
             for (index, step) in steps.enumerated() { out.append("  \(index + 1). \(step)\n") }
         case .json:
-            out.append("{\"dump\":")
-            out.appendJSONString(dump)
-            out.append(",\"verdict\":")
-            out.appendJSONString(r.verdict.rawValue)
-            out.append(",\"recorded\":")
-            appendPoint(r.recorded, out)
+            appendJSONHead(r, out)
             out.append(",\"corrected\":")
             appendPoint(r.corrected, out)
             out.append(",\"resume_point\":")
