@@ -83,4 +83,18 @@ struct FullSyncCommandTests {
         // A binlog cannot carry a repair of data.
         #expect(try CLI.run(["rewrite", Self.master, "--replica", replica, "--snapshot", dump, "--out", refused]).status == 64)
     }
+
+    /// A dump, replica or master that is not there: exit 66 naming it, nothing written.
+    @Test func missingInputsAreNamed() throws {
+        let (dump, replica) = try Self.setUp()
+        let missing = URL(fileURLWithPath: dump).deletingLastPathComponent().appendingPathComponent("nosuch").path
+        let diff = try CLI.run(["diff", Self.master, replica, "--snapshot", missing])
+        #expect(diff.status == 66)
+        #expect(diff.stderr.contains(missing))
+        let out = URL(fileURLWithPath: missing).deletingLastPathComponent().appendingPathComponent("r.resp").path
+        let rewrite = try CLI.run(["rewrite", Self.master, "--replica", missing, "--snapshot", dump, "--format", "resp", "--out", out])
+        #expect(rewrite.status == 66)
+        #expect(rewrite.stderr.contains(missing))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

@@ -36,14 +36,20 @@ public struct FullSyncRepair {
         guard let through = doubleApply.replicaThrough, !doubleApply.damagedKeys.isEmpty else { return result }
         // Items from the first one the dump lacks; those it holds out of order (skip) are in it.
         let skip = Set(verification.skip.map(\.reference.start))
+        // The first item the dump lacks; when every item examined is in it, the one after the last.
         let firstMissing = verification.correctedItem?.start
+        let lastHeld = verification.lastCommitted?.start
         var time = doubleApply.replicaThroughExecTime.map(Int64.init) ?? verification.snapshotTime.milliseconds / 1000
         var stream = BinlogDiff.stream(of: master)
         do {
             while let record = try stream.next() {
                 guard case .item(let item) = record else { continue }
                 if item.start > through.position { break }
-                guard let firstMissing, item.start >= firstMissing else { continue }
+                if let firstMissing {
+                    guard item.start >= firstMissing else { continue }
+                } else {
+                    guard let lastHeld, item.start > lastHeld else { continue }
+                }
                 if skip.contains(item.start) {
                     model.noteItemNotReplayed()
                     continue
