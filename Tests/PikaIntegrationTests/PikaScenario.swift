@@ -24,7 +24,7 @@ enum LagRecipe {
     static let bgsaveDelayMicroseconds: UInt32 = 300_000
     /// Attempts made to see a contiguous lag and a second one to reorder (or a natural interleaved
     /// one). A contiguous lag came in 16 of 24 attempts here; an interleaved one in none of about
-    /// 150 lags (see ``ReplicaRepairTests/aBothShapesOfLagAreCovered()``).
+    /// 130 lags (see ``ReplicaRepairTests/aBothShapesOfLagAreCovered()``).
     static let maxAttempts = 8
 }
 

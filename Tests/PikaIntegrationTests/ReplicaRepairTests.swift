@@ -70,7 +70,7 @@ struct ReplicaRepairTests {
     /// while it reads the binlog position and flushes every engine's memtable, and a write that
     /// finished `Do()` before the lock logs its item within that window unless its thread waits
     /// longer than the flushes. An interleaved lag (applied items after the first unapplied one:
-    /// verify-snapshot's `skip`, prepare-replica's catch-up) occurred in none of about 150 lags here
+    /// verify-snapshot's `skip`, prepare-replica's catch-up) occurred in none of about 130 lags here
     /// (thread-pool-size 16 and 48; 64 KiB and 1 MiB files; Pika pinned to one core with busy
     /// loops; real-time bursts of 4 to 60 ms on one core; fsync pressure on the disk). So the
     /// suite makes it from a second real contiguous lag (``PikaScenario/reorder(_:)``: two items'
