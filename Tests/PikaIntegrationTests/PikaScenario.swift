@@ -65,6 +65,27 @@ struct LagAttempt: CustomStringConvertible {
     }
 }
 
+extension LagAttempt {
+    /// Runs `verify-snapshot DUMP --binlog <master's binlog> --format json` and takes its verdict,
+    /// points and item lists; returns the whole report.
+    mutating func verify(_ dump: URL, master: PikaServer) async throws -> [String: Any] {
+        let result = try await Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
+        let report = try result.json()
+        exitCode = result.code
+        verdict = report["verdict"] as? String ?? "?"
+        recorded = PikaScenario.point(report["recorded"])
+        corrected = PikaScenario.point(report["corrected"])
+        lagging = PikaScenario.ids(report["lagging"])
+        leading = PikaScenario.ids(report["leading"])
+        skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
+        let unsafe = Set(
+            (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
+                .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
+        unsafeLagging = lagging.filter { unsafe.contains($0) }
+        return report
+    }
+}
+
 /// A dump that lags, the master that took it (running, idle: its load is over) and what
 /// verify-snapshot said about it against that master's whole binlog.
 final class LaggingDump: @unchecked Sendable {
@@ -195,19 +216,7 @@ final class PikaScenario: @unchecked Sendable {
                 print("[pika-suite] \(attempt)")
                 continue
             }
-            let result = try await Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
-            let report = try result.json()
-            attempt.exitCode = result.code
-            attempt.verdict = report["verdict"] as? String ?? "?"
-            attempt.recorded = Self.point(report["recorded"])
-            attempt.corrected = Self.point(report["corrected"])
-            attempt.lagging = Self.ids(report["lagging"])
-            attempt.leading = Self.ids(report["leading"])
-            attempt.skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
-            let unsafe = Set(
-                (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
-                    .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
-            attempt.unsafeLagging = attempt.lagging.filter { unsafe.contains($0) }
+            let report = try await attempt.verify(dump, master: master)
             attempts.append(attempt)
             print("[pika-suite] \(attempt)")
             guard !attempt.unsafeLagging.isEmpty, let shape = attempt.shape else { continue }
@@ -275,20 +284,8 @@ final class PikaScenario: @unchecked Sendable {
         let after = try master.binlogOffset()
         guard after == before else { throw PikaSuiteError.failed("\(master.name): binlog offset \(before) before the restart, \(after) after") }
 
-        let result = try await Binlogtool.run(["verify-snapshot", lag.dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
-        let report = try result.json()
         var attempt = LagAttempt(number: lag.attempt.number)
-        attempt.exitCode = result.code
-        attempt.verdict = report["verdict"] as? String ?? "?"
-        attempt.recorded = Self.point(report["recorded"])
-        attempt.corrected = Self.point(report["corrected"])
-        attempt.lagging = Self.ids(report["lagging"])
-        attempt.leading = Self.ids(report["leading"])
-        attempt.skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
-        let unsafe = Set(
-            (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
-                .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
-        attempt.unsafeLagging = attempt.lagging.filter { unsafe.contains($0) }
+        let report = try await attempt.verify(lag.dump, master: master)
         attempt.reordered =
             "keys of logic ids \(id(a)) and \(id(b)) exchanged in the master's binlog: \(id(a)) now writes \(String(decoding: keyB, as: UTF8.self)), \(id(b)) \(String(decoding: keyA, as: UTF8.self))"
         print("[pika-suite] reordered \(attempt)")
