@@ -700,7 +700,7 @@ struct RewriteRun {
         if keep { out.reserveCapacity(commands.count) }
         for command in commands {
             encoded.removeAll(keepingCapacity: true)
-            Self.appendRESP(command, to: &encoded)
+            RESP.encode(command, into: &encoded)
             let at = try writeEncoded(time: time, recordTimes: UnsafeBufferPointer(start: nil, count: 0))
             if keep { out.append(OutputCommand(arguments: command, location: at)) }
         }
@@ -713,77 +713,20 @@ struct RewriteRun {
                 reason: reason))
     }
 
-    /// Appends the RESP multi-bulk of `argv` (what ``RESP/encode(_:into:)`` writes, without its
-    /// generic per-byte path).
-    static func appendRESP(_ argv: [[UInt8]], to out: inout [UInt8]) {
-        appendCount(UInt8(ascii: "*"), argv.count, to: &out)
-        for arg in argv {
-            appendCount(UInt8(ascii: "$"), arg.count, to: &out)
-            out.append(contentsOf: arg)
-            out.append(13)
-            out.append(10)
-        }
-    }
-
-    /// `*<n>\r\n` / `$<n>\r\n`.
-    @inline(__always)
-    static func appendCount(_ marker: UInt8, _ n: Int, to out: inout [UInt8]) {
-        out.append(marker)
-        appendDecimal(Int64(n), to: &out)
-        out.append(13)
-        out.append(10)
-    }
-
-    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
-        withDecimal(value) { out.append(contentsOf: $0) }
-    }
-
-    /// Calls `body` with the decimal text of `value` (a `-` first when negative), built on the stack.
-    @inline(__always)
-    static func withDecimal<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var v = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &digits) { d -> R in
-            var i = 24
-            repeat {
-                i -= 1
-                d[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30
-                v /= 10
-            } while v > 0
-            if value < 0 {
-                i -= 1
-                d[i] = UInt8(ascii: "-")
-            }
-            return body(UnsafeRawBufferPointer(rebasing: d[i...]))
-        }
-    }
-
     /// The cut that follows a push written as an append: `ltrim k 0 <length-1>` (right) or
     /// `ltrim k -<length> -1` (left), into ``encoded``.
     mutating func encodeCut(key: UnsafeRawBufferPointer, side: RewritePlan.AppendList.Side, length: Int64) {
         encoded.removeAll(keepingCapacity: true)
-        encoded.append(contentsOf: "*4\r\n$5\r\nltrim\r\n".utf8)
-        Self.appendCount(UInt8(ascii: "$"), key.count, to: &encoded)
-        encoded.append(contentsOf: key)
-        encoded.append(13)
-        encoded.append(10)
+        RESP.appendArrayHeader(4, to: &encoded)
+        RESP.appendBulk("ltrim", to: &encoded)
+        RESP.appendBulk(key, to: &encoded)
         if side == .right {
-            encoded.append(contentsOf: "$1\r\n0\r\n".utf8)
-            Self.appendBulkDecimal(length - 1, to: &encoded)
+            RESP.appendBulkDecimal(0, to: &encoded)
+            RESP.appendBulkDecimal(length - 1, to: &encoded)
         } else {
-            Self.appendBulkDecimal(-length, to: &encoded)
-            encoded.append(contentsOf: "$2\r\n-1\r\n".utf8)
+            RESP.appendBulkDecimal(-length, to: &encoded)
+            RESP.appendBulkDecimal(-1, to: &encoded)
         }
-    }
-
-    /// `$<digits>\r\n<value>\r\n`.
-    static func appendBulkDecimal(_ value: Int64, to out: inout [UInt8]) {
-        withDecimal(value) { text in
-            appendCount(UInt8(ascii: "$"), text.count, to: &out)
-            out.append(contentsOf: text)
-        }
-        out.append(13)
-        out.append(10)
     }
 
     /// Hands a change to the report, building it only when there is one.
