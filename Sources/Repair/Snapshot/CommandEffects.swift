@@ -76,14 +76,15 @@ protocol ItemEffectModel {
 /// Redis/Pika command semantics over partly known key states, for the commands Pika logs
 /// (Docs/Format.md §C1): strings (SET with options, pksetexat, SETEX, SETNX, GETSET,
 /// MSET, MSETNX, INCR…, APPEND, SETRANGE, SETBIT, GETDEL), hashes, sets, sorted sets, lists,
-/// DEL/UNLINK, EXPIRE…/PERSIST, FLUSHDB/FLUSHALL. Anything else makes the keys it names
-/// unknown (`argv[1]`, or every key argument of the multi-key commands it knows).
+/// DEL/UNLINK, EXPIRE…/PERSIST, FLUSHDB/FLUSHALL, PKPATTERNMATCHDEL. Anything else makes the keys
+/// it writes unknown (as ``CommandCatalogue`` names them; `argv[1]` for a command not catalogued).
 struct CommandEffects: ItemEffectModel {
     func footprint(of command: LoggedCommand) -> CommandFootprint {
         let argc = command.argumentCount
         guard argc >= 1 else { return .none }
         let name = command.name
-        if name == "flushdb" || name == "flushall" { return CommandFootprint(keys: [], isGlobal: true) }
+        let spec = CommandCatalogue.spec(named: name)
+        if let spec, spec.writes == .every || spec.writes == .dataset { return CommandFootprint(keys: [], isGlobal: true) }
         guard argc >= 2 else { return .none }
         let key = command[1]
         func single(_ facets: [Facet]) -> CommandFootprint {
@@ -123,24 +124,31 @@ struct CommandEffects: ItemEffectModel {
             return single(elements(2, step: 1) { .zsetMember($0) } + [.collection(.zset)])
         case "zremrangebyscore", "zremrangebyrank", "zremrangebylex", "zpopmin", "zpopmax":
             return single([.collection(.zset)])
-        case "lpush", "lpushx", "lpop", "blpop":
+        case "lpush", "lpushx", "lpop":
             return single([.listHead])
-        case "rpush", "rpushx", "rpop", "brpop":
+        case "rpush", "rpushx", "rpop":
             return single([.listTail])
+        case "blpop", "brpop":
+            return multi(KeyPositions.allButLast.keys(of: command.arguments), [name == "blpop" ? .listHead : .listTail])
         case "lset", "ltrim", "lrem", "linsert":
             return single([.listWhole])
-        case "rpoplpush":
+        case "rpoplpush", "brpoplpush", "lmove", "blmove":
             guard argc >= 3 else { return single([.wholeKey]) }
             if command[1] == command[2] { return single([.listWhole]) }
-            return CommandFootprint(keys: [(command[1], [.listTail]), (command[2], [.listHead])], isGlobal: false)
-        case "rename", "renamenx":
+            let moves = name == "lmove" || name == "blmove"
+            guard !moves || argc >= 5 else { return multi([command[1], command[2]], [.listWhole]) }
+            let from: Facet = moves && lowercased(command[3]) == "left" ? .listHead : .listTail
+            let to: Facet = moves && lowercased(command[4]) == "right" ? .listTail : .listHead
+            return CommandFootprint(keys: [(command[1], [from]), (command[2], [to])], isGlobal: false)
+        case "rename", "renamenx", "copy":
             return multi(argc >= 3 ? [command[1], command[2]] : [key], [.wholeKey])
         case "sunionstore", "sinterstore", "sdiffstore", "zunionstore", "zinterstore", "pfmerge":
             return single([.wholeKey])
         case "bitop":
             return argc >= 3 ? CommandFootprint(keys: [(command[2], [.wholeKey])], isGlobal: false) : .none
         default:
-            return single([.wholeKey])
+            // Unknown commands: `argv[1]`.
+            return multi(spec?.writes.keys(of: command.arguments) ?? [key], [.wholeKey])
         }
     }
 
@@ -163,23 +171,7 @@ struct CommandEffects: ItemEffectModel {
     }
 
     func isUnsafeToReplay(_ command: LoggedCommand) -> Bool {
-        switch command.name {
-        case "incr", "incrby", "incrbyfloat", "decr", "decrby", "append", "hincrby", "hincrbyfloat", "zincrby",
-            "lpush", "rpush", "lpushx", "rpushx", "linsert", "lpop", "rpop", "blpop", "brpop", "rpoplpush",
-            "ltrim", "lset", "spop", "sunionstore", "sinterstore", "sdiffstore", "zunionstore", "zinterstore",
-            "bitop", "pfmerge", "zremrangebyrank", "zpopmin", "zpopmax", "setnx", "msetnx", "rename",
-            "renamenx", "expire", "pexpire", "setex", "psetex":
-            return true
-        case "lrem":
-            return command.argumentCount < 3 || RedisNumbers.parseInt64(command[2]) != 0
-        case "zadd":
-            return command.arguments.dropFirst(2).contains { lowercased($0) == "incr" }
-        case "set":
-            // Relative expiries (as v2.x logged them) recompute the TTL on replay.
-            return command.arguments.dropFirst(3).contains { ["ex", "px"].contains(lowercased($0)) }
-        default:
-            return false
-        }
+        CommandCatalogue.spec(named: command.name)?.replay.isUnsafe(command.arguments) ?? false
     }
 
     // MARK: Apply
@@ -187,12 +179,24 @@ struct CommandEffects: ItemEffectModel {
     func apply(_ command: LoggedCommand, at time: Int64, to states: inout [[UInt8]: KeyState]) {
         let argc = command.argumentCount
         let name = command.name
-        if name == "flushdb" || name == "flushall" {
-            for key in states.keys { states[key] = .absent }
+        let footprint = footprint(of: command)
+        if footprint.isGlobal {
+            switch name {
+            case "flushdb", "flushall":
+                for key in states.keys { states[key] = .absent }
+            case "pkpatternmatchdel" where argc >= 2:
+                let pattern = command[1]
+                for key in states.keys {
+                    let hit = pattern.withUnsafeBytes { p in key.withUnsafeBytes { k in globMatch(pattern: p, string: k) } }
+                    if hit { states[key] = .absent }
+                }
+            default:
+                // MOVE, SWAPDB, slot migration: any key may have changed.
+                for key in states.keys { states[key] = .unknown }
+            }
             return
         }
         guard argc >= 2 else { return }
-        let footprint = footprint(of: command)
         for (key, _) in footprint.keys { states[key, default: .unknown].expire(at: time) }
         let key = command[1]
 
@@ -443,6 +447,8 @@ struct CommandEffects: ItemEffectModel {
                     }
                 }
             }
+        case "blpop" where argc != 3, "brpop" where argc != 3:
+            opaque(footprint, &states)
         case "lpop", "rpop", "blpop", "brpop":
             let count = argc >= 3 && (name == "lpop" || name == "rpop") ? RedisNumbers.parseInt64(command[2]) : 1
             update(key) { state in
