@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "binlogtool", targets: ["binlogtool"]),
         .library(name: "BinlogFormat", targets: ["BinlogFormat"]),
         .library(name: "Repair", targets: ["Repair"]),
+        .library(name: "BinlogToolCore", targets: ["BinlogToolCore"]),
     ],
     traits: [
         .trait(name: "RocksDB", description: "Read bgsave snapshots through librocksdb (verify-snapshot, rewrite --snapshot)."),
@@ -50,12 +51,23 @@ let package = Package(
             name: "Repair",
             dependencies: ["BinlogFormat", "RocksSnapshot"]
         ),
-        // The command line only.
+        // The command line's inputs, outputs and errors: what the verbs share, in a library that
+        // tests and Benchmarks call in process.
+        .target(
+            name: "BinlogToolCore",
+            dependencies: [
+                "BinlogFormat",
+                "Repair",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The command line only: the verbs.
         .executableTarget(
             name: "binlogtool",
             dependencies: [
                 "BinlogFormat",
                 "Repair",
+                "BinlogToolCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,7 +77,7 @@ let package = Package(
         .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
         .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport"]),
-        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogFormat", "RedisTestSupport"]),
+        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport"]),
         // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
         .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport"]),
     ]

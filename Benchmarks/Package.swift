@@ -18,14 +18,15 @@ let package = Package(
         .target(name: "BinlogCorpus", dependencies: [.product(name: "BinlogFormat", package: "binlogtool")]),
         // `generate-binlog DIR SIZE`: the same corpus for Benchmarks/run-cli.sh.
         .executableTarget(name: "generate-binlog", dependencies: ["BinlogCorpus"]),
-        // Decode walk, decode + --stats, decode + JSON Lines. `Output/` links to the CLI's own
-        // formatter sources (Sources/binlogtool/Output), which live in an executable target.
+        // Decode walk, decode + --stats, decode + JSON Lines (the CLI's own formatter and output
+        // buffer, from BinlogToolCore).
         .executableTarget(
             name: "BinlogDecoding",
             dependencies: [
                 "BinlogCorpus",
                 .product(name: "BinlogFormat", package: "binlogtool"),
                 .product(name: "Repair", package: "binlogtool"),
+                .product(name: "BinlogToolCore", package: "binlogtool"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/BinlogDecoding",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BinlogToolCore
 import Repair
 
 #if canImport(Glibc)

@@ -22,9 +22,10 @@ enum LagRecipe {
     static let commands = [["incr", "lag:ctr:__rand_int__"], ["rpush", "lag:list:__rand_int__", "x"]]
     /// BGSAVE this long after the loads start (they run about a second).
     static let bgsaveDelayMicroseconds: UInt32 = 300_000
-    /// Attempts made to see both shapes. A contiguous lag came in 16 of 24 attempts here; an
-    /// interleaved one in none of about 60 lags (see ``ReplicaRepairTests``).
-    static let maxAttempts = 6
+    /// Attempts made to see a contiguous lag and a second one to reorder (or a natural interleaved
+    /// one). A contiguous lag came in 16 of 24 attempts here; an interleaved one in none of about
+    /// 130 lags (see ``ReplicaRepairTests/aBothShapesOfLagAreCovered()``).
+    static let maxAttempts = 8
 }
 
 /// The shape of a lag, from verify-snapshot's report.
@@ -47,6 +48,9 @@ struct LagAttempt: CustomStringConvertible {
     var skip: [UInt64] = []
     var unsafeLagging: [UInt64] = []
     var exitCode: Int32? = nil
+    /// For an interleaved lag made from a contiguous one (``PikaScenario/reorder(_:)``): the two
+    /// items whose keys were exchanged in the master's binlog.
+    var reordered: String? = nil
 
     var shape: LagShape? {
         guard !lagging.isEmpty else { return nil }
@@ -57,7 +61,7 @@ struct LagAttempt: CustomStringConvertible {
         if bgsaveFailed { return "attempt \(number): Pika's bgsave failed (db0_FAILED), no dump" }
         return "attempt \(number): verdict \(verdict) (exit \(exitCode.map(String.init) ?? "?")), recorded \(recorded), corrected \(corrected), "
             + "lagging \(lagging.count) \(lagging) (\(unsafeLagging.count) unsafe), skip \(skip), leading \(leading)"
-            + (shape.map { " → \($0.rawValue)" } ?? "")
+            + (shape.map { " → \($0.rawValue)" } ?? "") + (reordered.map { " (\($0))" } ?? "")
     }
 }
 
@@ -102,6 +106,8 @@ final class PikaScenario: @unchecked Sendable {
     private(set) var attempts: [LagAttempt] = []
     private(set) var contiguous: LaggingDump?
     private(set) var interleaved: LaggingDump?
+    /// A second contiguous lag, kept to be reordered into the interleaved shape when none occurs.
+    private var reorderSource: LaggingDump?
     private let lock = NSLock()
     private var servers: [PikaServer] = []
     /// What the teardown did (stopped, or killed after 20 s).
@@ -157,7 +163,7 @@ final class PikaScenario: @unchecked Sendable {
     /// stay up; the others are stopped and removed.
     func produceLags() async throws {
         for n in 1...LagRecipe.maxAttempts {
-            if contiguous != nil && interleaved != nil { break }
+            if contiguous != nil && (interleaved != nil || reorderSource != nil) { break }
             let directory = root.appendingPathComponent("attempt-\(n)")
             let master = try await startServer("master-\(n)", root: directory.appendingPathComponent("master"), configuration: Self.masterConfiguration)
             var keep = false
@@ -209,6 +215,9 @@ final class PikaScenario: @unchecked Sendable {
             case .contiguous where contiguous == nil:
                 contiguous = try LaggingDump(attempt: attempt, master: master, dump: dump, report: report)
                 keep = true
+            case .contiguous where interleaved == nil && reorderSource == nil && attempt.lagging.count >= 2:
+                reorderSource = try LaggingDump(attempt: attempt, master: master, dump: dump, report: report)
+                keep = true
             case .interleaved where interleaved == nil:
                 interleaved = try LaggingDump(attempt: attempt, master: master, dump: dump, report: report)
                 keep = true
@@ -216,6 +225,94 @@ final class PikaScenario: @unchecked Sendable {
                 break
             }
         }
+        if interleaved == nil, let source = reorderSource {
+            interleaved = try await reorder(source)
+        }
+    }
+
+    /// The interleaved shape, from a real contiguous lag, for when none occurs by itself: a lagging
+    /// item `a` (in the dump) and the first item `b` not in it, both the same command on two keys
+    /// written by no item between them, exchange their keys in the master's binlog (the master
+    /// stopped, the bytes edited in place: same lengths, so every position stays; then started
+    /// again). The binlog then reads as a 3.5.0 master writes it when the thread that applied
+    /// `a` before the bgsave's lock logs it only after a write applied after the lock: `b`'s item is
+    /// in the data after one that is not. The dump, the data and Pika's servers stay real.
+    func reorder(_ lag: LaggingDump) async throws -> LaggingDump? {
+        let items = lag.report["items"] as? [[String: Any]] ?? []
+        func id(_ item: [String: Any]) -> UInt64 { (item["logic_id"] as? NSNumber)?.uint64Value ?? 0 }
+        func words(_ item: [String: Any]) -> [Substring] { (item["command"] as? String ?? "").split(separator: " ") }
+        let lagging = Set(lag.attempt.lagging)
+        // A lagging item, never the first one (the lag must still start at the recorded offset),
+        // and an item after the lag not in the data, as close together as they come.
+        var chosen: (a: Int, b: Int)?
+        search: for bIndex in items.indices where items[bIndex]["decision"] as? String == "not-applied" {
+            for i in items[..<bIndex].indices.reversed() {
+                guard lagging.contains(id(items[i])), id(items[i]) != lag.attempt.lagging.first else { continue }
+                let (wa, wb) = (words(items[i]), words(items[bIndex]))
+                guard wa.count >= 2, wb.count >= 2, wa[0] == wb[0], wa.dropFirst(2) == wb.dropFirst(2),
+                    wa[1] != wb[1], wa[1].utf8.count == wb[1].utf8.count
+                else { continue }
+                let between = items[(i + 1)..<bIndex].map { words($0).dropFirst().first }
+                if !between.contains(wa[1]) && !between.contains(wb[1]) {
+                    chosen = (i, bIndex)
+                    break search
+                }
+            }
+        }
+        guard let (aIndex, bIndex) = chosen else {
+            print("[pika-suite] reorder: no pair of same-command items, one lagging, one after the lag, in \(lag.attempt): \(items.map { "\(id($0)) \($0["decision"] ?? "?") \($0["command"] ?? "?")" })")
+            return nil
+        }
+        let b = items[bIndex]
+        let a = items[aIndex]
+        let keyA = Array(words(a)[1].utf8), keyB = Array(words(b)[1].utf8)
+        let master = lag.master
+        let before = try master.binlogOffset()
+        try await master.restart {
+            try Self.replaceOnce(keyA, with: keyB, in: a, directory: master.binlogDirectory)
+            try Self.replaceOnce(keyB, with: keyA, in: b, directory: master.binlogDirectory)
+        }
+        let after = try master.binlogOffset()
+        guard after == before else { throw PikaSuiteError.failed("\(master.name): binlog offset \(before) before the restart, \(after) after") }
+
+        let result = try await Binlogtool.run(["verify-snapshot", lag.dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
+        let report = try result.json()
+        var attempt = LagAttempt(number: lag.attempt.number)
+        attempt.exitCode = result.code
+        attempt.verdict = report["verdict"] as? String ?? "?"
+        attempt.recorded = Self.point(report["recorded"])
+        attempt.corrected = Self.point(report["corrected"])
+        attempt.lagging = Self.ids(report["lagging"])
+        attempt.leading = Self.ids(report["leading"])
+        attempt.skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
+        let unsafe = Set(
+            (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
+                .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
+        attempt.unsafeLagging = attempt.lagging.filter { unsafe.contains($0) }
+        attempt.reordered =
+            "keys of logic ids \(id(a)) and \(id(b)) exchanged in the master's binlog: \(id(a)) now writes \(String(decoding: keyB, as: UTF8.self)), \(id(b)) \(String(decoding: keyA, as: UTF8.self))"
+        print("[pika-suite] reordered \(attempt)")
+        guard attempt.shape == .interleaved else {
+            throw PikaSuiteError.failed("the reordered lag is not interleaved: \(attempt)")
+        }
+        return try LaggingDump(attempt: attempt, master: master, dump: lag.dump, report: report)
+    }
+
+    /// Replaces the one occurrence of `old` inside `item`'s bytes (its `filenum`, `offset`, `end`)
+    /// with `new`, of the same length.
+    static func replaceOnce(_ old: [UInt8], with new: [UInt8], in item: [String: Any], directory: URL) throws {
+        guard let file = (item["filenum"] as? NSNumber)?.intValue, let start = (item["offset"] as? NSNumber)?.intValue,
+            let end = (item["end"] as? NSNumber)?.intValue, old.count == new.count
+        else { throw PikaSuiteError.failed("reorder: no position in \(item)") }
+        let url = directory.appendingPathComponent("write2file\(file)")
+        var bytes = try [UInt8](Data(contentsOf: url))
+        guard end <= bytes.count else { throw PikaSuiteError.failed("reorder: \(url.path) is shorter than \(end)") }
+        let matches = (start...(end - old.count)).filter { bytes[$0..<($0 + old.count)].elementsEqual(old) }
+        guard matches.count == 1 else {
+            throw PikaSuiteError.failed("reorder: \(matches.count) occurrences of \(String(decoding: old, as: UTF8.self)) in \(url.path) \(start)..<\(end)")
+        }
+        bytes.replaceSubrange(matches[0]..<(matches[0] + old.count), with: new)
+        try Data(bytes).write(to: url)
     }
 
     static func point(_ value: Any?) -> String {

@@ -363,9 +363,11 @@ final class PikaServer: @unchecked Sendable {
         return stop()
     }
 
-    /// Starts the server again from the same directory and configuration file.
-    func restart() async throws {
+    /// Starts the server again from the same directory and configuration file; `whileStopped`
+    /// runs between the shutdown and the start.
+    func restart(whileStopped: () throws -> Void = {}) async throws {
         await shutDown()
+        try whileStopped()
         let process = try ChildProcess(
             Programs.pika, ["-c", confPath], output: root.appendingPathComponent("stdout-restart.log").path)
         do {

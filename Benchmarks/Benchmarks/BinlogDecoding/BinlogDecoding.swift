@@ -1,6 +1,7 @@
 import Benchmark
 import BinlogCorpus
 import BinlogFormat
+import BinlogToolCore
 import Repair
 
 #if canImport(Glibc)
@@ -141,7 +142,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // `binlogtool dump --format json > /dev/null` with no filter: the CLI's own formatter and
-    // output buffer (Output/ links to Sources/binlogtool/Output).
+    // output buffer (BinlogToolCore).
     Benchmark("DecodeJSON") { benchmark in
         let devNull = open("/dev/null", O_WRONLY)
         defer { close(devNull) }

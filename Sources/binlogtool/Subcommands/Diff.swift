@@ -1,5 +1,6 @@
 import ArgumentParser
 import BinlogFormat
+import BinlogToolCore
 import Repair
 
 struct Diff: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BinlogFormat
+import BinlogToolCore
 import Repair
 
 /// `dump --jobs N`: each binlog file decoded, filtered and formatted on a worker thread, its output

@@ -14,11 +14,16 @@ import Repair
 /// Arguments are JSON strings, or `{"base64":…}` when not UTF-8. Unless `fullArguments`, an
 /// argument longer than 256 bytes is `{"truncated":true,"bytes":N,"head":<its first 64 bytes>}`
 /// and an argv longer than 64 arguments ends with `{"more_arguments":K}`.
-struct RewriteReportFormatter {
-    let out: OutputBuffer
-    let fullArguments: Bool
+public struct RewriteReportFormatter {
+    public let out: OutputBuffer
+    public let fullArguments: Bool
 
-    func write(_ change: RewriteChange) {
+    public init(out: OutputBuffer, fullArguments: Bool) {
+        self.out = out
+        self.fullArguments = fullArguments
+    }
+
+    public func write(_ change: RewriteChange) {
         out.append("{\"kind\":\"")
         out.append(change.kind.rawValue)
         out.append("\"")
@@ -64,7 +69,7 @@ struct RewriteReportFormatter {
         out.flushIfNeeded()
     }
 
-    func writeSummary(_ s: RewriteSummary, input: String, output: String?, format: String, dryRun: Bool, strictRefused: Bool) {
+    public func writeSummary(_ s: RewriteSummary, input: String, output: String?, format: String, dryRun: Bool, strictRefused: Bool) {
         out.append("{\"kind\":\"summary\",\"input\":")
         out.appendJSONString(input)
         out.append(",\"output\":")

@@ -5,13 +5,13 @@ import ArgumentParser
 import BinlogFormat
 
 /// The binlog an operator named: a directory (or explicit files) resolved by ``BinlogDirectory``.
-struct BinlogInput {
-    var directory: BinlogDirectory
+public struct BinlogInput {
+    public var directory: BinlogDirectory
 
-    var files: [BinlogFileEntry] { directory.files }
+    public var files: [BinlogFileEntry] { directory.files }
 
     /// The files as decoder inputs; each is opened (plain or `.lz4`) only when reached.
-    var streamFiles: [BinlogStream.File] {
+    public var streamFiles: [BinlogStream.File] {
         files.map { entry in
             BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
                 try entry.openSource()
@@ -19,32 +19,34 @@ struct BinlogInput {
         }
     }
 
-    func path(of fileNumber: FileNumber) -> String? {
+    public func path(of fileNumber: FileNumber) -> String? {
         directory.entry(fileNumber: fileNumber)?.path
     }
 
     /// The manifest's producer position, when a v3+ manifest was found.
-    var manifestPosition: (producer: ResumePoint, logicID: UInt64, term: UInt32)? {
+    public var manifestPosition: (producer: ResumePoint, logicID: UInt64, term: UInt32)? {
         guard let m = directory.manifest?.manifest else { return nil }
         return (m.producer, m.logicID ?? 0, m.term ?? 0)
     }
 }
 
 /// Arguments shared by every verb that reads a binlog.
-struct InputOptions: ParsableArguments {
+public struct InputOptions: ParsableArguments {
     @Argument(help: "A binlog directory (write2file<N>, write2file<N>.lz4), a Pika log root holding log_<db> dirs, or binlog files.")
-    var paths: [String] = []
+    public var paths: [String] = []
 
     @Option(help: "Which DB's binlog to read under a log root (db0, or table/partition in sharding mode).")
-    var db: String?
+    public var db: String?
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         if paths.isEmpty { throw ValidationError("name a binlog directory or binlog files") }
     }
 
     /// Finds the binlog files the arguments name.
     /// - Parameter manifestLayout: read the manifest in this layout instead of detecting it.
-    func resolve(manifestLayout: ManifestLayout? = nil) throws(ToolError) -> BinlogInput {
+    public func resolve(manifestLayout: ManifestLayout? = nil) throws(ToolError) -> BinlogInput {
         for p in paths where access(p, F_OK) != 0 {
             throw ToolError(.noInput, "\(p): no such file or directory")
         }
@@ -67,7 +69,7 @@ struct InputOptions: ParsableArguments {
 }
 
 extension ToolError {
-    init(_ error: BinlogDirectoryError) {
+    public init(_ error: BinlogDirectoryError) {
         switch error {
         case .noSuchDirectory, .unreadableDirectory, .noSuchFile: self.init(.noInput, error.description)
         case .ambiguousDatabase, .unknownDatabase: self.init(.usage, error.description + " (use --db)")
@@ -76,7 +78,7 @@ extension ToolError {
     }
 }
 
-func isDirectory(_ path: String) -> Bool {
+public func isDirectory(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
 }

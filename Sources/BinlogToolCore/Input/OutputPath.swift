@@ -7,7 +7,7 @@ import Glibc
 ///   - out: the output path as given.
 ///   - option: the option that named it (`--out`, `--catch-up`), for the message.
 ///   - inputs: every input path of the command.
-func checkOutputPath(_ out: String, option: String, against inputs: [String]) throws(ToolError) {
+public func checkOutputPath(_ out: String, option: String, against inputs: [String]) throws(ToolError) {
     let target = absolutePath(out)
     for i in inputs {
         let p = absolutePath(i)

@@ -13,7 +13,7 @@ import Darwin
 /// copy-on-write or bounds checks per byte. Its stored properties are only ever touched by the
 /// one formatting loop, so their run-time exclusivity checks are off (they cost more than the
 /// appends themselves).
-final class OutputBuffer {
+public final class OutputBuffer {
     private let fd: Int32
     private let flushThreshold: Int
     @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
@@ -21,12 +21,12 @@ final class OutputBuffer {
     /// Bytes gathered and not yet written.
     @exclusivity(unchecked) private(set) var count = 0
     /// Set when a write fails (e.g. the reader of a pipe went away).
-    @exclusivity(unchecked) private(set) var failed = false
+    @exclusivity(unchecked) public private(set) var failed = false
     /// When set, gathered bytes go here instead of to `fd` (`dump --jobs`: a worker's chunks);
     /// false from it means nobody reads them any more, as a failed write.
     private var sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
 
-    init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
+    public init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
         self.fd = fd
         self.flushThreshold = flushThreshold
         capacity = flushThreshold + (1 << 16)
@@ -34,7 +34,7 @@ final class OutputBuffer {
     }
 
     /// A buffer whose pieces (of about `flushThreshold` bytes) are handed to `sink`.
-    convenience init(flushThreshold: Int = 1 << 20, sink: @escaping (UnsafeRawBufferPointer) -> Bool) {
+    public convenience init(flushThreshold: Int = 1 << 20, sink: @escaping (UnsafeRawBufferPointer) -> Bool) {
         self.init(fd: -1, flushThreshold: flushThreshold)
         self.sink = sink
     }
@@ -66,30 +66,30 @@ final class OutputBuffer {
         }
     }
 
-    @inline(__always) func append(_ byte: UInt8) {
+    @inline(__always) public func append(_ byte: UInt8) {
         reserve(1).pointee = byte
         count &+= 1
     }
-    @inline(__always) func append(_ s: StaticString) {
+    @inline(__always) public func append(_ s: StaticString) {
         s.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
     /// Literals go to the `StaticString` form (no String, no reference counting).
     @_disfavoredOverload
-    func append(_ s: String) {
+    public func append(_ s: String) {
         var s = s
         s.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
-    @inline(__always) func append(bytes other: UnsafeRawBufferPointer) {
+    @inline(__always) public func append(bytes other: UnsafeRawBufferPointer) {
         let n = other.count
         guard n > 0 else { return }
         UnsafeMutableRawPointer(reserve(n)).copyMemory(from: other.baseAddress!, byteCount: n)
         count &+= n
     }
-    func append(bytes other: [UInt8]) { other.withUnsafeBytes { append(bytes: $0) } }
+    public func append(bytes other: [UInt8]) { other.withUnsafeBytes { append(bytes: $0) } }
 
     /// Appends the decimal digits of `value`.
     @inline(__always)
-    func append<T: BinaryInteger>(decimal value: T) {
+    public func append<T: BinaryInteger>(decimal value: T) {
         if value < 0 {
             append(UInt8(ascii: "-"))
             appendDecimal(UInt64(-Int64(value)))
@@ -98,7 +98,7 @@ final class OutputBuffer {
         appendDecimal(UInt64(value))
     }
 
-    func appendDecimal(_ value: UInt64) {
+    public func appendDecimal(_ value: UInt64) {
         let p = reserve(20)
         if value < 10 {
             p.pointee = 0x30 &+ UInt8(truncatingIfNeeded: value)
@@ -123,11 +123,11 @@ final class OutputBuffer {
     }
 
     /// Writes out what has gathered when it is past the threshold.
-    @inline(__always) func flushIfNeeded() {
+    @inline(__always) public func flushIfNeeded() {
         if count >= flushThreshold { flush() }
     }
 
-    func flush() {
+    public func flush() {
         guard count > 0 else { return }
         let bytes = UnsafeRawBufferPointer(start: base, count: count)
         if !failed, let sink {
@@ -139,7 +139,7 @@ final class OutputBuffer {
     }
 
     /// Writes out what has gathered, then `bytes` straight from where they are (no copy).
-    func writeThrough(_ bytes: UnsafeRawBufferPointer) {
+    public func writeThrough(_ bytes: UnsafeRawBufferPointer) {
         flush()
         if !failed, writeFully(bytes, to: fd).errno != nil { failed = true }
     }
@@ -175,7 +175,7 @@ private let digitPairs: StaticString = """
 func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
 
 /// Writes a line to stderr at once.
-func printError(_ message: String) {
+public func printError(_ message: String) {
     var line = message + "\n"
     line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
 }

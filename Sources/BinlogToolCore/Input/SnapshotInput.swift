@@ -6,22 +6,28 @@ import Repair
 
 /// A bgsave dump named on the command line, verified against its master's binlog: what
 /// `verify-snapshot`, `rewrite --snapshot` and `prepare-replica` share.
-struct VerifiedSnapshot {
-    var dump: String
-    var info: BgsaveInfo
-    var snapshot: PikaSnapshot
-    var binlog: BinlogDirectory
-    var verification: SnapshotVerification
+public struct VerifiedSnapshot {
+    public var dump: String
+    public var info: BgsaveInfo
+    public var snapshot: PikaSnapshot
+    public var binlog: BinlogDirectory
+    public var verification: SnapshotVerification
 }
 
 /// How the snapshot verbs read a dump.
-struct SnapshotInputOptions {
-    var pikaVersion: String?
-    var slotCount: Int
-    var verifier: SnapshotVerifier.Options
+public struct SnapshotInputOptions {
+    public var pikaVersion: String?
+    public var slotCount: Int
+    public var verifier: SnapshotVerifier.Options
+
+    public init(pikaVersion: String?, slotCount: Int, verifier: SnapshotVerifier.Options) {
+        self.pikaVersion = pikaVersion
+        self.slotCount = slotCount
+        self.verifier = verifier
+    }
 
     /// Refuses to run in a build without RocksDB (exit 69), naming what needed it.
-    static func requireRocksDB(_ what: String) throws(ToolError) {
+    public static func requireRocksDB(_ what: String) throws(ToolError) {
         guard SnapshotVerifier.isAvailable else {
             throw ToolError(
                 .unavailable,
@@ -31,7 +37,7 @@ struct SnapshotInputOptions {
     }
 
     /// Reads `dump`'s `info`, opens its data read-only and verifies it against `binlog`.
-    func verify(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> VerifiedSnapshot {
+    public func verify(_ dump: String, binlog: BinlogDirectory) throws(ToolError) -> VerifiedSnapshot {
         guard isDirectory(dump) else { throw ToolError(.noInput, "\(dump): no such directory") }
         let info: BgsaveInfo
         do {
@@ -69,7 +75,7 @@ struct SnapshotInputOptions {
     /// The binlog of `dump`'s db: `binlog` itself (a `log_dbN`), or `log_<db>` under a log root
     /// (`db`, else the dump directory's name when the root holds several).
     /// - Parameter several: more than one dump is named: each takes its own `log_<name>`.
-    static func binlogDirectory(
+    public static func binlogDirectory(
         _ binlog: String, db: String?, for dump: String, several: Bool = false
     ) throws(ToolError) -> BinlogDirectory {
         guard access(binlog, F_OK) == 0 else { throw ToolError(.noInput, "\(binlog): no such file or directory") }
@@ -88,13 +94,13 @@ struct SnapshotInputOptions {
     }
 
     /// The db a dump directory holds: its last path component (`dump/20261120/db0` → `db0`).
-    static func dumpDatabaseName(_ dump: String) -> String {
+    public static func dumpDatabaseName(_ dump: String) -> String {
         String(dump.split(separator: "/").last ?? "")
     }
 }
 
 extension ToolError {
-    init(storage error: PikaStorageError) {
+    public init(storage error: PikaStorageError) {
         switch error {
         case .database(.unavailable):
             self.init(.unavailable, error.description)

@@ -2,12 +2,12 @@ import BinlogFormat
 import Repair
 
 /// Text and JSON renderings of a ``SnapshotVerification``.
-enum VerificationFormatter {
+public enum VerificationFormatter {
     // MARK: JSON
 
     /// One JSON object on one line: verdict, recorded and corrected resume points, the location
     /// of the recorded one, the items of the window with their decisions, lagging/leading/skip.
-    static func appendJSON(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
+    public static func appendJSON(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
         out.append("{\"verdict\":")
         out.appendJSONString(r.verdict.rawValue)
         out.append(",\"dump\":")
@@ -148,7 +148,7 @@ enum VerificationFormatter {
 
     // MARK: Text
 
-    static func appendText(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
+    public static func appendText(_ r: SnapshotVerification, dump: String, nextSteps: [String], to out: OutputBuffer) {
         out.append("\(dump): \(r.storageVersion), \(r.layout) layout\n")
         out.append("recorded   \(r.recorded): \(r.location)\n")
         out.append("snapshot   judged at \(r.snapshotTime.seconds) (")

@@ -3,7 +3,7 @@ import BinlogFormat
 import Repair
 
 /// How `check` and `diff` print findings.
-enum FindingFormat: String, ExpressibleByArgument, CaseIterable {
+public enum FindingFormat: String, ExpressibleByArgument, CaseIterable {
     /// A table: one finding per line (related ranges on the next line), then a summary.
     case text
     /// JSON Lines: one finding object per line, then one `{"kind":"summary",...}` object.
@@ -16,20 +16,25 @@ enum FindingFormat: String, ExpressibleByArgument, CaseIterable {
 /// "last":{...},"count":..,"related":{"first":{...},"last":{...}}|null,"message":".."}` plus, when
 /// they apply, `"bytes"`, `"rule"`, `"versions"`, `"corrected_manifest"`. Positions are physical
 /// record starts; `first`/`last` are null only for findings about the directory as a whole.
-struct FindingFormatter {
-    let format: FindingFormat
-    let out: OutputBuffer
+public struct FindingFormatter {
+    public let format: FindingFormat
+    public let out: OutputBuffer
+
+    public init(format: FindingFormat, out: OutputBuffer) {
+        self.format = format
+        self.out = out
+    }
 
     /// Column widths of the text table: severity, kind, first, last, count.
     private static let widths = [9, 22, 26, 26, 7]
 
-    func writeHeader() {
+    public func writeHeader() {
         guard format == .text else { return }
         for (title, width) in zip(["SEVERITY", "KIND", "FIRST", "LAST", "COUNT"], Self.widths) { pad(title, width) }
         out.append("MESSAGE\n")
     }
 
-    func write(_ finding: Finding) {
+    public func write(_ finding: Finding) {
         switch format {
         case .json: writeJSON(finding)
         case .text: writeText(finding)
@@ -76,7 +81,7 @@ struct FindingFormatter {
 
     // MARK: - JSON
 
-    func writeLocation(_ l: FindingLocation?) {
+    public func writeLocation(_ l: FindingLocation?) {
         guard let l else {
             out.append("null")
             return
@@ -102,7 +107,7 @@ struct FindingFormatter {
         out.append("}")
     }
 
-    func writeProducer(_ p: ProducerStatus) {
+    public func writeProducer(_ p: ProducerStatus) {
         out.append("{\"filenum\":")
         out.append(decimal: p.fileNumber)
         out.append(",\"offset\":")
@@ -151,7 +156,7 @@ struct FindingFormatter {
     // MARK: - Summaries
 
     /// `"errors":..,"warnings":..,"infos":..,"findings":..,"status":..` for a JSON summary.
-    func appendCounts(_ findings: [Finding]) {
+    public func appendCounts(_ findings: [Finding]) {
         out.append(",\"errors\":")
         out.append(decimal: findings.count(.error))
         out.append(",\"warnings\":")
@@ -166,14 +171,14 @@ struct FindingFormatter {
     }
 
     /// `0 errors, 1 warning, 2 infos` for a text summary.
-    func countsText(_ findings: [Finding]) -> String {
+    public func countsText(_ findings: [Finding]) -> String {
         let e = findings.count(.error)
         let w = findings.count(.warning)
         let i = findings.count(.info)
         return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s"), \(i) info\(i == 1 ? "" : "s")"
     }
 
-    func writeCheckSummary(_ report: CheckReport, input: String) {
+    public func writeCheckSummary(_ report: CheckReport, input: String) {
         let s = report.summary
         if format == .json {
             out.append("{\"kind\":\"summary\",\"command\":\"check\",\"input\":")

@@ -5,26 +5,26 @@ import BinlogFormat
 
 /// Progress on stderr, only when stderr is a terminal, at most ten updates a second: bytes done
 /// of the total, the percentage and the rate (`12.5 MiB of 96.0 MiB (13%), 41.2 MiB/s`).
-struct Progress {
-    let enabled = isTerminal(2)
+public struct Progress {
+    public let enabled = isTerminal(2)
     /// The bytes the whole run will decode, when known (not for `.lz4` inputs, whose decoded
     /// size is only known at their end).
-    var total: UInt64?
+    public var total: UInt64?
     private var startNanos: UInt64 = 0
     private var lastNanos: UInt64 = 0
     private var shown = false
 
-    init(total: UInt64? = nil) {
+    public init(total: UInt64? = nil) {
         self.total = total
     }
 
     /// Progress over the files of a binlog input: their sizes add up to the total unless one is
     /// compressed.
-    init(files: [BinlogFileEntry]) {
+    public init(files: [BinlogFileEntry]) {
         self.init(total: files.contains { $0.compressed } ? nil : files.reduce(0) { $0 + $1.byteCount })
     }
 
-    mutating func tick(_ bytes: UInt64) {
+    public mutating func tick(_ bytes: UInt64) {
         guard enabled else { return }
         let now = Self.monotonicNanos()
         if startNanos == 0 { startNanos = now }
@@ -35,7 +35,7 @@ struct Progress {
         line.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count - 1) }
     }
 
-    mutating func finish() {
+    public mutating func finish() {
         guard shown else { return }
         let line = "\r\u{1B}[K"
         line.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count - 1) }
@@ -43,7 +43,7 @@ struct Progress {
 
     /// The progress text: done, of the total and the percentage when known, and the rate once a
     /// tenth of a second has passed.
-    static func line(bytes: UInt64, total: UInt64?, elapsedNanos: UInt64) -> String {
+    public static func line(bytes: UInt64, total: UInt64?, elapsedNanos: UInt64) -> String {
         var line = mebibytes(bytes)
         if let total, total > 0 {
             line += " of " + mebibytes(total) + " (\(min(100, bytes * 100 / total))%)"
@@ -56,7 +56,7 @@ struct Progress {
     }
 
     /// `12.5 MiB`: one decimal.
-    static func mebibytes(_ bytes: UInt64) -> String {
+    public static func mebibytes(_ bytes: UInt64) -> String {
         let tenths = bytes * 10 / 1_048_576
         return "\(tenths / 10).\(tenths % 10) MiB"
     }

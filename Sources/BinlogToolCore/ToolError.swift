@@ -2,8 +2,8 @@ import ArgumentParser
 import BinlogFormat
 
 /// Every failure the tool reports, with the exit code a script can act on (STYLE.md §4).
-struct ToolError: Error, CustomStringConvertible {
-    enum Code: Int32 {
+public struct ToolError: Error, CustomStringConvertible {
+    public enum Code: Int32 {
         /// `EX_USAGE`: the command line is wrong.
         case usage = 64
         /// `EX_DATAERR`: the input is not a Pika binlog (or not the file it should be).
@@ -17,15 +17,15 @@ struct ToolError: Error, CustomStringConvertible {
         /// `EX_IOERR`: reading or writing failed.
         case ioError = 74
     }
-    var code: Code
-    var message: String
+    public var code: Code
+    public var message: String
 
-    init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    init(_ error: BinlogIOError) {
+    public init(_ error: BinlogIOError) {
         switch error.kind {
         case .missing: self.init(.noInput, error.description)
         case .read: self.init(.ioError, error.description)
@@ -33,11 +33,11 @@ struct ToolError: Error, CustomStringConvertible {
         }
     }
 
-    var description: String { message }
+    public var description: String { message }
 }
 
 /// Exit codes, documented once for `--help` and the README.
-let exitCodeHelp = """
+public let exitCodeHelp = """
     Exit codes: 0 clean; 1 findings (damage, inconsistencies; output is still complete for \
     everything readable); 64 bad command line; 65 input is not a Pika binlog or is undecodable; \
     66 input missing or unreadable; 69 feature not built in (or a RocksDB format newer than this build reads); 70 internal error; 74 I/O error.

@@ -3,9 +3,9 @@ import Repair
 
 /// The commands that follow from what a verb found, with the paths the operator gave filled in.
 /// Upper-case words (NEW_LOG_DIR, REPLICA_DB_PATH, PORT) stand for what only the operator knows.
-enum NextSteps {
+public enum NextSteps {
     /// `s` as one shell word: bare when it holds only safe characters, else single-quoted.
-    static func shellQuoted(_ s: String) -> String {
+    public static func shellQuoted(_ s: String) -> String {
         let safe = !s.isEmpty && s.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
                 || c == UInt8(ascii: "/") || c == UInt8(ascii: ".") || c == UInt8(ascii: "_")
@@ -16,7 +16,7 @@ enum NextSteps {
 
     /// What to do after `verify-snapshot`: position a replica (with `prepare-replica`), nothing,
     /// or why no automatic step exists.
-    static func afterVerification(_ r: SnapshotVerification, dump: String, binlog: String, db: String?) -> [String] {
+    public static func afterVerification(_ r: SnapshotVerification, dump: String, binlog: String, db: String?) -> [String] {
         let prepare =
             "binlogtool prepare-replica \(shellQuoted(dump)) --binlog \(shellQuoted(binlog))"
             + (db.map { " --db \(shellQuoted($0))" } ?? "") + " --out NEW_LOG_DIR"
@@ -51,7 +51,7 @@ enum NextSteps {
     }
 
     /// Logic ids as a list, cut after 20.
-    static func ids(_ items: [SnapshotVerification.Item]) -> String {
+    public static func ids(_ items: [SnapshotVerification.Item]) -> String {
         items.prefix(20).map { String($0.logicID) }.joined(separator: ", ") + (items.count > 20 ? ", …" : "")
     }
 
@@ -62,7 +62,7 @@ enum NextSteps {
     ///   - database: the dump's db (`db0`).
     ///   - master: host and port from the dump's `info` (the server that took it).
     ///   - catchUp: the catch-up stream written, if any.
-    static func afterPreparing(
+    public static func afterPreparing(
         dump: String, out: String, database: String, master: (host: String, port: Int64), resumePoint: ResumePoint,
         catchUp: String?
     ) -> [String] {

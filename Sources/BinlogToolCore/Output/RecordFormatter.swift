@@ -2,25 +2,25 @@ import BinlogFormat
 import Repair
 
 /// How `dump` writes each record.
-enum DumpFormat: String, CaseIterable {
+public enum DumpFormat: String, CaseIterable {
     case text, json, resp, hex
 }
 
 /// Writes records in one of the dump formats into an ``OutputBuffer``.
-struct RecordFormatter {
-    let format: DumpFormat
-    let dialect: RewriteDialect
-    let out: OutputBuffer
+public struct RecordFormatter {
+    public let format: DumpFormat
+    public let dialect: RewriteDialect
+    public let out: OutputBuffer
     /// Reads damaged bytes from the input, for `--format hex`.
-    var rawBytes: (PhysicalPosition, Int) -> [UInt8] = { _, _ in [] }
+    public var rawBytes: (PhysicalPosition, Int) -> [UInt8] = { _, _ in [] }
     /// Text output prints at most this many bytes of an argument (0: all of it); see
     /// ``OutputBuffer/appendQuotedArgument(_:maxBytes:)``.
-    var maxValueBytes = 0
+    public var maxValueBytes = 0
 
     /// `dump --max-value-bytes`'s default.
-    static let defaultMaxValueBytes = 256
+    public static let defaultMaxValueBytes = 256
 
-    init(format: DumpFormat, dialect: RewriteDialect, out: OutputBuffer) {
+    public init(format: DumpFormat, dialect: RewriteDialect, out: OutputBuffer) {
         self.format = format
         self.dialect = dialect
         self.out = out
@@ -28,7 +28,7 @@ struct RecordFormatter {
 
     /// Writes `record`, reading damaged bytes with ``rawBytes``. (Passing a closure per record
     /// instead would rebuild its context, a copy of what it captures, every time.)
-    func write(_ record: BinlogRecord) {
+    public func write(_ record: BinlogRecord) {
         if case .item(let item) = record {
             write(item)
         } else {
@@ -36,7 +36,7 @@ struct RecordFormatter {
         }
     }
 
-    func write(_ item: BinlogItem) {
+    public func write(_ item: BinlogItem) {
         switch format {
         case .text: writeText(item)
         case .json: writeJSON(item)
@@ -45,7 +45,7 @@ struct RecordFormatter {
         }
     }
 
-    func write(_ record: BinlogRecord, rawBytes: (PhysicalPosition, Int) -> [UInt8]) {
+    public func write(_ record: BinlogRecord, rawBytes: (PhysicalPosition, Int) -> [UInt8]) {
         switch record {
         case .item(let item):
             write(item)

@@ -33,7 +33,7 @@ extension OutputBuffer {
         }
     }
 
-    func appendJSONString(_ s: String) {
+    public func appendJSONString(_ s: String) {
         append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { appendJSONEscaped(UnsafeRawBufferPointer($0)) }
@@ -42,7 +42,7 @@ extension OutputBuffer {
 
     /// Appends an argument as a JSON value: a string when it is valid UTF-8, otherwise
     /// `{"base64":"..."}`.
-    func appendJSONArgument(_ bytes: UnsafeRawBufferPointer) {
+    public func appendJSONArgument(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count <= 8192 {
             // One pass: escape into reserved room, checking UTF-8 on the way; nothing is committed
             // unless the bytes are valid.
@@ -65,7 +65,7 @@ extension OutputBuffer {
     /// Appends `bytes` as a command-line-style token: bare when printable and free of quotes and
     /// spaces, otherwise double-quoted with `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes (as
     /// redis-cli prints).
-    func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer) {
+    public func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer) {
         var plain = bytes.count > 0
         for c in bytes where c <= 0x20 || c >= 0x7F || c == 0x22 || c == 0x27 || c == 0x5C {
             plain = false
@@ -102,7 +102,7 @@ extension OutputBuffer {
     /// (or `maxBytes` is 0); a longer argument as its first `maxBytes` bytes, always quoted, then
     /// `...[N bytes]` with its full length: `"vvvv"...[210000 bytes]`. (No whole argument prints
     /// like that: a bare token never holds a quote.)
-    func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer, maxBytes: Int) {
+    public func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer, maxBytes: Int) {
         guard maxBytes > 0, bytes.count > maxBytes else {
             appendQuotedArgument(bytes)
             return
@@ -152,7 +152,7 @@ extension OutputBuffer {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds, UTC.
-    func appendISOTime(_ seconds: UInt32) {
+    public func appendISOTime(_ seconds: UInt32) {
         let (y, mo, d, h, mi, s) = UTCCalendar.civil(from: Int64(seconds))
         append(decimal: y); append(UInt8(ascii: "-")); pad2(mo); append(UInt8(ascii: "-")); pad2(d)
         append(UInt8(ascii: "T")); pad2(h); append(UInt8(ascii: ":")); pad2(mi); append(UInt8(ascii: ":")); pad2(s)

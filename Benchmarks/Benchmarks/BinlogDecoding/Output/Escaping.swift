@@ -1,1 +1,0 @@
-../../../../Sources/binlogtool/Output/Escaping.swift

@@ -1,1 +1,0 @@
-../../../../Sources/binlogtool/Output/OutputBuffer.swift
