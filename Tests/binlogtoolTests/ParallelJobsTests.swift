@@ -48,7 +48,8 @@ import Testing
         return one
     }
 
-    /// Every dump format, the statistics, a filter and a stop position, and check (text and JSON).
+    /// Every dump format, the statistics, a filter, check (text and JSON), a binlog diffed against
+    /// itself, and rewrite to a RESP stream.
     static func everyVerb(_ dir: String) throws {
         for format in ["text", "json", "resp", "hex"] {
             try sameForEveryJobCount(["dump", dir, "--format", format])
@@ -58,6 +59,8 @@ import Testing
         try sameForEveryJobCount(["dump", dir, "--command", "set", "--key", "k*"])
         try sameForEveryJobCount(["check", dir])
         try sameForEveryJobCount(["check", dir, "--format", "json"])
+        try sameForEveryJobCount(["diff", dir, dir])
+        try sameForEveryJobCount(["rewrite", dir, "--format", "resp", "--out", "-"])
     }
 
     static let multiFileFixtures = [
