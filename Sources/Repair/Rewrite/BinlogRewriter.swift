@@ -127,7 +127,8 @@ struct RewriteRun {
         if case .snapshot(let seed) = options.start { reportAppliedBeforeStart(seed.verification) }
         if let first = plan.firstItem {
             let startPosition = PhysicalPosition(fileNumber: FileNumber(first >> 40), offset: first & ((1 << 40) - 1))
-            var stream = BinlogStream(files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition)
+            var stream = BinlogStream(
+                files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition, jobs: options.jobs)
             var n = 0
             let stop = options.stop.map { PhysicalPosition(fileNumber: $0.fileNumber, offset: $0.offset) }
             do {

@@ -22,7 +22,7 @@ struct RewriteAnalyzer {
                 BinlogStream.File(fileNumber: entry.fileNumber) { () throws(BinlogIOError) -> any ByteSource in
                     try entry.openSource()
                 }
-            })
+            }, jobs: options.jobs)
 
         // The start point.
         var target: ResumePoint? = nil

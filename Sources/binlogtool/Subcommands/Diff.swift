@@ -49,6 +49,8 @@ struct Diff: ParsableCommand {
     )
     var format: FindingFormat = .text
 
+    @OptionGroup var jobs: JobsOption
+
     @Option(help: "Items read ahead on each side to re-align after a difference.")
     var window: Int = 16384
 
@@ -85,8 +87,10 @@ struct Diff: ParsableCommand {
         configuration.window = window
         var report: DiffReport
         do {
+            let jobs = jobs.count
             report = try BinlogDiff.diff(
-                master: masterInput.directory, replica: replicaInput.directory, configuration: configuration)
+                master: { BinlogStream(files: masterInput.streamFiles, jobs: jobs) },
+                replica: { BinlogStream(files: replicaInput.streamFiles, jobs: jobs) }, configuration: configuration)
         } catch {
             throw ToolError(error)
         }

@@ -56,6 +56,7 @@ struct Rewrite: ParsableCommand {
             """)
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var jobs: JobsOption
 
     @Option(help: "Where to write: a new directory (--format binlog) or file (--format resp; - for stdout).")
     var out: String?
@@ -177,6 +178,7 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
+        options.jobs = jobs.count
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         if let toLogicId { options.cut = .afterLogicID(toLogicId) }
