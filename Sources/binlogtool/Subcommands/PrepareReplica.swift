@@ -7,10 +7,6 @@ import Repair
 import Glibc
 #endif
 
-enum PrepareReplicaFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
-}
-
 struct PrepareReplica: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare-replica",

@@ -7,10 +7,6 @@ import Repair
 import Glibc
 #endif
 
-enum RewriteFormat: String, CaseIterable, ExpressibleByArgument {
-    case binlog, resp
-}
-
 struct Rewrite: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a corrected, idempotent binlog (or RESP stream) and print the resume offset it pairs with.",
