@@ -23,15 +23,16 @@ public struct JSONObject: ~Copyable {
     /// Starts a member: `,"name":`; its value is written next, into ``out``.
     public mutating func key(_ name: StaticString) {
         separate()
+        out.append(UInt8(ascii: "\""))
         out.append(name)
         out.append("\":")
     }
 
-    /// A member whose name is known only at run time (it must need no JSON escape).
+    /// A member whose name is known only at run time (escaped as a JSON string).
     public mutating func key(_ name: String) {
         separate()
-        out.append(name)
-        out.append("\":")
+        out.appendJSONString(name)
+        out.append(UInt8(ascii: ":"))
     }
 
     /// An integer member; `nil` is written as `null`.
@@ -79,7 +80,7 @@ public struct JSONObject: ~Copyable {
     }
 
     private mutating func separate() {
-        out.append(isEmpty ? "\"" : ",\"")
+        if !isEmpty { out.append(UInt8(ascii: ",")) }
         isEmpty = false
     }
 }
