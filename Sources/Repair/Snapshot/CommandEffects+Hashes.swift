@@ -6,20 +6,16 @@ extension CommandEffects {
         let argc = command.argumentCount
         let key = command[1]
 
-        func update(_ key: [UInt8], _ body: (inout KeyState) -> Void) {
-            body(&states[key, default: .unknown])
-        }
-
         switch command.name {
         case "hset", "hmset":
-            update(key) { state in
+            update(&states, key) { state in
                 for index in stride(from: 2, to: argc - 1, by: 2) {
                     state.hash.set(command[index], .present(command[index + 1]))
                 }
             }
         case "hsetnx":
             guard argc >= 4 else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 switch state.hash.entry(command[2]) {
                 case .absent: state.hash.set(command[2], .present(command[3]))
                 case .present, .presentWithUnknownValue: break
@@ -27,12 +23,12 @@ extension CommandEffects {
                 }
             }
         case "hdel":
-            update(key) { state in
+            update(&states, key) { state in
                 for index in 2..<max(2, argc) { state.hash.remove(command[index]) }
             }
         case "hincrby":
             guard argc >= 4 else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 let field = command[2]
                 guard let delta = RedisNumbers.parseInt64(command[3]) else { return state.hash.forget(field) }
                 switch state.hash.entry(field) {
@@ -48,7 +44,7 @@ extension CommandEffects {
             }
         case "hincrbyfloat":
             guard argc >= 4 else { return opaque(footprint, &states) }
-            update(key) { $0.hash.set(command[2], .presentWithUnknownValue) }
+            update(&states, key) { $0.hash.set(command[2], .presentWithUnknownValue) }
         default:
             opaque(footprint, &states)
         }

@@ -7,27 +7,23 @@ extension CommandEffects {
         let name = command.name
         let key = command[1]
 
-        func update(_ key: [UInt8], _ body: (inout KeyState) -> Void) {
-            body(&states[key, default: .unknown])
-        }
-
         switch command.name {
         case "del", "unlink":
             for (k, _) in footprint.keys { states[k] = .absent }
         case "expire", "pexpire":
             guard argc >= 3, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "expire" ? ttl : ttl / 1000
-            update(key) { state in
+            update(&states, key) { state in
                 if seconds <= 0 { state = .absent } else { state.setExpiry(time + seconds) }
             }
         case "expireat", "pexpireat":
             guard argc >= 3, let stamp = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "expireat" ? stamp : stamp / 1000
-            update(key) { state in
+            update(&states, key) { state in
                 if stamp <= 0 { state = .absent } else { state.setExpiry(seconds) }
             }
         case "persist":
-            update(key) { $0.setExpiry(nil) }
+            update(&states, key) { $0.setExpiry(nil) }
         default:
             opaque(footprint, &states)
         }

@@ -7,19 +7,15 @@ extension CommandEffects {
         let name = command.name
         let key = command[1]
 
-        func update(_ key: [UInt8], _ body: (inout KeyState) -> Void) {
-            body(&states[key, default: .unknown])
-        }
-
         switch command.name {
         case "lpush", "rpush":
-            update(key) { state in
+            update(&states, key) { state in
                 for index in 2..<max(2, argc) {
                     if name == "lpush" { state.list.pushLeft(command[index]) } else { state.list.pushRight(command[index]) }
                 }
             }
         case "lpushx", "rpushx":
-            update(key) { state in
+            update(&states, key) { state in
                 switch state.list.exists {
                 case .known(false): return
                 case .unknown: return state.list.forget()
@@ -33,7 +29,7 @@ extension CommandEffects {
             opaque(footprint, &states)
         case "lpop", "rpop", "blpop", "brpop":
             let count = argc >= 3 && (name == "lpop" || name == "rpop") ? RedisNumbers.parseInt64(command[2]) : 1
-            update(key) { state in
+            update(&states, key) { state in
                 guard let count, count >= 0 else { return state.list.forget() }
                 pop(&state.list, count: Int(min(count, 1 << 30)), fromLeft: name == "lpop" || name == "blpop")
             }
@@ -49,14 +45,14 @@ extension CommandEffects {
                 value = list.tail.last
             }
             guard let value else {
-                update(source) { $0.list.forget() }
-                update(destination) { $0.list.forget() }
+                update(&states, source) { $0.list.forget() }
+                update(&states, destination) { $0.list.forget() }
                 return
             }
-            update(source) { pop(&$0.list, count: 1, fromLeft: false) }
-            update(destination) { $0.list.pushLeft(value) }
+            update(&states, source) { pop(&$0.list, count: 1, fromLeft: false) }
+            update(&states, destination) { $0.list.pushLeft(value) }
         case "lset", "ltrim", "lrem", "linsert":
-            update(key) { editList(&$0.list, command) }
+            update(&states, key) { editList(&$0.list, command) }
         default:
             opaque(footprint, &states)
         }

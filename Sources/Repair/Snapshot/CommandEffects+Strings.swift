@@ -7,25 +7,21 @@ extension CommandEffects {
         let name = command.name
         let key = command[1]
 
-        func update(_ key: [UInt8], _ body: (inout KeyState) -> Void) {
-            body(&states[key, default: .unknown])
-        }
-
         switch command.name {
         case "set":
             guard argc >= 3 else { return opaque(footprint, &states) }
-            update(key) { setString(&$0, command, at: time) }
+            update(&states, key) { setString(&$0, command, at: time) }
         case "pksetexat":
             guard argc >= 4, let stamp = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds: ExpirySeconds = PksetexatTime.expiresAtMs(stamp, digits: command[2].count).map { $0 / 1000 }
-            update(key) { $0.string = StringState(value: .known(command[3]), expiry: .known(seconds)) }
+            update(&states, key) { $0.string = StringState(value: .known(command[3]), expiry: .known(seconds)) }
         case "setex", "psetex":
             guard argc >= 4, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
             let seconds = name == "setex" ? ttl : ttl / 1000
-            update(key) { $0.string = StringState(value: .known(command[3]), expiry: .known(time + seconds)) }
+            update(&states, key) { $0.string = StringState(value: .known(command[3]), expiry: .known(time + seconds)) }
         case "setnx":
             guard argc >= 3 else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 switch state.string.exists {
                 case .known(false): state.string = StringState(value: .known(command[2]), expiry: .known(nil))
                 case .known(true): break
@@ -34,10 +30,10 @@ extension CommandEffects {
             }
         case "getset":
             guard argc >= 3 else { return opaque(footprint, &states) }
-            update(key) { $0.string = StringState(value: .known(command[2]), expiry: .known(nil)) }
+            update(&states, key) { $0.string = StringState(value: .known(command[2]), expiry: .known(nil)) }
         case "mset":
             for index in stride(from: 1, to: argc - 1, by: 2) {
-                update(command[index]) {
+                update(&states, command[index]) {
                     $0.string = StringState(value: .known(command[index + 1]), expiry: .known(nil))
                 }
             }
@@ -47,7 +43,7 @@ extension CommandEffects {
             if existence.contains(.known(true)) { return }
             let sure = existence.allSatisfy { $0 == .known(false) }
             for (k, v) in pairs {
-                update(k) { $0.string = sure ? StringState(value: .known(v), expiry: .known(nil)) : .unknown }
+                update(&states, k) { $0.string = sure ? StringState(value: .known(v), expiry: .known(nil)) : .unknown }
             }
         case "incr", "decr", "incrby", "decrby":
             let delta: Int64?
@@ -57,7 +53,7 @@ extension CommandEffects {
             case "incrby": delta = argc >= 3 ? RedisNumbers.parseInt64(command[2]) : nil
             default: delta = argc >= 3 ? RedisNumbers.parseInt64(command[2]).flatMap { $0 == .min ? nil : -$0 } : nil
             }
-            update(key) { state in
+            update(&states, key) { state in
                 guard let delta, case .known(let old) = state.string.value else {
                     state.string.value = .unknown
                     return
@@ -77,13 +73,13 @@ extension CommandEffects {
                 state.string.value = overflow ? .unknown : .known(Array(String(sum).utf8))
             }
         case "incrbyfloat":
-            update(key) { state in
+            update(&states, key) { state in
                 if state.string.exists == .known(false) { state.string.expiry = .known(nil) }
                 state.string.value = .unknown
             }
         case "append":
             guard argc >= 3 else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 switch state.string.value {
                 case .known(let old?): state.string.value = .known(old + command[2])
                 case .known(nil): state.string = StringState(value: .known(command[2]), expiry: .known(nil))
@@ -94,7 +90,7 @@ extension CommandEffects {
             guard argc >= 4, let offset = RedisNumbers.parseInt64(command[2]), offset >= 0, offset < 1 << 29 else {
                 return opaque(footprint, &states)
             }
-            update(key) { state in
+            update(&states, key) { state in
                 guard case .known(let old) = state.string.value else { return }
                 if old == nil { state.string.expiry = .known(nil) }
                 let patch = command[3]
@@ -109,7 +105,7 @@ extension CommandEffects {
             guard argc >= 4, let offset = RedisNumbers.parseInt64(command[2]), offset >= 0, offset < 1 << 32,
                 let bit = RedisNumbers.parseInt64(command[3]), bit == 0 || bit == 1
             else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 guard case .known(let old) = state.string.value else { return }
                 if old == nil { state.string.expiry = .known(nil) }
                 var bytes = old ?? []
@@ -120,7 +116,7 @@ extension CommandEffects {
                 state.string.value = .known(bytes)
             }
         case "getdel":
-            update(key) { $0.string = .absent }
+            update(&states, key) { $0.string = .absent }
         default:
             opaque(footprint, &states)
         }

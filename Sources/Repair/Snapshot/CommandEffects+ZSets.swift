@@ -6,28 +6,24 @@ extension CommandEffects {
         let argc = command.argumentCount
         let key = command[1]
 
-        func update(_ key: [UInt8], _ body: (inout KeyState) -> Void) {
-            body(&states[key, default: .unknown])
-        }
-
         switch command.name {
         case "zadd":
-            update(key) { zadd(&$0.zset, command) }
+            update(&states, key) { zadd(&$0.zset, command) }
         case "zincrby":
             guard argc >= 4 else { return opaque(footprint, &states) }
-            update(key) { state in
+            update(&states, key) { state in
                 guard let amount = parseScore(command[2]) else { return state.zset.forget(command[3]) }
                 increment(&state.zset, command[3], by: amount)
             }
         case "zrem":
-            update(key) { state in
+            update(&states, key) { state in
                 for index in 2..<max(2, argc) { state.zset.remove(command[index]) }
             }
         case "zremrangebyscore":
             guard argc >= 4, let low = parseScoreBound(command[2]), let high = parseScoreBound(command[3]) else {
                 return opaque(footprint, &states)
             }
-            update(key) { state in
+            update(&states, key) { state in
                 guard state.zset.complete else { return state.zset.forgetAll() }
                 for (member, element) in state.zset.entries {
                     guard case .present(let score) = element else { return state.zset.forgetAll() }
@@ -35,7 +31,7 @@ extension CommandEffects {
                 }
             }
         case "zremrangebyrank", "zremrangebylex", "zpopmin", "zpopmax":
-            update(key) { $0.zset.forgetAll() }
+            update(&states, key) { $0.zset.forgetAll() }
         default:
             opaque(footprint, &states)
         }

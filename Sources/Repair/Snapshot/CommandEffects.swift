@@ -210,6 +210,11 @@ struct CommandEffects: ItemEffectModel {
         }
     }
 
+    /// Changes the state of `key` (unknown when there is none yet).
+    func update(_ states: inout [[UInt8]: KeyState], _ key: [UInt8], _ body: (inout KeyState) -> Void) {
+        body(&states[key, default: .unknown])
+    }
+
     /// A command the model cannot follow: every key it writes becomes unknown.
     func opaque(_ footprint: CommandFootprint, _ states: inout [[UInt8]: KeyState]) {
         for (key, _) in footprint.keys { states[key] = .unknown }
