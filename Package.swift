@@ -74,11 +74,15 @@ let package = Package(
 
         // A Redis-protocol client, a throw-away redis-server and a whole-keyspace reader, shared by
         // the suites that replay into real servers.
-        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
-        .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
-        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport"]),
-        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport"]),
+        .target(name: "RedisTestSupport", dependencies: ["TestSupport"], path: "Tests/RedisTestSupport"),
+        // What every suite shares: the fixture locator, a seeded generator, a process runner, the
+        // environment without libfaketime.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat", "TestSupport"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
+        .testTarget(
+            name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport", "TestSupport"]),
         // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
-        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport"]),
+        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport", "TestSupport"]),
     ]
 )

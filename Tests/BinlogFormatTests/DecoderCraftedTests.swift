@@ -1,4 +1,5 @@
 import BinlogFormat
+import TestSupport
 import Testing
 
 // Crafted byte streams fed to `BinlogFileDecoder`: framing at every block position, every damage
@@ -430,7 +431,7 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
         var w = CraftWriter()
         w.tickPerFragment = true
         var expected: [CraftedRecord] = []
-        var rng = CraftRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var logic: UInt64 = 1
         while w.count < 3 * 1_048_576 + 12_345 {
             let inBlock = w.count % Craft.block
@@ -1100,7 +1101,7 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
     /// found the lost items fixed by resynchronising inside failed and truncated records.)
     @Test(arguments: Mutation.allCases)
     func itemsOutsideTheDamageSurvive(_ mutation: Mutation) throws {
-        var rng = CraftRandom(seed: 0xDA3A6E + UInt64(mutation.rawValue.count))
+        var rng = SplitMix64(seed: 0xDA3A6E + UInt64(mutation.rawValue.count))
         var checked = 0
         for round in 0..<240 {
             var w = CraftWriter()
@@ -1166,7 +1167,7 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
     /// overlap, stay inside the file and leave no gap other than a block trailer. (This found the
     /// damage/record overlap fixed in `resync`.)
     @Test func fuzz() throws {
-        var rng = CraftRandom(seed: 0x5EED_B10C)
+        var rng = SplitMix64(seed: 0x5EED_B10C)
         var stats = (items: 0, damage: 0, padding: 0)
         for round in 0..<2_000 {
             let input = craftFuzzInput(round: round, &rng)
@@ -1204,42 +1205,10 @@ func craftedDecode(_ bytes: [UInt8], startOffset: Int = 0, fileNumber: FileNumbe
 
 // MARK: - Fuzz support
 
-/// SplitMix64: small, seeded, the same on every platform.
-struct CraftRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-
-    mutating func bytes(_ n: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: n)
-        out.withUnsafeMutableBytes { buf in
-            var i = 0
-            while i + 8 <= n {
-                buf.storeBytes(of: next(), toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            while i < n {
-                buf[i] = UInt8(truncatingIfNeeded: next())
-                i += 1
-            }
-        }
-        return out
-    }
-}
 
 /// One fuzz input: a mix of pure noise, noise with real-looking headers, and valid streams with
 /// mutations (bit flips, zeroed runs, overwritten headers, insertions, deletions, truncation).
-func craftFuzzInput(round: Int, _ rng: inout CraftRandom) -> [UInt8] {
+func craftFuzzInput(round: Int, _ rng: inout SplitMix64) -> [UInt8] {
     let maxSize = 200 * 1_024
     switch round % 4 {
     case 0:

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -27,18 +28,11 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var finished: Termination?
 
-    /// The environment of a server or a Redis tool: this process's, without libfaketime.
-    /// scripts/test runs the suite again ten years ahead under an LD_PRELOAD of libfaketime; servers
-    /// run on the machine's real clock.
-    static var realClockEnvironment: [String: String] {
-        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD" }
-    }
-
     /// Starts `executable` with `arguments`; stdin from `stdin` (or /dev/null), stdout and stderr
     /// to the file `output` (created or truncated).
     init(
         _ executable: String, _ arguments: [String], stdin: String? = nil, output: String,
-        environment: [String: String] = ChildProcess.realClockEnvironment
+        environment: [String: String] = realClockEnvironment()
     ) throws {
         name = (executable as NSString).lastPathComponent
         guard access(executable, X_OK) == 0 else {

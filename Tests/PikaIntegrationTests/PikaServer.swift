@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import RedisTestSupport
 
 #if canImport(Glibc)
@@ -73,7 +74,7 @@ enum Run {
 
     static func capture(
         _ executable: String, _ arguments: [String], stdin: String? = nil, seconds: Double,
-        environment: [String: String] = ChildProcess.realClockEnvironment
+        environment: [String: String] = realClockEnvironment()
     ) async throws -> Output {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-suite-\(UUID().uuidString).out").path
         defer { unlink(file) }

@@ -1,5 +1,6 @@
 import Foundation
 import RedisTestSupport
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -191,11 +192,8 @@ final class PikaMaster {
 
             """
         try conf.write(to: directory.appendingPathComponent("pika.conf"), atomically: true, encoding: .utf8)
-        let environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
-        }
         process = try Spawned(
-            FollowLiveTests.pika, ["-c", directory.appendingPathComponent("pika.conf").path], environment: environment,
+            FollowLiveTests.pika, ["-c", directory.appendingPathComponent("pika.conf").path], environment: realClockEnvironment(),
             stdout: directory.appendingPathComponent("pika.out").path, stderr: directory.appendingPathComponent("pika.err").path)
     }
 
@@ -217,9 +215,7 @@ final class PikaMaster {
         p.executableURL = URL(fileURLWithPath: FollowLiveTests.redisCLI)
         p.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
         // Without the suite's libfaketime preload (redis-cli hangs under it) …
-        p.environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
-        }
+        p.environment = realClockEnvironment()
         let out = Pipe()
         let inPipe = Pipe()
         p.standardOutput = out
