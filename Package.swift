@@ -80,6 +80,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat", "TestSupport"]),
         .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
+        .testTarget(name: "BinlogToolCoreTests", dependencies: ["BinlogToolCore", "BinlogFormat", "Repair", "TestSupport"]),
         .testTarget(
             name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport", "TestSupport"]),
         // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
