@@ -455,21 +455,6 @@ public struct BinlogWriter: ~Copyable {
     }
 }
 
-extension ItemHeader {
-    /// Writes the 34 little-endian bytes at the start of `bytes` (at least 34 bytes long);
-    /// the allocation-free form of ``append(to:)`` (`PikaBinlogTransverter::BinlogEncode`).
-    func store(into bytes: UnsafeMutableRawBufferPointer) {
-        precondition(bytes.count >= BinlogConstants.itemHeaderSize)
-        bytes.storeBytes(of: type.littleEndian, toByteOffset: 0, as: UInt16.self)
-        bytes.storeBytes(of: execTime.littleEndian, toByteOffset: 2, as: UInt32.self)
-        bytes.storeBytes(of: termOrServerID.littleEndian, toByteOffset: 6, as: UInt32.self)
-        bytes.storeBytes(of: logicID.littleEndian, toByteOffset: 10, as: UInt64.self)
-        bytes.storeBytes(of: stored.fileNumber.littleEndian, toByteOffset: 18, as: UInt32.self)
-        bytes.storeBytes(of: stored.offset.littleEndian, toByteOffset: 22, as: UInt64.self)
-        bytes.storeBytes(of: contentLength.littleEndian, toByteOffset: 30, as: UInt32.self)
-    }
-}
-
 /// Calls `body` with the bytes of `array`, keeping typed throws.
 @inline(__always)
 func withBytes<R>(
