@@ -340,35 +340,21 @@ public struct BinlogWriter: ~Copyable {
         prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer,
         recordTimes: some RandomAccessCollection<UInt32>, defaultTime: UInt32
     ) throws(BinlogWriteError) -> (start: UInt64, fragments: Int) {
-        let block = BinlogConstants.blockSize
         let headerSize = BinlogConstants.headerSize
         var proOffset = producer.offset
-        var left = prefix.count + body.count
+        var framing = ProduceFraming(blockOffset: blockOffset, payloadLength: prefix.count + body.count)
         var consumed = 0
         var fragment = 0
         var start: UInt64 = 0
-        repeat {
-            let leftover = block - blockOffset
-            if leftover < headerSize {
-                if leftover > 0 {
-                    try stageZeros(leftover)
-                    proOffset += UInt64(leftover)
-                }
-                blockOffset = 0
+        while let record = framing.next() {
+            if record.trailerBytes > 0 {
+                try stageZeros(record.trailerBytes)
+                proOffset += UInt64(record.trailerBytes)
             }
             if fragment == 0 { start = fileSize }
-            let avail = block - blockOffset - headerSize
-            let length = min(left, avail)
-            let isLast = length == left
-            let type: RecordType =
-                switch (fragment == 0, isLast) {
-                case (true, true): .full
-                case (true, false): .first
-                case (false, true): .last
-                case (false, false): .middle
-                }
+            let length = record.length
             let time = Self.time(at: fragment, in: recordTimes, default: defaultTime)
-            try stageHeader(RecordHeader(length: length, time: time, rawType: type.rawValue))
+            try stageHeader(RecordHeader(length: length, time: time, rawType: record.type.rawValue))
             // The fragment's bytes: the rest of the prefix, then the body.
             var need = length
             if consumed < prefix.count {
@@ -382,11 +368,10 @@ public struct BinlogWriter: ~Copyable {
                 try stage(UnsafeRawBufferPointer(rebasing: body[from..<(from + need)]))
                 consumed += need
             }
-            blockOffset += headerSize + length
             proOffset += UInt64(headerSize + length)
-            left -= length
             fragment += 1
-        } while left > 0
+        }
+        blockOffset = framing.blockOffset
         producer.offset = proOffset
         return (start, fragment)
     }
