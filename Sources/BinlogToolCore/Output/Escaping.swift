@@ -66,12 +66,7 @@ extension OutputBuffer {
     /// spaces, otherwise double-quoted with `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes (as
     /// redis-cli prints).
     public func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer) {
-        var plain = bytes.count > 0
-        for c in bytes where c <= 0x20 || c >= 0x7F || c == 0x22 || c == 0x27 || c == 0x5C {
-            plain = false
-            break
-        }
-        if plain {
+        if isBareToken(bytes) {
             append(bytes: bytes)
             return
         }
@@ -82,19 +77,35 @@ extension OutputBuffer {
 
     /// The inside of a quoted argument: `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes.
     private func appendEscaped(_ bytes: UnsafeRawBufferPointer) {
-        for c in bytes {
-            switch c {
-            case 0x22: append("\\\"")
-            case 0x5C: append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0x20...0x7E: append(c)
-            default:
-                append("\\x")
-                append(hexDigits[Int(c >> 4)])
-                append(hexDigits[Int(c & 15)])
+        guard let src = bytes.baseAddress else { return }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            // At most 4 output bytes per input byte; bounded pieces keep the buffer flat.
+            let end = min(n, i + 8192)
+            let out = reserve(4 * (end - i))
+            var o = 0
+            while i < end {
+                let c = src.load(fromByteOffset: i, as: UInt8.self)
+                i += 1
+                switch c {
+                case 0x22, 0x5C:
+                    out[o] = 0x5C; out[o + 1] = c; o += 2
+                case 0x0A:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); o += 2
+                case 0x0D:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); o += 2
+                case 0x09:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); o += 2
+                case 0x20...0x7E:
+                    out[o] = c; o += 1
+                default:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "x")
+                    out[o + 2] = hexDigits[Int(c >> 4)]; out[o + 3] = hexDigits[Int(c & 15)]
+                    o += 4
+                }
             }
+            commit(o)
         }
     }
 
@@ -319,4 +330,38 @@ func escapeJSONByte(_ c: UInt8, _ out: UnsafeMutablePointer<UInt8>, _ o: Int) ->
         return o + 6
     }
     return o + 2
+}
+
+/// Whether `bytes` print as a bare token: not empty, every byte printable ASCII other than space,
+/// `"`, `'` and `\`. Eight bytes at a time (the last word overlapping), bytes one by one below 8.
+@inline(__always)
+func isBareToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let n = bytes.count
+    guard n > 0, let p = bytes.baseAddress else { return false }
+    if n < 8 {
+        for i in 0..<n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            if c <= 0x20 || c >= 0x7F || c == 0x22 || c == 0x27 || c == 0x5C { return false }
+        }
+        return true
+    }
+    var i = 0
+    while i + 8 <= n {
+        if !isBareWord(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+        i += 8
+    }
+    return i == n || isBareWord(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+}
+
+/// Whether all 8 bytes of `w` are in 0x21...0x7E and none is `"`, `'` or `\` (the exact
+/// any-byte tests of "Bit Twiddling Hacks": hasless, hasmore, haszero).
+@inline(__always)
+func isBareWord(_ w: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let high: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
+    let below = (w &- ones &* 0x21) & ~w & high  // a byte < 0x21
+    let above = ((w &+ ones &* (127 - 0x7E)) | w) & high  // a byte > 0x7E
+    return below | above == 0 && !hasZero(w ^ (ones &* 0x22)) && !hasZero(w ^ (ones &* 0x27))
+        && !hasZero(w ^ (ones &* 0x5C))
 }
