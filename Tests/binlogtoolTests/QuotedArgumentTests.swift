@@ -1,3 +1,4 @@
+import BinlogFormat
 @testable import BinlogToolCore
 import Testing
 
@@ -48,5 +49,36 @@ import Testing
         // A long argument escaped in pieces: every byte once, in order.
         let long = [UInt8](repeating: 0x01, count: 20_000)
         #expect(Self.quoted(long) == "\"" + String(repeating: "\\x01", count: 20_000) + "\"")
+    }
+
+    /// The day's text is cached: times in any order, across days, leap days and the ends of the
+    /// UInt32 range print what the calendar says.
+    @Test func isoTimeMatchesTheCalendar() {
+        func reference(_ t: UInt32) -> String {
+            let (y, mo, d, h, mi, s) = UTCCalendar.civil(from: Int64(t))
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi)):\(two(s))Z"
+        }
+        var times: [UInt32] = [0, 59, 86_399, 86_400, 86_401, 951_782_400, 951_868_799, 951_868_800, 1_700_000_000,
+                               1_699_999_999, 1_700_000_000, 4_102_444_800, UInt32.max, 0]
+        var x: UInt32 = 12345
+        for _ in 0..<2000 {
+            x = x &* 1_103_515_245 &+ 12345
+            times.append(x)
+            times.append(x &+ 1)
+        }
+        var collected: [UInt8] = []
+        do {
+            let out = OutputBuffer { collected += $0; return true }
+            for t in times {
+                out.appendISOTime(t)
+                out.append(UInt8(ascii: "\n"))
+            }
+            out.flush()
+        }
+        let lines = String(decoding: collected, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == times.map(reference))
+        #expect(lines[5] == "2000-02-29T00:00:00Z")
+        #expect(lines[12] == "2106-02-07T06:28:15Z")
     }
 }

@@ -163,17 +163,32 @@ extension OutputBuffer {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds, UTC.
+    /// The date part is computed once per day met (items come in time order) and copied after.
     public func appendISOTime(_ seconds: UInt32) {
-        let (y, mo, d, h, mi, s) = UTCCalendar.civil(from: Int64(seconds))
-        append(decimal: y); append(UInt8(ascii: "-")); pad2(mo); append(UInt8(ascii: "-")); pad2(d)
-        append(UInt8(ascii: "T")); pad2(h); append(UInt8(ascii: ":")); pad2(mi); append(UInt8(ascii: ":")); pad2(s)
-        append(UInt8(ascii: "Z"))
+        let day = seconds / 86_400
+        if day != isoDay {
+            // A year of UInt32 seconds has 4 digits (1970 … 2106): the date is always 11 bytes.
+            let (y, mo, d, _, _, _) = UTCCalendar.civil(from: Int64(day) * 86_400)
+            var text: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &text) { t in
+                t[0] = 0x30 + UInt8(y / 1000); t[1] = 0x30 + UInt8(y / 100 % 10)
+                t[2] = 0x30 + UInt8(y / 10 % 10); t[3] = 0x30 + UInt8(y % 10); t[4] = UInt8(ascii: "-")
+                t[5] = 0x30 + UInt8(mo / 10); t[6] = 0x30 + UInt8(mo % 10); t[7] = UInt8(ascii: "-")
+                t[8] = 0x30 + UInt8(d / 10); t[9] = 0x30 + UInt8(d % 10); t[10] = UInt8(ascii: "T")
+            }
+            isoDay = day
+            isoDayText = (text.0, text.1)
+        }
+        let p = reserve(20)
+        withUnsafeBytes(of: isoDayText) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 11) }
+        let t = Int(seconds % 86_400)
+        let h = t / 3600, mi = t / 60 % 60, s = t % 60
+        p[11] = 0x30 &+ UInt8(h / 10); p[12] = 0x30 &+ UInt8(h % 10); p[13] = UInt8(ascii: ":")
+        p[14] = 0x30 &+ UInt8(mi / 10); p[15] = 0x30 &+ UInt8(mi % 10); p[16] = UInt8(ascii: ":")
+        p[17] = 0x30 &+ UInt8(s / 10); p[18] = 0x30 &+ UInt8(s % 10); p[19] = UInt8(ascii: "Z")
+        commit(20)
     }
 
-    private func pad2(_ v: Int) {
-        append(UInt8(0x30 + v / 10))
-        append(UInt8(0x30 + v % 10))
-    }
 }
 
 /// Whether `bytes` are well-formed UTF-8 (ASCII fast path, 8 bytes at a time).
