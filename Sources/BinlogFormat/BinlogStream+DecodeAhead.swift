@@ -4,11 +4,11 @@
 /// stream hands the records out in file order, exactly the sequence one decoder gives. The
 /// consumer (a checker, a diff, a rewrite pass) runs on the calling thread meanwhile.
 ///
-/// Memory: a batch holds at most ``RecordBatch/maxItems`` items in about 512 KiB (more only for
+/// Memory: a batch holds at most ``RecordBatch/maxItems`` items in about 1 MiB (more only for
 /// a larger item); each file may have ``DecodeAhead/depth`` batches waiting and at most
 /// `jobs + 1` files hold batches.
 final class DecodeAhead {
-    static let depth = 3
+    static let depth = 4
 
     struct FileOutcome: Sendable {
         var trailers = 0
@@ -156,8 +156,8 @@ final class DecodeAhead {
 /// batch lives), handed from a decoding thread to the consuming one. Items (trivially copyable)
 /// are kept apart from the padding and damage records, which note how many items precede them.
 final class RecordBatch: @unchecked Sendable {
-    static let maxItems = 2048
-    static let arenaSize = 1 << 19
+    static let maxItems = 4096
+    static let arenaSize = 1 << 20
 
     private let arena: UnsafeMutableRawPointer
     private let capacity: Int
