@@ -8,10 +8,9 @@
 #
 # Environment:
 #   RUNS      rounds per verb (default 5)
-#   CLIS      binaries to compare, "label=path ..." (default: "binlogtool=<release build of this tree>");
-#             e.g. CLIS="before=/tmp/bt-before after=.build-bench/release/binlogtool"
+#   CLIS      binaries to compare, "label=path[,extra,arguments] ..." (default: the release build of
+#             this tree as "binlogtool"); e.g. CLIS="before=/tmp/bt-before j1=$bin,--jobs,1 j2=$bin,--jobs,2"
 #   VERBS     which verbs, of: stats check json text rewrite (default: all)
-#   JOBS      when set, passed as --jobs JOBS to every binary whose label does not start with "before"
 #   BINLOG_BENCH_DIR  the corpus directory (default: $TMPDIR or /tmp, keyed by corpus version and
 #             size, generated once and reused)
 #   REFSCAN_SRC       refscan.c (default: ../shared/bench/refscan.c beside the repository)
@@ -63,14 +62,14 @@ args() {
     esac
 }
 
-# once LABEL VERB CMD...: one timed run, appended to $samples as "VERB LABEL seconds KB status".
+# once LABEL VERB CMD...: one timed run, appended to $samples as "VERB LABEL seconds KB status cpu".
 once() {
     local label="$1" verb="$2"
     shift 2
     local status=0
-    /usr/bin/time -f '%e %M' -o "$timing" "$@" > /dev/null 2>&1 || status=$?
-    read -r wall rss < <(tail -n 1 "$timing")
-    echo "$verb $label $wall $rss $status" >> "$samples"
+    /usr/bin/time -f '%e %M %U %S' -o "$timing" "$@" > /dev/null 2>&1 || status=$?
+    read -r wall rss user sys < <(tail -n 1 "$timing")
+    echo "$verb $label $wall $rss $status $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >> "$samples"
 }
 
 for verb in $verbs; do
@@ -79,9 +78,9 @@ for verb in $verbs; do
         once refscan "$verb" "$refscan" "${files[@]}"
         for entry in $clis; do
             label="${entry%%=*}"
-            path="${entry#*=}"
-            extra=()
-            if [[ -n "${JOBS:-}" && "$label" != before* ]]; then extra=(--jobs "$JOBS"); fi
+            IFS=, read -r -a extra <<< "${entry#*=}"
+            path="${extra[0]}"
+            extra=("${extra[@]:1}")
             # shellcheck disable=SC2046
             once "$label" "$verb" "$path" $(args "$verb") "${extra[@]}"
         done
@@ -89,22 +88,22 @@ for verb in $verbs; do
 done
 
 echo
-echo "== medians (ratio: median wall / refscan's median wall for the same verb, same run)"
-printf '%-8s %-12s %9s %9s %8s %9s %s\n' verb binary wall MB/s ratio 'RSS MiB' exits
+echo "== medians (ratio: median wall / refscan's median wall for the same verb, same run; cpu: user + sys)"
+printf '%-8s %-12s %9s %9s %8s %9s %9s %s\n' verb binary wall MB/s ratio cpu 'RSS MiB' exits
 awk -v b="$bytes" '
-    { key = $1 SUBSEP $2; n[key]++; t[key, n[key]] = $3; if ($4 > rss[key]) rss[key] = $4
+    { key = $1 SUBSEP $2; n[key]++; t[key, n[key]] = $3; c[key, n[key]] = $6; if ($4 > rss[key]) rss[key] = $4
       if ($5 != 0) bad[key] = bad[key] " " $5
       if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
-    function median(key,   m, i, j, v, a) {
-        m = n[key]; for (i = 1; i <= m; i++) a[i] = t[key, i]
+    function median(key, cpu,   m, i, j, v, a) {
+        m = n[key]; for (i = 1; i <= m; i++) a[i] = cpu ? c[key, i] : t[key, i]
         for (i = 2; i <= m; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
         return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
     }
     END {
         for (i = 1; i <= k; i++) {
-            split(order[i], p, SUBSEP); med = median(order[i]); ref = median(p[1] SUBSEP "refscan")
-            printf "%-8s %-12s %8.3fs %9.0f %7.2fx %9.1f %s\n", p[1], p[2], med, (med > 0 ? b / 1e6 / med : 0),
-                (ref > 0 ? med / ref : 0), rss[order[i]] / 1024, (bad[order[i]] == "" ? "0" : bad[order[i]])
+            split(order[i], p, SUBSEP); med = median(order[i], 0); ref = median(p[1] SUBSEP "refscan", 0)
+            printf "%-8s %-12s %8.3fs %9.0f %7.2fx %8.2fs %9.1f %s\n", p[1], p[2], med, (med > 0 ? b / 1e6 / med : 0),
+                (ref > 0 ? med / ref : 0), median(order[i], 1), rss[order[i]] / 1024, (bad[order[i]] == "" ? "0" : bad[order[i]])
         }
     }' "$samples"
 echo "   after: $(uptime | sed 's/^ *//')"

@@ -4,7 +4,7 @@
 /// stream hands the records out in file order, exactly the sequence one decoder gives. The
 /// consumer (a checker, a diff, a rewrite pass) runs on the calling thread meanwhile.
 ///
-/// Memory: a batch holds at most ``RecordBatch/maxRecords`` records in about 1 MiB (more only for
+/// Memory: a batch holds at most ``RecordBatch/maxItems`` items in about 1 MiB (more only for
 /// a larger item); each file may have ``DecodeAhead/depth`` batches waiting and at most
 /// `jobs + 1` files hold batches.
 final class DecodeAhead {
@@ -19,8 +19,14 @@ final class DecodeAhead {
 
     private let run: OrderedJobs<RecordBatch, FileOutcome>
     private let fileNumbers: [FileNumber]
-    private var batch: RecordBatch? = nil
-    private var position = 0
+    /// The batch being handed out, and where in it (read per record: no exclusivity checks).
+    @exclusivity(unchecked) private var batch: RecordBatch? = nil
+    @exclusivity(unchecked) private var items: UnsafeMutablePointer<BinlogItem>? = nil
+    @exclusivity(unchecked) private var itemIndex = 0
+    /// Items may be handed out up to here: the batch's item count, or the place of the next
+    /// padding or damage record.
+    @exclusivity(unchecked) private var itemLimit = 0
+    @exclusivity(unchecked) private var otherIndex = 0
     private var fileIndex = 0
 
     private(set) var finishedTrailers = 0
@@ -48,18 +54,43 @@ final class DecodeAhead {
         fileIndex < fileNumbers.count ? fileNumbers[fileIndex] : fileNumbers.last
     }
 
+    @inline(__always)
     func next() throws(BinlogIOError) -> BinlogRecord? {
+        if itemIndex < itemLimit {
+            itemIndex &+= 1
+            return .item(items.unsafelyUnwrapped[itemIndex &- 1])
+        }
+        return try nextSlow()
+    }
+
+    /// The next padding or damage record, or the next batch.
+    @inline(never)
+    private func nextSlow() throws(BinlogIOError) -> BinlogRecord? {
         while true {
-            if let b = batch, position < b.records.count {
-                position += 1
-                return b.records[position - 1]
+            if let b = batch {
+                if otherIndex < b.others.count && b.others[otherIndex].itemsBefore == itemIndex {
+                    let record = b.others[otherIndex].record
+                    otherIndex += 1
+                    setLimit(b)
+                    return record
+                }
+                if itemIndex < b.itemCount {
+                    setLimit(b)
+                    if itemIndex < itemLimit { return try next() }
+                }
             }
             switch run.next() {
             case .piece(_, let next):
                 batch = next
-                position = 0
+                items = next.items
+                itemIndex = 0
+                otherIndex = 0
+                setLimit(next)
             case .outcome(_, let outcome):
                 batch = nil
+                items = nil
+                itemIndex = 0
+                itemLimit = 0
                 finishedTrailers += outcome.trailers
                 finishedTrailerBytes += outcome.trailerBytes
                 finishedBytes += outcome.bytes
@@ -72,6 +103,10 @@ final class DecodeAhead {
                 return nil
             }
         }
+    }
+
+    private func setLimit(_ b: RecordBatch) {
+        itemLimit = otherIndex < b.others.count ? min(b.others[otherIndex].itemsBefore, b.itemCount) : b.itemCount
     }
 
     /// One file on a worker: its records, in batches.
@@ -89,7 +124,7 @@ final class DecodeAhead {
         }
         do {
             while let record = try stream.next() {
-                if batch.records.count == RecordBatch.maxRecords {
+                if batch.isFull {
                     guard cut(batch) else { return outcome }
                     batch = RecordBatch(minimumBytes: 0)
                 }
@@ -101,13 +136,13 @@ final class DecodeAhead {
                         _ = batch.append(item)
                     }
                 case let other:
-                    batch.records.append(other)
+                    batch.others.append((batch.itemCount, other))
                 }
             }
         } catch {
             outcome.error = error
         }
-        if !batch.records.isEmpty {
+        if !batch.isEmpty {
             guard cut(batch) else { return outcome }
         }
         outcome.trailers = stream.trailerCount
@@ -118,15 +153,18 @@ final class DecodeAhead {
 }
 
 /// Decoded records of one file whose items point into the batch's own memory (valid while the
-/// batch lives), handed from a decoding thread to the consuming one.
+/// batch lives), handed from a decoding thread to the consuming one. Items (trivially copyable)
+/// are kept apart from the padding and damage records, which note how many items precede them.
 final class RecordBatch: @unchecked Sendable {
-    static let maxRecords = 4096
+    static let maxItems = 4096
     static let arenaSize = 1 << 20
 
     private let arena: UnsafeMutableRawPointer
     private let capacity: Int
     private var used = 0
-    var records: [BinlogRecord] = []
+    let items: UnsafeMutablePointer<BinlogItem>
+    private(set) var itemCount = 0
+    var others: [(itemsBefore: Int, record: BinlogRecord)] = []
     /// The file's totals when the batch was cut.
     var trailers = 0
     var trailerBytes: UInt64 = 0
@@ -135,12 +173,16 @@ final class RecordBatch: @unchecked Sendable {
     init(minimumBytes: Int) {
         capacity = max(Self.arenaSize, minimumBytes)
         arena = .allocate(byteCount: capacity, alignment: 16)
-        records.reserveCapacity(Self.maxRecords)
+        items = .allocate(capacity: Self.maxItems)
     }
 
     deinit {
         arena.deallocate()
+        items.deallocate()  // BinlogItem is trivial: nothing to deinitialize
     }
+
+    var isFull: Bool { itemCount == Self.maxItems || others.count >= Self.maxItems }
+    var isEmpty: Bool { itemCount == 0 && others.isEmpty }
 
     @inline(__always)
     private static func rounded(_ n: Int) -> Int { (n + 15) & ~15 }
@@ -165,8 +207,7 @@ final class RecordBatch: @unchecked Sendable {
     /// Copies `item`'s borrowed bytes here and keeps the item pointing at the copies; false (and
     /// nothing kept) when they do not fit.
     func append(_ item: BinlogItem) -> Bool {
-        let need = Self.bytesNeeded(item)
-        guard capacity - used >= need else { return false }
+        guard capacity - used >= Self.bytesNeeded(item) else { return false }
         var copy = item
         let times = item.recordTimes
         let command = item.command
@@ -185,8 +226,7 @@ final class RecordBatch: @unchecked Sendable {
         let payloadAt = arena + used
         if let base = payload.baseAddress { payloadAt.copyMemory(from: base, byteCount: payload.count) }
         used += Self.rounded(payload.count)
-        let newPayload = UnsafeRawBufferPointer(start: payload.baseAddress == nil ? nil : payloadAt, count: payload.count)
-        copy.payload = newPayload
+        copy.payload = UnsafeRawBufferPointer(start: payload.baseAddress == nil ? nil : payloadAt, count: payload.count)
 
         var commandBytes: UnsafeRawBufferPointer
         if let offset = Self.offset(of: command.bytes, in: payload) {
@@ -199,7 +239,8 @@ final class RecordBatch: @unchecked Sendable {
             commandBytes = UnsafeRawBufferPointer(start: at, count: command.bytes.count)
         }
         copy.command = RESPCommand(bytes: commandBytes, ranges: ranges)
-        records.append(.item(copy))
+        (items + itemCount).initialize(to: copy)
+        itemCount += 1
         return true
     }
 }

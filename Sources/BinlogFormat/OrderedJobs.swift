@@ -33,6 +33,9 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     /// The job the consumer takes from.
     private var current = 0
     private var stopped = false
+    /// Threads asleep in ``next()`` / ``put(_:_:)``: wake-ups are sent only when someone waits.
+    private var consumerWaiting = false
+    private var producersWaiting = 0
     private let count: Int
     private let window: Int
     private let depth: Int
@@ -69,10 +72,15 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         defer { monitor.unlock() }
         guard current < count else { return .end }
         let index = current
-        while pending[index].isEmpty && outcomes[index] == nil { monitor.wait() }
+        while pending[index].isEmpty && outcomes[index] == nil {
+            consumerWaiting = true
+            monitor.wait()
+            consumerWaiting = false
+        }
         if !pending[index].isEmpty {
             let piece = pending[index].removeFirst()
-            monitor.broadcast()
+            // A full job's worker sleeps until half its pieces are taken: fewer wake-ups.
+            if producersWaiting > 0 && pending[index].count <= depth / 2 { monitor.broadcast() }
             return .piece(index: index, piece)
         }
         let outcome = outcomes[index].take()!
@@ -114,10 +122,14 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     private func put(_ index: Int, _ piece: consuming Piece) -> Bool {
         monitor.lock()
         defer { monitor.unlock() }
-        while !stopped && pending[index].count >= depth { monitor.wait() }
+        if pending[index].count >= depth {
+            producersWaiting += 1
+            while !stopped && pending[index].count > depth / 2 { monitor.wait() }
+            producersWaiting -= 1
+        }
         if stopped { return false }
         pending[index].append(piece)
-        monitor.broadcast()
+        if consumerWaiting { monitor.broadcast() }
         return true
     }
 }

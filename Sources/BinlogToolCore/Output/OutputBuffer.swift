@@ -25,6 +25,9 @@ public final class OutputBuffer {
     /// When set, gathered bytes go here instead of to `fd` (`dump --jobs`: a worker's chunks);
     /// false from it means nobody reads them any more, as a failed write.
     private var sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
+    /// ``appendISOTime(_:)``'s last day (unix seconds / 86 400) and its `YYYY-MM-DDT` (11 bytes).
+    @exclusivity(unchecked) var isoDay: UInt32 = .max
+    @exclusivity(unchecked) var isoDayText: (UInt64, UInt64) = (0, 0)
 
     public init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
         self.fd = fd
