@@ -52,6 +52,26 @@ import Testing
         #expect(unknown.keys.map(\.key) == [Array("k".utf8)])
     }
 
+    /// Every command name the models switch on is in the catalogue: a handler for a command the
+    /// catalogue does not know would get no footprint, no replay safety, no rewriter class.
+    @Test func everyNameTheModelsHandleIsCatalogued() throws {
+        var sources = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { sources.deleteLastPathComponent() }
+        sources.appendPathComponent("Sources/Repair")
+        let files = ["State/KeyspaceModel+Dispatch.swift", "Snapshot/CommandEffects.swift"]
+        var names = Set<String>()
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            // `case "a", "b",\n "c":` — the quoted labels of each case, over line breaks.
+            for match in text.matches(of: /case\s+((?:"[^"]+"(?:\s+where[^,:]*)?,?\s*)+):/) {
+                for label in match.output.1.matches(of: /"([^"]+)"/) { names.insert(String(label.output.1)) }
+            }
+        }
+        #expect(names.count > 60)
+        let missing = names.filter { CommandCatalogue.spec(named: $0) == nil }.sorted()
+        #expect(missing.isEmpty, "not in the catalogue: \(missing)")
+    }
+
     /// The rewriter asks for the state of every key a command writes or reads.
     @Test func rewriterClassesCoverTheCataloguedKeys() throws {
         for spec in CommandCatalogue.all {

@@ -173,46 +173,38 @@ extension BinlogDiff {
 
     mutating func addMissing(_ item: PendingSet.Item) {
         summary.missing += 1
-        let e = item.entry
-        let fresh = FindingRun(e.location, index: e.index, related: item.context)
-        if let ended = missingRun.add(e.location, index: e.index, fresh: fresh) { reportMissing(ended) }
+        if let ended = missingRun.add(item) { findings.append(Self.missing(ended)) }
     }
 
     mutating func closeMissingRun() {
         guard let run = missingRun else { return }
         missingRun = nil
-        reportMissing(run)
+        findings.append(Self.missing(run))
     }
 
-    mutating func reportMissing(_ run: FindingRun) {
+    static func missing(_ run: FindingRun) -> Finding {
         let place = run.related.map { " (they belong after replica \($0))" } ?? ""
-        findings.append(
-            Finding(
-                kind: .missing, severity: .error, range: run.range, count: run.count,
-                related: run.related,
-                message: "\(plural(run.count, "master item")) \(run.range) are not on the replica\(place)"))
+        return Finding(
+            kind: .missing, severity: .error, range: run.range, count: run.count, related: run.related,
+            message: "\(plural(run.count, "master item")) \(run.range) are not on the replica\(place)")
     }
 
     mutating func addExtra(_ item: PendingSet.Item) {
         summary.extra += 1
-        let e = item.entry
-        let fresh = FindingRun(e.location, index: e.index, related: item.context)
-        if let ended = extraRun.add(e.location, index: e.index, fresh: fresh) { reportExtra(ended) }
+        if let ended = extraRun.add(item) { findings.append(Self.extra(ended)) }
     }
 
     mutating func closeExtraRun() {
         guard let run = extraRun else { return }
         extraRun = nil
-        reportExtra(run)
+        findings.append(Self.extra(run))
     }
 
-    mutating func reportExtra(_ run: FindingRun) {
+    static func extra(_ run: FindingRun) -> Finding {
         let place = run.related.map { " (they come after what is master \($0))" } ?? ""
-        findings.append(
-            Finding(
-                kind: .extra, severity: .error, range: run.range, count: run.count,
-                related: run.related,
-                message: "\(plural(run.count, "replica item")) \(run.range) are not in the master's binlog\(place)"))
+        return Finding(
+            kind: .extra, severity: .error, range: run.range, count: run.count, related: run.related,
+            message: "\(plural(run.count, "replica item")) \(run.range) are not in the master's binlog\(place)")
     }
 
     /// Master items after the replica's end.

@@ -124,3 +124,11 @@ final class MasterReferenceRing {
         }
     }
 }
+
+extension Optional where Wrapped == FindingRun {
+    /// Adds an unmatched item to the open run of its side (see ``add(_:index:fresh:)``).
+    mutating func add(_ item: PendingSet.Item) -> FindingRun? {
+        let e = item.entry
+        return add(e.location, index: e.index, fresh: FindingRun(e.location, index: e.index, related: item.context))
+    }
+}

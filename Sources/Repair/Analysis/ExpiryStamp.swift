@@ -30,21 +30,21 @@ struct ExpiryStamp {
         else { return nil }
         let family: UInt64 = rule.subject == .key ? 0x6b65_7900 : 0x7365_7400  // a key's expiry; a string written with one
         var milliseconds: Int64?
-        switch rule.time {
-        case .relativeSeconds, .relativeMilliseconds:
-            guard let execTime else { return nil }
-            let (scaled, o1) = amount.multipliedReportingOverflow(by: rule.time == .relativeSeconds ? 1000 : 1)
-            let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
-            guard !o1 && !o2 else { return nil }
-            milliseconds = sum
-        case .pksetexat:
+        if rule.time == .pksetexat {
             // Seconds, or v4.0.1's milliseconds; 0 is no expiry.
             guard amount >= 0 else { return nil }
             milliseconds = PksetexatTime.expiresAtMs(amount, digits: command[2].count)
-        case .absoluteSeconds, .absoluteMilliseconds:
-            let (scaled, o) = amount.multipliedReportingOverflow(by: rule.time == .absoluteSeconds ? 1000 : 1)
-            guard !o else { return nil }
-            milliseconds = scaled
+        } else {
+            let (scaled, o1) = amount.multipliedReportingOverflow(by: rule.millisecondsPerUnit)
+            guard !o1 else { return nil }
+            if rule.isRelative {
+                guard let execTime else { return nil }
+                let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
+                guard !o2 else { return nil }
+                milliseconds = sum
+            } else {
+                milliseconds = scaled
+            }
         }
         let key = command[1]
         var subject = ContentHash.hash(key) &* 0x9E37_79B9_7F4A_7C15 ^ family

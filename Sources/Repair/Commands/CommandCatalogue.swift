@@ -156,6 +156,17 @@ struct ExpiryRule: Equatable, Sendable {
     let time: Time
 
     var argumentCount: Int { subject == .key ? 3 : 4 }
+
+    /// Whether the time counts from the command's exec time.
+    var isRelative: Bool { time == .relativeSeconds || time == .relativeMilliseconds }
+
+    /// Milliseconds per unit of the time (`pksetexat`: see ``PksetexatTime``).
+    var millisecondsPerUnit: Int64 {
+        time == .relativeMilliseconds || time == .absoluteMilliseconds ? 1 : 1000
+    }
+
+    /// `amount` in whole seconds (milliseconds cut toward zero), for models that keep seconds.
+    func seconds(_ amount: Int64) -> Int64 { millisecondsPerUnit == 1 ? amount / 1000 : amount }
 }
 
 /// The catalogue: ``all`` and its lookups.
@@ -173,6 +184,9 @@ enum CommandCatalogue {
         guard name.count <= 16 else { return spec(named: command.lowercasedName) }
         return table.lookup(PackedName(name)).map { all[Int($0)] }
     }
+
+    /// How `name` (lower case) states an expiry, nil when it does not.
+    static func expiryRule(named name: String) -> ExpiryRule? { spec(named: name)?.expiry }
 
     /// Whether `name` (lower case) is a read-only command.
     static func isReadOnly(_ name: String) -> Bool { spec(named: name)?.isReadOnly ?? false }

@@ -11,14 +11,16 @@ extension CommandEffects {
         case "del", "unlink":
             for (k, _) in footprint.keys { states[k] = .absent }
         case "expire", "pexpire":
-            guard argc >= 3, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
-            let seconds = name == "expire" ? ttl : ttl / 1000
+            guard argc >= 3, let ttl = RedisNumbers.parseInt64(command[2]), let rule = CommandCatalogue.expiryRule(named: name)
+            else { return opaque(footprint, &states) }
+            let seconds = rule.seconds(ttl)
             update(&states, key) { state in
                 if seconds <= 0 { state = .absent } else { state.setExpiry(time + seconds) }
             }
         case "expireat", "pexpireat":
-            guard argc >= 3, let stamp = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
-            let seconds = name == "expireat" ? stamp : stamp / 1000
+            guard argc >= 3, let stamp = RedisNumbers.parseInt64(command[2]), let rule = CommandCatalogue.expiryRule(named: name)
+            else { return opaque(footprint, &states) }
+            let seconds = rule.seconds(stamp)
             update(&states, key) { state in
                 if stamp <= 0 { state = .absent } else { state.setExpiry(seconds) }
             }

@@ -16,8 +16,9 @@ extension CommandEffects {
             let seconds: ExpirySeconds = PksetexatTime.expiresAtMs(stamp, digits: command[2].count).map { $0 / 1000 }
             update(&states, key) { $0.string = StringState(value: .known(command[3]), expiry: .known(seconds)) }
         case "setex", "psetex":
-            guard argc >= 4, let ttl = RedisNumbers.parseInt64(command[2]) else { return opaque(footprint, &states) }
-            let seconds = name == "setex" ? ttl : ttl / 1000
+            guard argc >= 4, let ttl = RedisNumbers.parseInt64(command[2]), let rule = CommandCatalogue.expiryRule(named: name)
+            else { return opaque(footprint, &states) }
+            let seconds = rule.seconds(ttl)
             update(&states, key) { $0.string = StringState(value: .known(command[3]), expiry: .known(time + seconds)) }
         case "setnx":
             guard argc >= 3 else { return opaque(footprint, &states) }
