@@ -82,8 +82,12 @@ let package = Package(
         .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
         .testTarget(name: "BinlogToolCoreTests", dependencies: ["BinlogToolCore", "BinlogFormat", "Repair", "TestSupport"]),
         .testTarget(
-            name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport", "TestSupport"]),
-        // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
-        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport", "TestSupport"]),
+            name: "binlogtoolTests",
+            dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "PikaTestSupport", "RedisTestSupport", "TestSupport"]),
+        // A real Pika 3.5.0 server (../shared/pika/v3.5.0) on free loopback ports, and the child
+        // processes of the suites that run servers.
+        .target(name: "PikaTestSupport", dependencies: ["RedisTestSupport", "TestSupport"], path: "Tests/PikaTestSupport"),
+        // Real Pika 3.5.0 servers driven through the built binlogtool.
+        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "PikaTestSupport", "RedisTestSupport", "TestSupport"]),
     ]
 )

@@ -50,3 +50,18 @@ public func runProcess(
 public func realClockEnvironment() -> [String: String] {
     ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD" }
 }
+
+/// The built `binlogtool`: it sits next to the test bundle in the build directory (or, failing
+/// that, in `.build/debug` of the checkout).
+public var builtBinlogtool: String {
+    var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    while dir.path != "/" {
+        let candidate = dir.appendingPathComponent("binlogtool").path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return candidate
+        }
+        dir = dir.deletingLastPathComponent()
+    }
+    return PikaFixtures.repoRoot.appendingPathComponent(".build/debug/binlogtool").path
+}

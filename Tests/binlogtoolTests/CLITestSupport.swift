@@ -7,20 +7,8 @@ typealias CLIResult = ProcessResult
 enum CLI {
     static let repoRoot = PikaFixtures.repoRoot
 
-    /// `binlogtool` sits next to the test bundle in the build directory.
-    static var executable: URL {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("binlogtool")
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue {
-                return candidate
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/binlogtool")
-    }
+    /// The built `binlogtool` (``builtBinlogtool``).
+    static var executable: URL { URL(fileURLWithPath: builtBinlogtool) }
 
     static func fixture(_ relative: String) -> String {
         PikaFixtures.path(relative)
