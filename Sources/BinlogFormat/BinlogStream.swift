@@ -35,37 +35,57 @@ public struct BinlogStream {
     private var decoder: UnsafeMutablePointer<BinlogFileDecoder>? = nil
     private let start: PhysicalPosition?
 
+    /// With `jobs > 1`: the files decoded on worker threads (`BinlogStream+DecodeAhead.swift`).
+    private var ahead: DecodeAhead? = nil
+
     /// Trailer totals of the files finished so far plus the current one.
-    public var trailerCount: Int { finishedTrailers + (decoder?.pointee.trailerCount ?? 0) }
-    public var trailerByteCount: UInt64 { finishedTrailerBytes + (decoder?.pointee.trailerByteCount ?? 0) }
+    public var trailerCount: Int {
+        if let ahead { return ahead.finishedTrailers + ahead.currentTrailers }
+        return finishedTrailers + (decoder?.pointee.trailerCount ?? 0)
+    }
+    public var trailerByteCount: UInt64 {
+        if let ahead { return ahead.finishedTrailerBytes + ahead.currentTrailerBytes }
+        return finishedTrailerBytes + (decoder?.pointee.trailerByteCount ?? 0)
+    }
     private var finishedTrailers = 0
     private var finishedTrailerBytes: UInt64 = 0
 
     /// Bytes decoded in files already finished, plus the current file's progress.
-    public var bytesConsumed: UInt64 { finishedBytes + (decoder?.pointee.bytesConsumed ?? currentStartOffset) - currentStartOffset }
+    public var bytesConsumed: UInt64 {
+        if let ahead { return ahead.finishedBytes + ahead.currentBytes }
+        return finishedBytes + (decoder?.pointee.bytesConsumed ?? currentStartOffset) - currentStartOffset
+    }
     private var finishedBytes: UInt64 = 0
     private var currentStartOffset: UInt64 = 0
 
     /// The file number of the file being decoded (or last decoded).
     public var currentFileNumber: FileNumber? {
-        index < files.count ? files[index].fileNumber : files.last?.fileNumber
+        if let ahead { return ahead.currentFileNumber }
+        return index < files.count ? files[index].fileNumber : files.last?.fileNumber
     }
 
     /// - Parameters:
     ///   - files: the inputs, in the order to decode (normally by file number).
     ///   - start: skip files before `start.fileNumber` and, in that file, begin at the block that
     ///     holds `start.offset` (records that begin before `start` are still returned; filter them).
-    public init(files: [File], start: PhysicalPosition? = nil) {
+    ///   - jobs: above 1, up to this many files are decoded at once on worker threads while the
+    ///     caller consumes the records (the same records, in the same order); an item's bytes then
+    ///     stay valid a little longer than the next `next()`.
+    public init(files: [File], start: PhysicalPosition? = nil, jobs: Int = 1) {
         if let start {
             self.files = files.filter { $0.fileNumber >= start.fileNumber }
         } else {
             self.files = files
         }
         self.start = start
+        if jobs > 1 && !self.files.isEmpty {
+            ahead = DecodeAhead(files: self.files, start: start, jobs: jobs)
+        }
     }
 
     /// The next record of any file, or nil after the last file.
     public mutating func next() throws(BinlogIOError) -> BinlogRecord? {
+        if let ahead { return try ahead.next() }
         while index < files.count {
             if decoder == nil { try openCurrent() }
             if let record = try decoder.unsafelyUnwrapped.pointee.next() { return record }

@@ -57,6 +57,26 @@ public struct BinlogStatistics: Sendable {
         public var damageBytes: UInt64 = 0
         /// Where the last record of any kind ended.
         public var end: UInt64 = 0
+
+        /// Adds the summary of later records of the same file.
+        mutating func absorb(_ later: FileSummary) {
+            if later.items > 0 {
+                if firstLogicID == nil {
+                    firstLogicID = later.firstLogicID
+                    firstExecTime = later.firstExecTime
+                    firstItemStart = later.firstItemStart
+                    firstItemStored = later.firstItemStored
+                }
+                lastLogicID = later.lastLogicID
+                lastExecTime = later.lastExecTime
+                lastItemEnd = later.lastItemEnd
+            }
+            items += later.items
+            itemBytes += later.itemBytes
+            paddingBytes += later.paddingBytes
+            damageBytes += later.damageBytes
+            end = max(end, later.end)
+        }
     }
 
     public var items = 0
@@ -141,6 +161,29 @@ public struct BinlogStatistics: Sendable {
         if hasCurrent { finishedFiles.append(current) }
         current = FileSummary(fileNumber: fileNumber)
         hasCurrent = true
+    }
+
+    /// Adds `later`: the statistics of the records that come after all of these (the next files,
+    /// counted on another thread). The result is what adding its records here one by one gives.
+    public mutating func append(_ later: BinlogStatistics) {
+        items += later.items
+        itemBytes += later.itemBytes
+        fragments += later.fragments
+        padding += later.padding
+        damage += later.damage
+        for (name, n) in later.commands.dictionary {
+            name.bytes.withUnsafeBytes { commands.add($0, times: n) }
+        }
+        for f in later.files {
+            if hasCurrent && current.fileNumber == f.fileNumber {
+                current.absorb(f)
+            } else {
+                startFile(f.fileNumber)
+                current = f
+            }
+        }
+        if firstItem == nil { firstItem = later.firstItem }
+        if let l = later.lastItem { lastItem = l }
     }
 
     /// Per-command counts, most frequent first.

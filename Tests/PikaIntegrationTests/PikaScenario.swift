@@ -23,9 +23,10 @@ enum LagRecipe {
     static let commands = [["incr", "lag:ctr:__rand_int__"], ["rpush", "lag:list:__rand_int__", "x"]]
     /// BGSAVE this long after the loads start (they run about a second).
     static let bgsaveDelayMicroseconds: UInt32 = 300_000
-    /// Attempts made to see both shapes. A contiguous lag came in 16 of 24 attempts here; an
-    /// interleaved one in none of about 60 lags (see ``ReplicaRepairTests``).
-    static let maxAttempts = 6
+    /// Attempts made to see a contiguous lag and a second one to reorder (or a natural interleaved
+    /// one). A contiguous lag came in 16 of 24 attempts here; an interleaved one in none of about
+    /// 130 lags (see ``ReplicaRepairTests/aBothShapesOfLagAreCovered()``).
+    static let maxAttempts = 8
 }
 
 /// The shape of a lag, from verify-snapshot's report.
@@ -48,6 +49,9 @@ struct LagAttempt: CustomStringConvertible {
     var skip: [UInt64] = []
     var unsafeLagging: [UInt64] = []
     var exitCode: Int32? = nil
+    /// For an interleaved lag made from a contiguous one (``PikaScenario/reorder(_:)``): the two
+    /// items whose keys were exchanged in the master's binlog.
+    var reordered: String? = nil
 
     var shape: LagShape? {
         guard !lagging.isEmpty else { return nil }
@@ -58,7 +62,28 @@ struct LagAttempt: CustomStringConvertible {
         if bgsaveFailed { return "attempt \(number): Pika's bgsave failed (db0_FAILED), no dump" }
         return "attempt \(number): verdict \(verdict) (exit \(exitCode.map(String.init) ?? "?")), recorded \(recorded), corrected \(corrected), "
             + "lagging \(lagging.count) \(lagging) (\(unsafeLagging.count) unsafe), skip \(skip), leading \(leading)"
-            + (shape.map { " → \($0.rawValue)" } ?? "")
+            + (shape.map { " → \($0.rawValue)" } ?? "") + (reordered.map { " (\($0))" } ?? "")
+    }
+}
+
+extension LagAttempt {
+    /// Runs `verify-snapshot DUMP --binlog <master's binlog> --format json` and takes its verdict,
+    /// points and item lists; returns the whole report.
+    mutating func verify(_ dump: URL, master: PikaServer) async throws -> [String: Any] {
+        let result = try await Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
+        let report = try result.json()
+        exitCode = result.code
+        verdict = report["verdict"] as? String ?? "?"
+        recorded = PikaScenario.point(report["recorded"])
+        corrected = PikaScenario.point(report["corrected"])
+        lagging = PikaScenario.ids(report["lagging"])
+        leading = PikaScenario.ids(report["leading"])
+        skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
+        let unsafe = Set(
+            (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
+                .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
+        unsafeLagging = lagging.filter { unsafe.contains($0) }
+        return report
     }
 }
 
@@ -190,19 +215,7 @@ final class PikaScenario: @unchecked Sendable {
                 print("[pika-suite] \(attempt)")
                 continue
             }
-            let result = try await Binlogtool.run(["verify-snapshot", dump.path, "--binlog", master.binlogDirectory.path, "--format", "json"])
-            let report = try result.json()
-            attempt.exitCode = result.code
-            attempt.verdict = report["verdict"] as? String ?? "?"
-            attempt.recorded = Self.point(report["recorded"])
-            attempt.corrected = Self.point(report["corrected"])
-            attempt.lagging = Self.ids(report["lagging"])
-            attempt.leading = Self.ids(report["leading"])
-            attempt.skip = (report["skip"] as? [[String: Any]] ?? []).compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value }
-            let unsafe = Set(
-                (report["items"] as? [[String: Any]] ?? []).filter { $0["unsafe_to_replay"] as? Bool == true }
-                    .compactMap { ($0["logic_id"] as? NSNumber)?.uint64Value })
-            attempt.unsafeLagging = attempt.lagging.filter { unsafe.contains($0) }
+            let report = try await attempt.verify(dump, master: master)
             attempts.append(attempt)
             print("[pika-suite] \(attempt)")
             guard !attempt.unsafeLagging.isEmpty, let shape = attempt.shape else { continue }
@@ -210,6 +223,12 @@ final class PikaScenario: @unchecked Sendable {
             case .contiguous where contiguous == nil:
                 contiguous = try LaggingDump(attempt: attempt, master: master, dump: dump, report: report)
                 keep = true
+            case .contiguous where interleaved == nil && attempt.lagging.count >= 2:
+                // A second contiguous lag: reordered into the interleaved shape (none occurs here).
+                if let made = try await reorder(LaggingDump(attempt: attempt, master: master, dump: dump, report: report)) {
+                    interleaved = made
+                    keep = true
+                }
             case .interleaved where interleaved == nil:
                 interleaved = try LaggingDump(attempt: attempt, master: master, dump: dump, report: report)
                 keep = true
@@ -217,6 +236,83 @@ final class PikaScenario: @unchecked Sendable {
                 break
             }
         }
+    }
+
+    /// The interleaved shape, from a real contiguous lag, for when none occurs by itself: a lagging
+    /// item `a` (in the dump) and an item `b` after the lag (not in it), the same command with
+    /// the same arguments on two keys of one length (preferably keys no item between them
+    /// writes), exchange their keys in the master's binlog (the master
+    /// stopped, the bytes edited in place: same lengths, so every position stays; then started
+    /// again). The binlog then reads as a 3.5.0 master writes it when the thread that applied
+    /// `a` before the bgsave's lock logs it only after a write applied after the lock: `b`'s item is
+    /// in the data after one that is not. The dump, the data and Pika's servers stay real.
+    func reorder(_ lag: LaggingDump) async throws -> LaggingDump? {
+        let items = lag.report["items"] as? [[String: Any]] ?? []
+        func id(_ item: [String: Any]) -> UInt64 { (item["logic_id"] as? NSNumber)?.uint64Value ?? 0 }
+        func words(_ item: [String: Any]) -> [Substring] { (item["command"] as? String ?? "").split(separator: " ") }
+        let lagging = Set(lag.attempt.lagging)
+        // A lagging item, never the first one (the lag must still start at the recorded offset),
+        // and an item after the lag not in the data, as close together as they come.
+        var pairs: [(a: Int, b: Int, clear: Bool)] = []
+        for bIndex in items.indices where items[bIndex]["decision"] as? String == "not-applied" {
+            for i in items[..<bIndex].indices.reversed() {
+                guard lagging.contains(id(items[i])), id(items[i]) != lag.attempt.lagging.first else { continue }
+                let (wa, wb) = (words(items[i]), words(items[bIndex]))
+                guard wa.count >= 2, wb.count >= 2, wa[0] == wb[0], wa.dropFirst(2) == wb.dropFirst(2),
+                    wa[1] != wb[1], wa[1].utf8.count == wb[1].utf8.count
+                else { continue }
+                let between = items[(i + 1)..<bIndex].map { words($0).dropFirst().first }
+                pairs.append((i, bIndex, !between.contains(wa[1]) && !between.contains(wb[1])))
+            }
+        }
+        // Every pair makes a binlog the dump is consistent with (per key, incr and rpush x are the
+        // same whichever item comes first); with a clear pair the shape is `b` in, `a` not.
+        let chosen = pairs.first(where: \.clear) ?? pairs.first
+        guard let (aIndex, bIndex, clear) = chosen else {
+            print("[pika-suite] reorder: no pair of same-command items, one lagging, one after the lag, in \(lag.attempt): \(items.map { "\(id($0)) \($0["decision"] ?? "?") \($0["command"] ?? "?")" })")
+            return nil
+        }
+        let b = items[bIndex]
+        let a = items[aIndex]
+        let keyA = Array(words(a)[1].utf8), keyB = Array(words(b)[1].utf8)
+        let master = lag.master
+        let before = try master.binlogOffset()
+        try await master.restart {
+            try Self.replaceOnce(keyA, with: keyB, in: a, directory: master.binlogDirectory)
+            try Self.replaceOnce(keyB, with: keyA, in: b, directory: master.binlogDirectory)
+        }
+        let after = try master.binlogOffset()
+        guard after == before else { throw PikaSuiteError.failed("\(master.name): binlog offset \(before) before the restart, \(after) after") }
+
+        var attempt = LagAttempt(number: lag.attempt.number)
+        let report = try await attempt.verify(lag.dump, master: master)
+        attempt.reordered =
+            "keys of logic ids \(id(a)) and \(id(b)) exchanged in the master's binlog: \(id(a)) now writes \(String(decoding: keyB, as: UTF8.self)), \(id(b)) \(String(decoding: keyA, as: UTF8.self))"
+        print("[pika-suite] reordered \(attempt)")
+        guard attempt.shape == .interleaved, !attempt.unsafeLagging.isEmpty else {
+            // After a clear pair the shape is certain: anything else is verify-snapshot's error.
+            if clear { throw PikaSuiteError.failed("the reordered lag is not interleaved with unsafe items: \(attempt)") }
+            print("[pika-suite] reorder: not interleaved after exchanging keys of a pair with writes between: \(attempt)")
+            return nil
+        }
+        return try LaggingDump(attempt: attempt, master: master, dump: lag.dump, report: report)
+    }
+
+    /// Replaces the one occurrence of `old` inside `item`'s bytes (its `filenum`, `offset`, `end`)
+    /// with `new`, of the same length.
+    static func replaceOnce(_ old: [UInt8], with new: [UInt8], in item: [String: Any], directory: URL) throws {
+        guard let file = (item["filenum"] as? NSNumber)?.intValue, let start = (item["offset"] as? NSNumber)?.intValue,
+            let end = (item["end"] as? NSNumber)?.intValue, old.count == new.count
+        else { throw PikaSuiteError.failed("reorder: no position in \(item)") }
+        let url = directory.appendingPathComponent("write2file\(file)")
+        var bytes = try [UInt8](Data(contentsOf: url))
+        guard end <= bytes.count else { throw PikaSuiteError.failed("reorder: \(url.path) is shorter than \(end)") }
+        let matches = (start...(end - old.count)).filter { bytes[$0..<($0 + old.count)].elementsEqual(old) }
+        guard matches.count == 1 else {
+            throw PikaSuiteError.failed("reorder: \(matches.count) occurrences of \(String(decoding: old, as: UTF8.self)) in \(url.path) \(start)..<\(end)")
+        }
+        bytes.replaceSubrange(matches[0]..<(matches[0] + old.count), with: new)
+        try Data(bytes).write(to: url)
     }
 
     static func point(_ value: Any?) -> String {

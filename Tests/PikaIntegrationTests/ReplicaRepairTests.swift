@@ -67,20 +67,27 @@ struct ReplicaRepairTests {
         }
     }
 
-    /// Both shapes: the contiguous one is the rule here. The interleaved one (applied items after
-    /// the first unapplied one: verify-snapshot's `skip`, prepare-replica's catch-up) did not occur
-    /// in about 60 lags on this machine (thread-pool-size 16 and 48, binlog-file-size 64 KiB and
-    /// 1 MiB): a known issue, reported as such, that passes when a run produces it (b, c and d then
-    /// run on it too).
+    /// Both shapes. The contiguous one is the rule on 3.5.0: bgsave holds the DB lock for writing
+    /// while it reads the binlog position and flushes every engine's memtable, and a write that
+    /// finished `Do()` before the lock logs its item within that window unless its thread waits
+    /// longer than the flushes. An interleaved lag (applied items after the first unapplied one:
+    /// verify-snapshot's `skip`, prepare-replica's catch-up) occurred in none of about 130 lags here
+    /// (thread-pool-size 16 and 48; 64 KiB and 1 MiB files; Pika pinned to one core with busy
+    /// loops; real-time bursts of 4 to 60 ms on one core; fsync pressure on the disk). So the
+    /// suite makes it from a second real contiguous lag (``PikaScenario/reorder(_:)``: two items'
+    /// keys exchanged in the master's binlog, as a descheduled writer would have logged them) and
+    /// runs b, c and d on it against the real master serving that binlog. A natural one, when a run
+    /// produces it, is used instead; its absence is reported as a known issue.
     @Test func aBothShapesOfLagAreCovered() async throws {
         let s = try scenario
         let shapes = s.attempts.compactMap(\.shape).map(\.rawValue)
         #expect(s.contiguous != nil, "no contiguous lag in \(s.attempts.count) attempts: \(shapes)")
-        withKnownIssue("no interleaved lag in \(s.attempts.count) attempts (\(shapes)): prepare-replica's catch-up not exercised on a real server", isIntermittent: true) {
-            #expect(s.interleaved != nil)
-        }
-        if s.interleaved == nil {
-            print("[pika-suite] 4a no interleaved lag in \(s.attempts.count) attempts: the catch-up path (prepare-replica --catch-up, redis-cli --pipe before slaveof) did not run on a real server")
+        let interleaved = try #require(s.interleaved, "no interleaved lag, natural or reordered, in \(s.attempts.count) attempts: \(shapes)")
+        #expect(interleaved.attempt.verdict == "interleaved", "\(interleaved.attempt)")
+        #expect(!interleaved.attempt.skip.isEmpty && !interleaved.attempt.unsafeLagging.isEmpty, "\(interleaved.attempt)")
+        print("[pika-suite] 4a interleaved: \(interleaved.attempt)")
+        withKnownIssue("no natural interleaved lag in \(s.attempts.count) attempts (\(shapes)): the interleaved shape is a reordered real lag", isIntermittent: true) {
+            #expect(interleaved.attempt.reordered == nil)
         }
     }
 

@@ -362,9 +362,11 @@ public final class PikaServer: @unchecked Sendable {
         return stop()
     }
 
-    /// Starts the server again from the same directory and configuration file.
-    public func restart() async throws {
+    /// Starts the server again from the same directory and configuration file; `whileStopped`
+    /// runs between the shutdown and the start.
+    public func restart(whileStopped: () throws -> Void = {}) async throws {
         await shutDown()
+        try whileStopped()
         let process = try ChildProcess(
             Programs.pika, ["-c", confPath], output: root.appendingPathComponent("stdout-restart.log").path)
         do {

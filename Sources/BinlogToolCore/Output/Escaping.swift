@@ -66,12 +66,7 @@ extension OutputBuffer {
     /// spaces, otherwise double-quoted with `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes (as
     /// redis-cli prints).
     public func appendQuotedArgument(_ bytes: UnsafeRawBufferPointer) {
-        var plain = bytes.count > 0
-        for c in bytes where c <= 0x20 || c >= 0x7F || c == 0x22 || c == 0x27 || c == 0x5C {
-            plain = false
-            break
-        }
-        if plain {
+        if isBareToken(bytes) {
             append(bytes: bytes)
             return
         }
@@ -82,19 +77,35 @@ extension OutputBuffer {
 
     /// The inside of a quoted argument: `\xNN`, `\n`, `\r`, `\t`, `\"`, `\\` escapes.
     private func appendEscaped(_ bytes: UnsafeRawBufferPointer) {
-        for c in bytes {
-            switch c {
-            case 0x22: append("\\\"")
-            case 0x5C: append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0x20...0x7E: append(c)
-            default:
-                append("\\x")
-                append(hexDigits[Int(c >> 4)])
-                append(hexDigits[Int(c & 15)])
+        guard let src = bytes.baseAddress else { return }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            // At most 4 output bytes per input byte; bounded pieces keep the buffer flat.
+            let end = min(n, i + 8192)
+            let out = reserve(4 * (end - i))
+            var o = 0
+            while i < end {
+                let c = src.load(fromByteOffset: i, as: UInt8.self)
+                i += 1
+                switch c {
+                case 0x22, 0x5C:
+                    out[o] = 0x5C; out[o + 1] = c; o += 2
+                case 0x0A:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); o += 2
+                case 0x0D:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); o += 2
+                case 0x09:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); o += 2
+                case 0x20...0x7E:
+                    out[o] = c; o += 1
+                default:
+                    out[o] = 0x5C; out[o + 1] = UInt8(ascii: "x")
+                    out[o + 2] = hexDigits[Int(c >> 4)]; out[o + 3] = hexDigits[Int(c & 15)]
+                    o += 4
+                }
             }
+            commit(o)
         }
     }
 
@@ -152,17 +163,32 @@ extension OutputBuffer {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for unix seconds, UTC.
+    /// The date part is computed once per day met (items come in time order) and copied after.
     public func appendISOTime(_ seconds: UInt32) {
-        let (y, mo, d, h, mi, s) = UTCCalendar.civil(from: Int64(seconds))
-        append(decimal: y); append(UInt8(ascii: "-")); pad2(mo); append(UInt8(ascii: "-")); pad2(d)
-        append(UInt8(ascii: "T")); pad2(h); append(UInt8(ascii: ":")); pad2(mi); append(UInt8(ascii: ":")); pad2(s)
-        append(UInt8(ascii: "Z"))
+        let day = seconds / 86_400
+        if day != isoDay {
+            // A year of UInt32 seconds has 4 digits (1970 … 2106): the date is always 11 bytes.
+            let (y, mo, d, _, _, _) = UTCCalendar.civil(from: Int64(day) * 86_400)
+            var text: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &text) { t in
+                t[0] = 0x30 + UInt8(y / 1000); t[1] = 0x30 + UInt8(y / 100 % 10)
+                t[2] = 0x30 + UInt8(y / 10 % 10); t[3] = 0x30 + UInt8(y % 10); t[4] = UInt8(ascii: "-")
+                t[5] = 0x30 + UInt8(mo / 10); t[6] = 0x30 + UInt8(mo % 10); t[7] = UInt8(ascii: "-")
+                t[8] = 0x30 + UInt8(d / 10); t[9] = 0x30 + UInt8(d % 10); t[10] = UInt8(ascii: "T")
+            }
+            isoDay = day
+            isoDayText = (text.0, text.1)
+        }
+        let p = reserve(20)
+        withUnsafeBytes(of: isoDayText) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 11) }
+        let t = Int(seconds % 86_400)
+        let h = t / 3600, mi = t / 60 % 60, s = t % 60
+        p[11] = 0x30 &+ UInt8(h / 10); p[12] = 0x30 &+ UInt8(h % 10); p[13] = UInt8(ascii: ":")
+        p[14] = 0x30 &+ UInt8(mi / 10); p[15] = 0x30 &+ UInt8(mi % 10); p[16] = UInt8(ascii: ":")
+        p[17] = 0x30 &+ UInt8(s / 10); p[18] = 0x30 &+ UInt8(s % 10); p[19] = UInt8(ascii: "Z")
+        commit(20)
     }
 
-    private func pad2(_ v: Int) {
-        append(UInt8(0x30 + v / 10))
-        append(UInt8(0x30 + v % 10))
-    }
 }
 
 /// Whether `bytes` are well-formed UTF-8 (ASCII fast path, 8 bytes at a time).
@@ -319,4 +345,38 @@ func escapeJSONByte(_ c: UInt8, _ out: UnsafeMutablePointer<UInt8>, _ o: Int) ->
         return o + 6
     }
     return o + 2
+}
+
+/// Whether `bytes` print as a bare token: not empty, every byte printable ASCII other than space,
+/// `"`, `'` and `\`. Eight bytes at a time (the last word overlapping), bytes one by one below 8.
+@inline(__always)
+func isBareToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let n = bytes.count
+    guard n > 0, let p = bytes.baseAddress else { return false }
+    if n < 8 {
+        for i in 0..<n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            if c <= 0x20 || c >= 0x7F || c == 0x22 || c == 0x27 || c == 0x5C { return false }
+        }
+        return true
+    }
+    var i = 0
+    while i + 8 <= n {
+        if !isBareWord(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+        i += 8
+    }
+    return i == n || isBareWord(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+}
+
+/// Whether all 8 bytes of `w` are in 0x21...0x7E and none is `"`, `'` or `\` (the exact
+/// any-byte tests of "Bit Twiddling Hacks": hasless, hasmore, haszero).
+@inline(__always)
+func isBareWord(_ w: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let high: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & high != 0 }
+    let below = (w &- ones &* 0x21) & ~w & high  // a byte < 0x21
+    let above = ((w &+ ones &* (127 - 0x7E)) | w) & high  // a byte > 0x7E
+    return below | above == 0 && !hasZero(w ^ (ones &* 0x22)) && !hasZero(w ^ (ones &* 0x27))
+        && !hasZero(w ^ (ones &* 0x5C))
 }

@@ -22,12 +22,24 @@ public final class OutputBuffer {
     @exclusivity(unchecked) private(set) var count = 0
     /// Set when a write fails (e.g. the reader of a pipe went away).
     @exclusivity(unchecked) public private(set) var failed = false
+    /// When set, gathered bytes go here instead of to `fd` (`dump --jobs`: a worker's chunks);
+    /// false from it means nobody reads them any more, as a failed write.
+    private var sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
+    /// ``appendISOTime(_:)``'s last day (unix seconds / 86 400) and its `YYYY-MM-DDT` (11 bytes).
+    @exclusivity(unchecked) var isoDay: UInt32 = .max
+    @exclusivity(unchecked) var isoDayText: (UInt64, UInt64) = (0, 0)
 
     public init(fd: Int32 = 1, flushThreshold: Int = 1 << 20) {
         self.fd = fd
         self.flushThreshold = flushThreshold
         capacity = flushThreshold + (1 << 16)
         base = .allocate(capacity: capacity)
+    }
+
+    /// A buffer whose pieces (of about `flushThreshold` bytes) are handed to `sink`.
+    public convenience init(flushThreshold: Int = 1 << 20, sink: @escaping (UnsafeRawBufferPointer) -> Bool) {
+        self.init(fd: -1, flushThreshold: flushThreshold)
+        self.sink = sink
     }
 
     deinit {
@@ -120,10 +132,19 @@ public final class OutputBuffer {
 
     public func flush() {
         guard count > 0 else { return }
-        if !failed, writeFully(UnsafeRawBufferPointer(start: base, count: count), to: fd).errno != nil {
+        let bytes = UnsafeRawBufferPointer(start: base, count: count)
+        if !failed, let sink {
+            if !sink(bytes) { failed = true }
+        } else if !failed, writeFully(bytes, to: fd).errno != nil {
             failed = true
         }
         count = 0
+    }
+
+    /// Writes out what has gathered, then `bytes` straight from where they are (no copy).
+    public func writeThrough(_ bytes: UnsafeRawBufferPointer) {
+        flush()
+        if !failed, writeFully(bytes, to: fd).errno != nil { failed = true }
     }
 }
 

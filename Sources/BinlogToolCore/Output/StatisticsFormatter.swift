@@ -28,58 +28,75 @@ public struct StatisticsFormatter {
                 lastLogicID: s.lastItem?.logicID)
         }
         if format == .json {
-            out.append("{\"items\":"); out.append(decimal: s.items)
-            out.append(",\"item_bytes\":"); out.append(decimal: s.itemBytes)
-            out.append(",\"fragments\":"); out.append(decimal: s.fragments)
-            out.append(",\"block_trailers\":"); out.append(decimal: trailers)
-            out.append(",\"first_logic_id\":"); if let f = s.firstItem { out.append(decimal: f.logicID) } else { out.append("null") }
-            out.append(",\"last_logic_id\":"); if let l = s.lastItem { out.append(decimal: l.logicID) } else { out.append("null") }
-            out.append(",\"padding\":[")
+            var o = JSONObject(into: out)
+            o.number("items", s.items)
+            o.number("item_bytes", s.itemBytes)
+            o.number("fragments", s.fragments)
+            o.number("block_trailers", trailers)
+            o.number("first_logic_id", s.firstItem?.logicID)
+            o.number("last_logic_id", s.lastItem?.logicID)
+            o.key("padding")
+            out.append(UInt8(ascii: "["))
             for (i, p) in s.padding.enumerated() {
-                if i > 0 { out.append(",") }
-                out.append("{\"filenum\":"); out.append(decimal: p.start.fileNumber); out.append(",\"offset\":"); out.append(decimal: p.start.offset)
-                out.append(",\"length\":"); out.append(decimal: p.byteCount); out.append(",\"origin\":\""); out.append(p.kind.rawValue); out.append("\"}")
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                var r = JSONObject(into: out)
+                r.number("filenum", p.start.fileNumber)
+                r.number("offset", p.start.offset)
+                r.number("length", p.byteCount)
+                r.string("origin", p.kind.rawValue)
+                r.close()
             }
-            out.append("],\"damage\":[")
+            out.append(UInt8(ascii: "]"))
+            o.key("damage")
+            out.append(UInt8(ascii: "["))
             for (i, d) in s.damage.enumerated() {
-                if i > 0 { out.append(",") }
-                out.append("{\"filenum\":"); out.append(decimal: d.start.fileNumber); out.append(",\"offset\":"); out.append(decimal: d.start.offset)
-                out.append(",\"length\":"); out.append(decimal: d.length); out.append(",\"reason\":"); out.appendJSONString(d.reason); out.append("}")
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                var r = JSONObject(into: out)
+                r.number("filenum", d.start.fileNumber)
+                r.number("offset", d.start.offset)
+                r.number("length", d.length)
+                r.string("reason", d.reason)
+                r.close()
             }
-            out.append("],\"commands\":{")
-            for (i, (name, count)) in s.sortedCommandCounts.enumerated() {
-                if i > 0 { out.append(",") }
-                out.appendJSONString(name.description); out.append(":"); out.append(decimal: count)
+            out.append(UInt8(ascii: "]"))
+            o.key("commands")
+            var commands = JSONObject(into: out)
+            for (name, count) in s.sortedCommandCounts {
+                commands.key(name.description)
+                out.append(decimal: count)
             }
-            out.append("},\"files\":[")
+            commands.close()
+            o.key("files")
+            out.append(UInt8(ascii: "["))
             for (i, f) in s.files.enumerated() {
-                if i > 0 { out.append(",") }
-                out.append("{\"filenum\":"); out.append(decimal: f.fileNumber)
-                out.append(",\"items\":"); out.append(decimal: f.items)
-                out.append(",\"end\":"); out.append(decimal: f.end)
-                out.append(",\"first_logic_id\":"); if let v = f.firstLogicID { out.append(decimal: v) } else { out.append("null") }
-                out.append(",\"last_logic_id\":"); if let v = f.lastLogicID { out.append(decimal: v) } else { out.append("null") }
-                out.append(",\"first_exec_time\":"); if let v = f.firstExecTime { out.append(decimal: v) } else { out.append("null") }
-                out.append(",\"last_exec_time\":"); if let v = f.lastExecTime { out.append(decimal: v) } else { out.append("null") }
-                out.append(",\"first_item_stored\":"); if let v = f.firstItemStored { out.append("\""); out.append(v.description); out.append("\"") } else { out.append("null") }
-                out.append(",\"padding_bytes\":"); out.append(decimal: f.paddingBytes)
-                out.append(",\"damage_bytes\":"); out.append(decimal: f.damageBytes)
-                out.append("}")
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                var r = JSONObject(into: out)
+                r.number("filenum", f.fileNumber)
+                r.number("items", f.items)
+                r.number("end", f.end)
+                r.number("first_logic_id", f.firstLogicID)
+                r.number("last_logic_id", f.lastLogicID)
+                r.number("first_exec_time", f.firstExecTime)
+                r.number("last_exec_time", f.lastExecTime)
+                r.string("first_item_stored", f.firstItemStored?.description)
+                r.number("padding_bytes", f.paddingBytes)
+                r.number("damage_bytes", f.damageBytes)
+                r.close()
             }
-            out.append("],\"file_findings\":[")
-            for (i, f) in input.directory.findings.enumerated() {
-                if i > 0 { out.append(",") }
-                out.appendJSONString(f.description)
-            }
-            out.append("]")
+            out.append(UInt8(ascii: "]"))
+            o.strings("file_findings", input.directory.findings.map(\.description))
             if let m = manifest {
-                out.append(",\"manifest\":{\"filenum\":"); out.append(decimal: m.producer.fileNumber)
-                out.append(",\"offset\":"); out.append(decimal: m.producer.offset)
-                out.append(",\"logic_id\":"); out.append(decimal: m.logicID)
-                out.append(",\"term\":"); out.append(decimal: m.term)
-                out.append(",\"agreement\":\""); out.append(agreement?.rawValue ?? "not-compared"); out.append("\"}")
+                o.key("manifest")
+                var r = JSONObject(into: out)
+                r.number("filenum", m.producer.fileNumber)
+                r.number("offset", m.producer.offset)
+                r.number("logic_id", m.logicID)
+                r.number("term", m.term)
+                r.string("agreement", agreement?.rawValue ?? "not-compared")
+                r.close()
             }
-            out.append("}\n")
+            o.close()
+            out.append("\n")
             return
         }
         out.append("items            "); out.append(decimal: s.items); out.append(" ("); out.append(decimal: s.itemBytes); out.append(" bytes, ")

@@ -36,6 +36,8 @@ public struct RewriteOptions {
     }
 
     public var cut: Cut? = nil
+    /// Files decoded at once by each read pass (`BinlogStream(files:start:jobs:)`); 1: one thread.
+    public var jobs = 1
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika

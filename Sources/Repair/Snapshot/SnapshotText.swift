@@ -1,19 +1,31 @@
 /// Text for evidence lines: bytes as a double-quoted string with `\xNN` escapes, cut after
 /// `limit` bytes with `…`.
 func quoted(_ bytes: [UInt8], limit: Int = 40) -> String {
-    var text = "\""
+    // Built as bytes and decoded once: appending to a String scalar by scalar reallocates as it
+    // grows, and verify-snapshot quotes every state of every item in its window.
+    let hexDigits: StaticString = "0123456789abcdef"
+    var text: [UInt8] = []
+    text.reserveCapacity(min(bytes.count, limit) + 8)
+    text.append(UInt8(ascii: "\""))
     for byte in bytes.prefix(limit) {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-            text += "\\" + String(UnicodeScalar(byte))
+            text.append(UInt8(ascii: "\\"))
+            text.append(byte)
         case 0x20..<0x7F:
-            text.unicodeScalars.append(UnicodeScalar(byte))
+            text.append(byte)
         default:
-            let hex = String(byte, radix: 16)
-            text += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            text.append(UInt8(ascii: "\\"))
+            text.append(UInt8(ascii: "x"))
+            hexDigits.withUTF8Buffer { digits in
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0F)])
+            }
         }
     }
-    return text + (bytes.count > limit ? "…\"" : "\"")
+    if bytes.count > limit { text += "…".utf8 }
+    text.append(UInt8(ascii: "\""))
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// A key for messages: bare when it is plain printable text without spaces or quotes.

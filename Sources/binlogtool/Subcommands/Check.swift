@@ -33,6 +33,7 @@ struct Check: ParsableCommand {
             """)
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var jobs: JobsOption
 
     @Option(
         help:
@@ -88,7 +89,7 @@ struct Check: ParsableCommand {
         configuration.duplicateWindow = duplicateWindow
         configuration.replicaVersion = replicaVersion.flatMap(PikaRelease.init)
         var checker = BinlogChecker(configuration: configuration, directory: resolved.directory)
-        var stream = BinlogStream(files: resolved.streamFiles)
+        var stream = BinlogStream(files: resolved.streamFiles, jobs: jobs.count)
         var progress = Progress(files: resolved.files)
         do {
             try checker.add(contentsOf: &stream) { progress.tick($0) }

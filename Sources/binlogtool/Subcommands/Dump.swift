@@ -27,6 +27,7 @@ struct Dump: ParsableCommand {
             """)
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var jobs: JobsOption
 
     @Option(help: "Output: text (one line per item), json (JSON Lines), resp (replayable commands), hex.")
     var format: DumpFormat = .text
@@ -107,6 +108,9 @@ struct Dump: ParsableCommand {
             throw ToolError(
                 .usage,
                 "start position \(sp) is beyond the last binlog file, write2file\(last.fileNumber) (\(last.path))")
+        }
+        if runsInParallel(resolved, filter: filter, jobs: jobs.count) {
+            return try runParallel(resolved, filter: filter, jobs: jobs.count)
         }
         var stream = BinlogStream(files: resolved.streamFiles, start: filter.startPosition)
         let out = OutputBuffer()

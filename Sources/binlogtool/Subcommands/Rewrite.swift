@@ -52,6 +52,7 @@ struct Rewrite: ParsableCommand {
             """)
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var jobs: JobsOption
 
     @Option(help: "Where to write: a new directory (--format binlog) or file (--format resp; - for stdout).")
     var out: String?
@@ -173,6 +174,7 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
+        options.jobs = jobs.count
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         if let toLogicId { options.cut = .afterLogicID(toLogicId) }

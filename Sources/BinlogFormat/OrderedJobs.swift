@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs one job per index (one binlog file each) on worker threads and hands each job's pieces
+/// (chunks of encoded output, batches of decoded records) to one consuming thread strictly in
+/// index order: every piece of job 0, then job 0's outcome, then job 1's pieces, and so on. What
+/// the consumer sees is what one thread doing the jobs one after the other would have produced.
+///
+/// Memory is bounded: a job waits while `depth` of its pieces are not yet taken, and a worker
+/// starts job `i` only when `i <= taken + jobs` (at most `jobs + 1` jobs hold pieces). When the
+/// consumer stops (``stop()``, or the value is released), the workers' next `emit` returns false,
+/// no further job starts, and the workers are joined.
+public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked Sendable {
+    /// What the consumer takes next.
+    public enum Next {
+        /// The next piece of job `index`.
+        case piece(index: Int, Piece)
+        /// Job `index` is over: every piece of it was taken.
+        case outcome(index: Int, Outcome)
+        /// Every job is over.
+        case end
+    }
+
+    private let monitor = Monitor()
+    private var pending: [[Piece]]
+    private var outcomes: [Outcome?]
+    private var nextClaim = 0
+    /// The job the consumer takes from.
+    private var current = 0
+    private var stopped = false
+    /// Threads asleep in ``next()`` / ``put(_:_:)``: wake-ups are sent only when someone waits.
+    private var consumerWaiting = false
+    private var producersWaiting = 0
+    private let count: Int
+    private let window: Int
+    private let depth: Int
+    private var threads: [Thread] = []
+
+    /// Starts the workers.
+    /// - Parameters:
+    ///   - count: the jobs, `0..<count`.
+    ///   - jobs: worker threads (at least 1; no more than `count` are started).
+    ///   - depth: pieces a job may have waiting before its `emit` blocks.
+    ///   - work: runs job `index` on a worker; calls `emit` with each piece, in order, and stops
+    ///     early when `emit` returns false; returns the job's outcome.
+    public init(
+        count: Int, jobs: Int, depth: Int,
+        work: @escaping @Sendable (_ index: Int, _ emit: (consuming Piece) -> Bool) -> Outcome
+    ) {
+        self.count = count
+        self.window = max(1, jobs) + 1
+        self.depth = max(1, depth)
+        pending = Array(repeating: [], count: count)
+        outcomes = Array(repeating: nil, count: count)
+        for _ in 0..<min(max(1, jobs), count) {
+            threads.append(Thread { [self] in workLoop(work) })
+        }
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// The next piece or outcome, in job order (waits for it). Only one thread may call this.
+    public func next() -> Next {
+        monitor.lock()
+        defer { monitor.unlock() }
+        guard current < count else { return .end }
+        let index = current
+        while pending[index].isEmpty && outcomes[index] == nil {
+            consumerWaiting = true
+            monitor.wait()
+            consumerWaiting = false
+        }
+        if !pending[index].isEmpty {
+            let piece = pending[index].removeFirst()
+            // A full job's worker sleeps until half its pieces are taken: fewer wake-ups.
+            if producersWaiting > 0 && pending[index].count <= depth / 2 { monitor.broadcast() }
+            return .piece(index: index, piece)
+        }
+        let outcome = outcomes[index].take()!
+        current += 1
+        monitor.broadcast()
+        return .outcome(index: index, outcome)
+    }
+
+    /// Stops the workers (their `emit` returns false, no job starts) and waits for them.
+    public func stop() {
+        monitor.lock()
+        stopped = true
+        for i in pending.indices { pending[i].removeAll() }
+        monitor.broadcast()
+        monitor.unlock()
+        for t in threads { t.join() }
+        threads.removeAll()
+    }
+
+    private func workLoop(_ work: (Int, (consuming Piece) -> Bool) -> Outcome) {
+        while true {
+            monitor.lock()
+            while !stopped && nextClaim < count && nextClaim >= current + window { monitor.wait() }
+            if stopped || nextClaim >= count {
+                monitor.unlock()
+                return
+            }
+            let index = nextClaim
+            nextClaim += 1
+            monitor.unlock()
+            let outcome = work(index) { piece in put(index, piece) }
+            monitor.lock()
+            outcomes[index] = outcome
+            monitor.broadcast()
+            monitor.unlock()
+        }
+    }
+
+    private func put(_ index: Int, _ piece: consuming Piece) -> Bool {
+        monitor.lock()
+        defer { monitor.unlock() }
+        if pending[index].count >= depth {
+            producersWaiting += 1
+            while !stopped && pending[index].count > depth / 2 { monitor.wait() }
+            producersWaiting -= 1
+        }
+        if stopped { return false }
+        pending[index].append(piece)
+        if consumerWaiting { monitor.broadcast() }
+        return true
+    }
+}
+
+/// A mutex with one condition variable.
+final class Monitor: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func wait() { pthread_cond_wait(condition, mutex) }
+    func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// A joinable POSIX thread running a closure.
+final class Thread {
+    #if canImport(Darwin)
+    private var handle: pthread_t? = nil
+    #else
+    private var handle = pthread_t()
+    #endif
+    private var joined = false
+
+    private final class Body {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        let status = pthread_create(&handle, nil, { context in
+            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        precondition(status == 0, "pthread_create failed: \(status)")
+    }
+
+    func join() {
+        guard !joined else { return }
+        joined = true
+        #if canImport(Darwin)
+        pthread_join(handle!, nil)
+        #else
+        pthread_join(handle, nil)
+        #endif
+    }
+}
