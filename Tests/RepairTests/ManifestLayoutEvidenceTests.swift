@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+@testable import PikaStorage
 @testable import Repair
 import Testing
 

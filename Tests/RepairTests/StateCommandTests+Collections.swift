@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 // StateCommandTests: keys, hashes, lists, sets, sorted sets, streams, prior state from a source and

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 // The semantics of every command the model replays and the forms each becomes. Times are the

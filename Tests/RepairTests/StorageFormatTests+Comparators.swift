@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 @_spi(Testing) import RocksSnapshot
 import Testing
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 extension StorageFormatTests {

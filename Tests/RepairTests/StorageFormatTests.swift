@@ -3,6 +3,7 @@ import TestSupport
 @_spi(Testing) import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 /// Byte-level pieces of the storage layer: CRC-32 and slot routing, key layouts, the four
