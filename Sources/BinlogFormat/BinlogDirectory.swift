@@ -106,20 +106,23 @@ public struct BinlogDirectory: Hashable, Sendable {
                 findings.append(.manifestUnreadable(error))
             }
             // A server writing this binlog may roll to a new file between the listing and the
-            // manifest read: a manifest naming a file past the listed ones asks for one more look.
-            if let m = manifest?.manifest, let highest = files.last?.fileNumber, m.fileNumber > highest,
+            // manifest read: a manifest naming a file past the listed ones asks for another look,
+            // and the manifest read again may have moved on by another roll (64 KiB files under
+            // load roll every few milliseconds), so the two are read in turn until they agree or
+            // the listing stops growing (bounded: a manifest that stays ahead is reported).
+            var looks = 0
+            while looks < 8, let m = manifest?.manifest, let highest = files.last?.fileNumber, m.fileNumber > highest,
                 let again = try? Self.list(chosenPath)
             {
+                looks += 1
                 let rescan = Self.scan(chosenPath, again)
-                if let newest = rescan.entries.last?.fileNumber, newest > highest {
-                    chosenScan = rescan
-                    self.files = rescan.entries
-                    if let reread = try? ManifestFile.read(
+                guard let newest = rescan.entries.last?.fileNumber, newest > highest else { break }
+                chosenScan = rescan
+                self.files = rescan.entries
+                guard let reread = try? ManifestFile.read(
                         path: FileSystemAccess.join(chosenPath, "manifest"), highestFileNumber: newest, layout: manifestLayout)
-                    {
-                        manifest = reread
-                    }
-                }
+                else { break }
+                manifest = reread
             }
         }
         if nameSet.contains(ConsensusContext.fileName) {

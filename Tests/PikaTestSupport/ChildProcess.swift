@@ -48,6 +48,10 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Nothing else of this process's: a server started while another thread reads a child's
+        // output through a pipe would otherwise hold the pipe's write end for as long as it runs,
+        // and that reader would never see the end of it (seen: two suites hung on it).
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
