@@ -74,11 +74,20 @@ let package = Package(
 
         // A Redis-protocol client, a throw-away redis-server and a whole-keyspace reader, shared by
         // the suites that replay into real servers.
-        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
-        .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat"]),
-        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport"]),
-        .testTarget(name: "binlogtoolTests", dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "RedisTestSupport"]),
-        // Real Pika 3.5.0 servers (../shared/pika/v3.5.0) driven through the built binlogtool.
-        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "RedisTestSupport"]),
+        .target(name: "RedisTestSupport", dependencies: ["TestSupport"], path: "Tests/RedisTestSupport"),
+        // What every suite shares: the fixture locator, a seeded generator, a process runner, the
+        // environment without libfaketime.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat", "TestSupport"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
+        .testTarget(name: "BinlogToolCoreTests", dependencies: ["BinlogToolCore", "BinlogFormat", "Repair", "TestSupport"]),
+        .testTarget(
+            name: "binlogtoolTests",
+            dependencies: ["binlogtool", "BinlogToolCore", "BinlogFormat", "PikaTestSupport", "RedisTestSupport", "TestSupport"]),
+        // A real Pika 3.5.0 server (../shared/pika/v3.5.0) on free loopback ports, and the child
+        // processes of the suites that run servers.
+        .target(name: "PikaTestSupport", dependencies: ["RedisTestSupport", "TestSupport"], path: "Tests/PikaTestSupport"),
+        // Real Pika 3.5.0 servers driven through the built binlogtool.
+        .testTarget(name: "PikaIntegrationTests", dependencies: ["binlogtool", "PikaTestSupport", "RedisTestSupport", "TestSupport"]),
     ]
 )

@@ -6,6 +6,7 @@
 #   Fuzz/run.sh -runs=10000000  run ten million inputs
 #   Fuzz/run.sh FILE...         replay saved inputs (e.g. .build-fuzz/findings/crash-*)
 #   Fuzz/run.sh --coverage      line/region coverage of Sources/BinlogFormat by the saved corpus
+#   Fuzz/run.sh --build         build the target only (scripts/test does)
 #   FUZZ_TARGETS=resp,info Fuzz/run.sh ...   only these targets (names: see FuzzTarget)
 #
 # Everything goes under .build-fuzz/ (ignored by git):
@@ -51,6 +52,13 @@ if [[ $needs_build == 1 ]]; then
         "${sources[@]}" \
         "$release"/SystemPackage.build/*.o "$release"/CSystem.build/*.o "$release"/LZ4Frame.build/*.o \
         -llz4 -o "$binary"
+fi
+
+# `--build`: only (re)build the target and say where it is (scripts/test builds it so that it
+# cannot rot unseen).
+if [[ ${1:-} == --build ]]; then
+    echo "$binary"
+    return 0
 fi
 
 # Coverage of the corpus: a second build with coverage mapping (no sanitizer) replays every

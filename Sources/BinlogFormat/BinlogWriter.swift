@@ -1,58 +1,3 @@
-/// Pika's producer status: what `Binlog::GetProducerStatus` returns and the manifest stores.
-///
-/// | manifest offset | size | field |
-/// |---|---|---|
-/// | 0 | u32 | `pro_num`: the file being written, `write2file<pro_num>` |
-/// | 4 | u64 | `pro_offset`: the end of the last complete item in that file, in bytes |
-/// | 12 | u64 | `logic_id`: the number of `Put`s since the binlog (or `SetProducerStatus`) began |
-/// | 20 | u32 | `term` (v3.3+; 0 unless consensus) |
-///
-/// Little-endian, in a file of 65 536 bytes that is otherwise zero (`Version::StableSave`,
-/// OpenAtomFoundation/pika:src/pika_binlog.cc, v3.3.0–v4.0.1; Docs/Format.md §M1); see ``Manifest`` for
-/// the other layouts.
-public struct ProducerStatus: Hashable, Sendable, CustomStringConvertible {
-    /// Pika `pro_num_`.
-    public var fileNumber: FileNumber
-    /// Pika `pro_offset_`, in bytes.
-    public var offset: UInt64
-    /// Pika `logic_id_`: the logic id of the last item put.
-    public var logicID: UInt64
-    /// Pika `term_`.
-    public var term: UInt32
-
-    public init(fileNumber: FileNumber = 0, offset: UInt64 = 0, logicID: UInt64 = 0, term: UInt32 = 0) {
-        self.fileNumber = fileNumber
-        self.offset = offset
-        self.logicID = logicID
-        self.term = term
-    }
-
-    /// The resume point it describes: `(pro_num, pro_offset)`.
-    public var resumePoint: ResumePoint { ResumePoint(fileNumber: fileNumber, offset: offset) }
-
-    public var description: String { "\(fileNumber):\(offset) logic_id \(logicID) term \(term)" }
-
-    /// The manifest Pika writes for this status (`Version::StableSave`), in `layout`; encode it
-    /// with ``Manifest/encoded(as:)`` (65 536 bytes).
-    public func manifest(layout: ManifestLayout = .v3_3) -> Manifest {
-        Manifest(layout: layout, fileNumber: fileNumber, offset: offset, logicID: logicID, term: term)
-    }
-}
-
-/// Where a ``BinlogWriter`` put one item.
-public struct WrittenItem: Hashable, Sendable {
-    /// Where its first record header is (after any block trailer, in the file after any roll).
-    public var start: PhysicalPosition
-    /// The byte after its last fragment.
-    public var end: PhysicalPosition
-    /// Number of physical records, a zero-length First record included.
-    public var fragmentCount: Int
-    /// The producer status before the item: what a Pika master stores in the item header.
-    public var precedingStatus: ResumePoint
-    /// The item header written, or nil for ``BinlogWriter/appendPayload(_:recordTimes:)``.
-    public var header: ItemHeader?
-}
-
 /// Writes Pika binlog files byte for byte as Pika's `Binlog` does, streaming to a ``BinlogOutput``.
 ///
 /// Mirrors OpenAtomFoundation/pika:src/pika_binlog.cc (v3.5.0 – v4.0.1; the physical layer is the
@@ -340,35 +285,21 @@ public struct BinlogWriter: ~Copyable {
         prefix: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer,
         recordTimes: some RandomAccessCollection<UInt32>, defaultTime: UInt32
     ) throws(BinlogWriteError) -> (start: UInt64, fragments: Int) {
-        let block = BinlogConstants.blockSize
         let headerSize = BinlogConstants.headerSize
         var proOffset = producer.offset
-        var left = prefix.count + body.count
+        var framing = ProduceFraming(blockOffset: blockOffset, payloadLength: prefix.count + body.count)
         var consumed = 0
         var fragment = 0
         var start: UInt64 = 0
-        repeat {
-            let leftover = block - blockOffset
-            if leftover < headerSize {
-                if leftover > 0 {
-                    try stageZeros(leftover)
-                    proOffset += UInt64(leftover)
-                }
-                blockOffset = 0
+        while let record = framing.next() {
+            if record.trailerBytes > 0 {
+                try stageZeros(record.trailerBytes)
+                proOffset += UInt64(record.trailerBytes)
             }
             if fragment == 0 { start = fileSize }
-            let avail = block - blockOffset - headerSize
-            let length = min(left, avail)
-            let isLast = length == left
-            let type: RecordType =
-                switch (fragment == 0, isLast) {
-                case (true, true): .full
-                case (true, false): .first
-                case (false, true): .last
-                case (false, false): .middle
-                }
+            let length = record.length
             let time = Self.time(at: fragment, in: recordTimes, default: defaultTime)
-            try stageHeader(RecordHeader(length: length, time: time, rawType: type.rawValue))
+            try stageHeader(RecordHeader(length: length, time: time, rawType: record.type.rawValue))
             // The fragment's bytes: the rest of the prefix, then the body.
             var need = length
             if consumed < prefix.count {
@@ -382,11 +313,10 @@ public struct BinlogWriter: ~Copyable {
                 try stage(UnsafeRawBufferPointer(rebasing: body[from..<(from + need)]))
                 consumed += need
             }
-            blockOffset += headerSize + length
             proOffset += UInt64(headerSize + length)
-            left -= length
             fragment += 1
-        } while left > 0
+        }
+        blockOffset = framing.blockOffset
         producer.offset = proOffset
         return (start, fragment)
     }
@@ -452,21 +382,6 @@ public struct BinlogWriter: ~Copyable {
     /// Sets the block offset from the file size (`Binlog::InitLogFile`).
     mutating func initLogFile() {
         blockOffset = Int(fileSize % UInt64(BinlogConstants.blockSize))
-    }
-}
-
-extension ItemHeader {
-    /// Writes the 34 little-endian bytes at the start of `bytes` (at least 34 bytes long);
-    /// the allocation-free form of ``append(to:)`` (`PikaBinlogTransverter::BinlogEncode`).
-    func store(into bytes: UnsafeMutableRawBufferPointer) {
-        precondition(bytes.count >= BinlogConstants.itemHeaderSize)
-        bytes.storeBytes(of: type.littleEndian, toByteOffset: 0, as: UInt16.self)
-        bytes.storeBytes(of: execTime.littleEndian, toByteOffset: 2, as: UInt32.self)
-        bytes.storeBytes(of: termOrServerID.littleEndian, toByteOffset: 6, as: UInt32.self)
-        bytes.storeBytes(of: logicID.littleEndian, toByteOffset: 10, as: UInt64.self)
-        bytes.storeBytes(of: stored.fileNumber.littleEndian, toByteOffset: 18, as: UInt32.self)
-        bytes.storeBytes(of: stored.offset.littleEndian, toByteOffset: 22, as: UInt64.self)
-        bytes.storeBytes(of: contentLength.littleEndian, toByteOffset: 30, as: UInt32.self)
     }
 }
 

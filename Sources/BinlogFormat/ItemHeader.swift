@@ -36,29 +36,50 @@ public struct ItemHeader: Hashable, Sendable {
         self.contentLength = contentLength
     }
 
+    /// The byte offset of each field (the table above): the one place the layout is written.
+    enum Field {
+        static let type = 0
+        static let execTime = 2
+        static let termOrServerID = 6
+        static let logicID = 10
+        static let storedFileNumber = 18
+        static let storedOffset = 22
+        static let contentLength = 30
+    }
+
     /// Reads the 34 bytes at the start of `bytes`; the caller guarantees they exist.
     @inline(__always)
     public static func load(from bytes: UnsafeRawBufferPointer) -> ItemHeader {
         let b = bytes.baseAddress!
         return ItemHeader(
-            type: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt16.self)),
-            execTime: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt32.self)),
-            termOrServerID: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 6, as: UInt32.self)),
-            logicID: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt64.self)),
+            type: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: Field.type, as: UInt16.self)),
+            execTime: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: Field.execTime, as: UInt32.self)),
+            termOrServerID: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: Field.termOrServerID, as: UInt32.self)),
+            logicID: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: Field.logicID, as: UInt64.self)),
             stored: ResumePoint(
-                fileNumber: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 18, as: UInt32.self)),
-                offset: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 22, as: UInt64.self))),
-            contentLength: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 30, as: UInt32.self)))
+                fileNumber: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: Field.storedFileNumber, as: UInt32.self)),
+                offset: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: Field.storedOffset, as: UInt64.self))),
+            contentLength: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: Field.contentLength, as: UInt32.self)))
+    }
+
+    /// Writes the 34 little-endian bytes at the start of `bytes` (at least 34 bytes long)
+    /// (`PikaBinlogTransverter::BinlogEncode`).
+    func store(into bytes: UnsafeMutableRawBufferPointer) {
+        precondition(bytes.count >= BinlogConstants.itemHeaderSize)
+        bytes.storeBytes(of: type.littleEndian, toByteOffset: Field.type, as: UInt16.self)
+        bytes.storeBytes(of: execTime.littleEndian, toByteOffset: Field.execTime, as: UInt32.self)
+        bytes.storeBytes(of: termOrServerID.littleEndian, toByteOffset: Field.termOrServerID, as: UInt32.self)
+        bytes.storeBytes(of: logicID.littleEndian, toByteOffset: Field.logicID, as: UInt64.self)
+        bytes.storeBytes(of: stored.fileNumber.littleEndian, toByteOffset: Field.storedFileNumber, as: UInt32.self)
+        bytes.storeBytes(of: stored.offset.littleEndian, toByteOffset: Field.storedOffset, as: UInt64.self)
+        bytes.storeBytes(of: contentLength.littleEndian, toByteOffset: Field.contentLength, as: UInt32.self)
     }
 
     /// Appends the 34 encoded bytes to `out`.
     public func append(to out: inout [UInt8]) {
-        func le<T: FixedWidthInteger>(_ v: T) {
-            var x = v.littleEndian
-            withUnsafeBytes(of: &x) { out.append(contentsOf: $0) }
-        }
-        le(type); le(execTime); le(termOrServerID); le(logicID)
-        le(stored.fileNumber); le(stored.offset); le(contentLength)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: BinlogConstants.itemHeaderSize))
+        out.withUnsafeMutableBytes { store(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 }
 

@@ -63,6 +63,36 @@ public enum ManifestLayout: String, Hashable, Sendable, CaseIterable, CustomStri
         }
     }
 
+    /// Where each field of this layout sits: the byte offsets of the table above, read by
+    /// ``Manifest/decode(_:layout:)``, written by ``Manifest/encoded(as:)`` and tested by
+    /// ``ManifestDetection/detect(_:highestFileNumber:)``. `nil`: the layout has no such field.
+    public struct Fields: Hashable, Sendable {
+        /// u32 `pro_num`.
+        public var proNum: Int
+        /// u64 `pro_offset`.
+        public var proOffset: Int
+        /// u64 `logic_id` (v3).
+        public var logicID: Int?
+        /// u32 `term` (v3.3+).
+        public var term: Int?
+        /// u32 `item_num` (v2).
+        public var itemCount: Int?
+        /// u32 `double_master_recv_num` (v2.3, v3.0).
+        public var doubleMasterReceiveNum: Int?
+        /// u64 `double_master_recv_offset` (v2.3, v3.0).
+        public var doubleMasterReceiveOffset: Int?
+    }
+
+    public var fields: Fields {
+        switch self {
+        case .v2_0: Fields(proNum: 20, proOffset: 0, itemCount: 16)
+        case .v2_3: Fields(proNum: 20, proOffset: 0, itemCount: 16, doubleMasterReceiveNum: 32, doubleMasterReceiveOffset: 24)
+        case .v3_0: Fields(proNum: 0, proOffset: 4, logicID: 12, doubleMasterReceiveNum: 20, doubleMasterReceiveOffset: 24)
+        case .v3_1: Fields(proNum: 0, proOffset: 4, logicID: 12)
+        case .v3_3: Fields(proNum: 0, proOffset: 4, logicID: 12, term: 20)
+        }
+    }
+
     public var description: String { "\(rawValue) (Pika \(versions))" }
 }
 
@@ -113,28 +143,16 @@ public struct Manifest: Hashable, Sendable {
     /// - Returns: the manifest, or `nil` when `bytes` is shorter than the layout's fields.
     public static func decode(_ bytes: [UInt8], layout: ManifestLayout) -> Manifest? {
         guard bytes.count >= layout.fieldByteCount else { return nil }
-        switch layout {
-        case .v2_0, .v2_3:
-            var m = Manifest(
-                layout: layout, fileNumber: bytes.metadataUInt32(at: 20),
-                offset: bytes.metadataUInt64(at: 0), itemCount: bytes.metadataUInt32(at: 16))
-            if layout == .v2_3 {
-                m.doubleMasterReceive = ResumePoint(
-                    fileNumber: bytes.metadataUInt32(at: 32), offset: bytes.metadataUInt64(at: 24))
-            }
-            return m
-        case .v3_0, .v3_1, .v3_3:
-            var m = Manifest(
-                layout: layout, fileNumber: bytes.metadataUInt32(at: 0),
-                offset: bytes.metadataUInt64(at: 4), logicID: bytes.metadataUInt64(at: 12))
-            if layout == .v3_0 {
-                m.doubleMasterReceive = ResumePoint(
-                    fileNumber: bytes.metadataUInt32(at: 20), offset: bytes.metadataUInt64(at: 24))
-            } else if layout == .v3_3 {
-                m.term = bytes.metadataUInt32(at: 20)
-            }
-            return m
+        let f = layout.fields
+        var m = Manifest(
+            layout: layout, fileNumber: bytes.metadataUInt32(at: f.proNum), offset: bytes.metadataUInt64(at: f.proOffset),
+            logicID: f.logicID.map { bytes.metadataUInt64(at: $0) }, term: f.term.map { bytes.metadataUInt32(at: $0) },
+            itemCount: f.itemCount.map { bytes.metadataUInt32(at: $0) })
+        if let number = f.doubleMasterReceiveNum, let offset = f.doubleMasterReceiveOffset {
+            m.doubleMasterReceive = ResumePoint(
+                fileNumber: bytes.metadataUInt32(at: number), offset: bytes.metadataUInt64(at: offset))
         }
+        return m
     }
 
     /// The 65536-byte file Pika would write: the fields of `layout`, everything else zero.
@@ -144,25 +162,15 @@ public struct Manifest: Hashable, Sendable {
     /// lacks are dropped.
     public func encoded(as layout: ManifestLayout = .v3_3) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Self.byteCount)
-        switch layout {
-        case .v2_0, .v2_3:
-            bytes.setMetadataField(offset, at: 0)
-            bytes.setMetadataField(itemCount ?? 0, at: 16)
-            bytes.setMetadataField(fileNumber, at: 20)
-            if layout == .v2_3 {
-                bytes.setMetadataField(doubleMasterReceive?.offset ?? 0, at: 24)
-                bytes.setMetadataField(doubleMasterReceive?.fileNumber ?? 0, at: 32)
-            }
-        case .v3_0, .v3_1, .v3_3:
-            bytes.setMetadataField(fileNumber, at: 0)
-            bytes.setMetadataField(offset, at: 4)
-            bytes.setMetadataField(logicID ?? 0, at: 12)
-            if layout == .v3_0 {
-                bytes.setMetadataField(doubleMasterReceive?.fileNumber ?? 0, at: 20)
-                bytes.setMetadataField(doubleMasterReceive?.offset ?? 0, at: 24)
-            } else if layout == .v3_3 {
-                bytes.setMetadataField(term ?? 0, at: 20)
-            }
+        let f = layout.fields
+        bytes.setMetadataField(fileNumber, at: f.proNum)
+        bytes.setMetadataField(offset, at: f.proOffset)
+        if let at = f.logicID { bytes.setMetadataField(logicID ?? 0, at: at) }
+        if let at = f.term { bytes.setMetadataField(term ?? 0, at: at) }
+        if let at = f.itemCount { bytes.setMetadataField(itemCount ?? 0, at: at) }
+        if let number = f.doubleMasterReceiveNum, let at = f.doubleMasterReceiveOffset {
+            bytes.setMetadataField(doubleMasterReceive?.fileNumber ?? 0, at: number)
+            bytes.setMetadataField(doubleMasterReceive?.offset ?? 0, at: at)
         }
         return bytes
     }
@@ -209,16 +217,18 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
     ///   - bytes: the manifest's bytes; missing bytes read as zero.
     ///   - highestFileNumber: the largest `N` of the directory's `write2file<N>`, if any.
     public static func detect(_ bytes: [UInt8], highestFileNumber: FileNumber?) -> ManifestDetection {
-        let at0 = bytes.metadataUInt32(at: 0)
-        let at20 = bytes.metadataUInt32(at: 20)
+        let v2 = ManifestLayout.v2_3.fields, v3 = ManifestLayout.v3_0.fields
+        let at0 = bytes.metadataUInt32(at: v3.proNum)
+        let at20 = bytes.metadataUInt32(at: v2.proNum)
         var family: ManifestLayout.Family
         var reason: String
         var confident = true
         // What the content rules out, whatever the file numbers say: a v2 manifest leaves bytes
         // 8–19 zero and never holds an offset past Pika's `int`; nor does a v3 one.
         let v2Possible =
-            bytes.metadataUInt64(at: 0) <= UInt64(Int32.max) && !(8..<20).contains { $0 < bytes.count && bytes[$0] != 0 }
-        let v3Possible = bytes.metadataUInt64(at: 4) <= UInt64(Int32.max)
+            bytes.metadataUInt64(at: v2.proOffset) <= UInt64(Int32.max)
+            && !((v2.proOffset + 8)..<v2.proNum).contains { $0 < bytes.count && bytes[$0] != 0 }
+        let v3Possible = bytes.metadataUInt64(at: v3.proOffset) <= UInt64(Int32.max)
         if let n = highestFileNumber {
             // A file number that matches in a family the content rules out matches by chance (a
             // term or offset equal to N: term 0 beside write2file0 alone).
@@ -261,7 +271,7 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
         let layout: ManifestLayout
         switch family {
         case .v2:
-            if (24..<36).contains(where: { $0 < bytes.count && bytes[$0] != 0 }) {
+            if (v2.doubleMasterReceiveOffset!..<(v2.doubleMasterReceiveNum! + 4)).contains(where: { $0 < bytes.count && bytes[$0] != 0 }) {
                 layout = .v2_3
                 reason += "; bytes 24–35 (double-master receive offset/number) are set, so v2.3"
             } else {
@@ -269,7 +279,7 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
                 reason += "; bytes 24–35 are zero, so read as v2.0–v2.2 (same as v2.3 without double-master state)"
             }
         case .v3:
-            if bytes.metadataUInt64(at: 24) != 0 {
+            if bytes.metadataUInt64(at: v3.doubleMasterReceiveOffset!) != 0 {
                 layout = .v3_0
                 reason +=
                     "; bytes 24–31 (v3.0 double_master_recv_offset) are set, so v3.0 "
@@ -286,10 +296,11 @@ public struct ManifestDetection: Hashable, Sendable, CustomStringConvertible {
 
     private static func detectByContent(_ bytes: [UInt8]) -> (ManifestLayout.Family, String) {
         let intMax = UInt64(Int32.max)
-        let v2Offset = bytes.metadataUInt64(at: 0)
-        let v3Offset = bytes.metadataUInt64(at: 4)
-        let at20 = bytes.metadataUInt32(at: 20)
-        let logicIDSet = (12..<20).contains { $0 < bytes.count && bytes[$0] != 0 }
+        let v2 = ManifestLayout.v2_0.fields, v3 = ManifestLayout.v3_3.fields
+        let v2Offset = bytes.metadataUInt64(at: v2.proOffset)
+        let v3Offset = bytes.metadataUInt64(at: v3.proOffset)
+        let at20 = bytes.metadataUInt32(at: v2.proNum)
+        let logicIDSet = (v3.logicID!..<(v3.logicID! + 8)).contains { $0 < bytes.count && bytes[$0] != 0 }
         if logicIDSet {
             return (.v3, "by content v3+: bytes 12–19 (v3 logic_id) are set, which v2 leaves zero")
         }

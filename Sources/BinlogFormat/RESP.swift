@@ -181,36 +181,6 @@ public enum RESP {
         i = j + 2
         return value
     }
-
-    /// Appends the RESP encoding of `arguments` to `out`, byte for byte as Pika writes it.
-    public static func encode<Arg: Collection<UInt8>>(_ arguments: [Arg], into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        appendDecimal(arguments.count, to: &out)
-        out.append(0x0D); out.append(0x0A)
-        for arg in arguments {
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(arg.count, to: &out)
-            out.append(0x0D); out.append(0x0A)
-            out.append(contentsOf: arg)
-            out.append(0x0D); out.append(0x0A)
-        }
-    }
-
-    /// The RESP encoding of `arguments`.
-    public static func encode<Arg: Collection<UInt8>>(_ arguments: [Arg]) -> [UInt8] {
-        var out: [UInt8] = []
-        encode(arguments, into: &out)
-        return out
-    }
-
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        precondition(value >= 0)
-        if value < 10 { out.append(UInt8(0x30 + value)); return }
-        var digits: [UInt8] = []
-        var v = value
-        while v > 0 { digits.append(UInt8(0x30 + v % 10)); v /= 10 }
-        out.append(contentsOf: digits.reversed())
-    }
 }
 
 /// A parsed command, borrowed from the decoder: valid only until the decoder moves on.

@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 // The corruption matrix: real Pika binlog files, damaged on purpose in every way a disk, a copy
@@ -429,7 +430,7 @@ func expectDamage(
         let clean = try Matrix.decode(bytes)
         let hit = c.block * Matrix.block..<min(bytes.count, (c.block + 1) * Matrix.block)
         for seed in 0..<8 {
-            var rng = CraftRandom(seed: 0xB10C_0000 + UInt64(seed) * 7919 + UInt64(c.block))
+            var rng = SplitMix64(seed: 0xB10C_0000 + UInt64(seed) * 7919 + UInt64(c.block))
             var damaged = bytes
             damaged.replaceSubrange(hit, with: rng.bytes(hit.count))
             let decoded = try Matrix.decode(damaged)

@@ -1,41 +1,23 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 /// Test helpers for the encoder suites (prefixed `Encoder`/`enc` to stay clear of other suites'
 /// helpers in this module).
 enum EncoderFixtures {
-    /// `Fixtures/pika-real` in this checkout, found from this file's path.
-    static let committed: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/pika-real")
-    /// `shared/fixtures/pika-real` beside the checkout: the files too big to commit.
-    static let shared: URL =
-        committed
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures/pika-real")
+    static let committed = PikaFixtures.committed
+    static let shared = PikaFixtures.shared
 
-    /// The path of `relative` in the committed copy, else in the shared one (nil if in neither).
+    /// The path of `relative` (``PikaFixtures/path(_:)``), nil if in neither copy.
     static func path(_ relative: String) -> String? {
-        for base in [committed, shared] {
-            let p = base.appendingPathComponent(relative).path
-            if FileManager.default.fileExists(atPath: p) { return p }
-        }
-        return nil
+        let p = PikaFixtures.path(relative)
+        return FileManager.default.fileExists(atPath: p) ? p : nil
     }
 
-    /// `write2file<N>` files of a binlog directory, sorted by N; the committed copy wins, files
-    /// missing there come from the shared copy.
+    /// `write2file<N>` files of a binlog directory (not `.lz4`), sorted by N.
     static func binlogFiles(_ relativeDir: String) -> [(fileNumber: FileNumber, path: String)] {
-        var found: [FileNumber: String] = [:]
-        for base in [shared, committed] {
-            let dir = base.appendingPathComponent(relativeDir).path
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names where name.hasPrefix("write2file") {
-                if let n = FileNumber(name.dropFirst("write2file".count)) { found[n] = dir + "/" + name }
-            }
-        }
-        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        PikaFixtures.binlogFiles(relativeDir).filter { !$0.path.hasSuffix(".lz4") }
     }
 
     /// `binlog-file-size` from a `pika.conf` (`binlog-file-size : 131072`).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,27 +8,13 @@ import Glibc
 
 /// Fixture paths and temporary directories for the manifest / info / directory / LZ4 suites.
 enum MetadataFixtures {
-    /// `<repo>/Fixtures/pika-real`, found from this file's path.
-    static let committed: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Fixtures/pika-real").path
-    }()
+    static let committed = PikaFixtures.committed.path
+    static let shared = PikaFixtures.shared.path
 
-    /// `../shared/fixtures/pika-real` beside the checkout: the large files left out of the repo.
-    static let shared: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("shared/fixtures/pika-real").path
-    }()
-
-    /// `relative` in the committed fixtures, else in the shared copy; `nil` if in neither.
+    /// `relative` (``PikaFixtures/path(_:)``); `nil` if in neither copy.
     static func path(_ relative: String) -> String? {
-        for base in [committed, shared] {
-            let full = base + "/" + relative
-            if FileManager.default.fileExists(atPath: full) { return full }
-        }
-        return nil
+        let p = PikaFixtures.path(relative)
+        return FileManager.default.fileExists(atPath: p) ? p : nil
     }
 
     /// `relative` in the committed fixtures (which must exist).

@@ -186,4 +186,19 @@ func respParsed(_ bytes: [UInt8], capacity: Int = 64) -> Result<[[UInt8]], RESPE
         let long = [UInt8](repeating: 0x61, count: 12_345)
         #expect(RESP.encode([long]) == Craft.bytes("*1\r\n$12345\r\n") + long + Craft.bytes("\r\n"))
     }
+
+    /// The pieces the rewriter builds its commands from give the same bytes as `encode`.
+    @Test func encodesPieceByPiece() {
+        var out: [UInt8] = []
+        RESP.appendArrayHeader(4, to: &out)
+        RESP.appendBulk("ltrim", to: &out)
+        Craft.bytes("list").withUnsafeBytes { RESP.appendBulk($0, to: &out) }
+        RESP.appendBulkDecimal(-12_345, to: &out)
+        RESP.appendBulkDecimal(Int64.min, to: &out)
+        let argv = ["ltrim", "list", "-12345", "-9223372036854775808"].map(Craft.bytes)
+        #expect(out == RESP.encode(argv))
+        #expect(respParsed(out) == .success(argv))
+        #expect(RESP.withDecimal(0) { Array($0) } == Craft.bytes("0"))
+        #expect(RESP.withDecimal(Int64.max) { Array($0) } == Craft.bytes("9223372036854775807"))
+    }
 }

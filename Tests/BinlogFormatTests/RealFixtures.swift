@@ -1,36 +1,18 @@
 import Foundation
+import TestSupport
 
-/// Locates the real Pika fixtures: the copies committed under `Fixtures/pika-real`, or, for the
-/// large files left out of the repository, `../shared/fixtures/pika-real` beside the checkout.
+/// The real Pika fixtures (located by TestSupport's ``PikaFixtures``), and the oracle's rows.
 enum RealFixtures {
-    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = PikaFixtures.repoRoot
+    static let committed = PikaFixtures.committed
+    static let shared = PikaFixtures.shared
 
-    static let committed = repoRoot.appendingPathComponent("Fixtures/pika-real")
-    static let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real")
-
-    /// The path of `relative` (e.g. `basic/binlog/log_db0`) in the committed copy, else in shared.
-    static func path(_ relative: String) -> String {
-        let local = committed.appendingPathComponent(relative).path
-        if FileManager.default.fileExists(atPath: local) { return local }
-        return shared.appendingPathComponent(relative).path
-    }
+    static func path(_ relative: String) -> String { PikaFixtures.path(relative) }
 
     /// A binlog directory's files as (file number, path), sorted, merging committed and shared copies.
     /// Paths ending in `.lz4` are LZ4 frames (read them through `LZ4FileSource`).
     static func binlogFiles(_ relativeDir: String) -> [(UInt32, String)] {
-        var found: [UInt32: String] = [:]
-        for base in [shared, committed] {
-            let dir = base.appendingPathComponent(relativeDir).path
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names where name.hasPrefix("write2file") {
-                // `write2file<N>`, or `write2file<N>.lz4` (the bundled compressed copies).
-                var number = name.dropFirst("write2file".count)
-                if number.hasSuffix(".lz4") { number = number.dropLast(4) }
-                if let n = UInt32(number) { found[n] = dir + "/" + name }
-            }
-        }
-        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        PikaFixtures.binlogFiles(relativeDir).map { ($0.fileNumber, $0.path) }
     }
 
     /// One row of a `binlog-items.tsv`: what Pika's own reader returned for an item.

@@ -1,4 +1,5 @@
 import Foundation
+import PikaTestSupport
 import RedisTestSupport
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -41,9 +42,7 @@ public final class RedisServerProcess {
         ]
         // The server runs on the machine's real clock even when the suite runs under libfaketime
         // (scripts/test's date guard): the shift is measured against whatever clock it has.
-        process.environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
-        }
+        process.environment = realClockEnvironment()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

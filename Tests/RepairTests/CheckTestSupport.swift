@@ -1,23 +1,18 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Repair
 import Testing
 
 /// Real binlogs and edited copies of them for the `check`/`diff` suites.
 enum CheckFixtures {
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let committed = repoRoot.appendingPathComponent("Fixtures/pika-real")
+    static let repoRoot = PikaFixtures.repoRoot
+    static let committed = PikaFixtures.committed
     /// The complete fixture set (the 4 MiB crash file and the bgsave binlogs are only here).
-    static let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real")
+    static let shared = PikaFixtures.shared
 
-    /// A binlog directory of a case, e.g. `basic/binlog/log_db0`: the shared copy when it exists
-    /// (it has every file), else the committed one.
-    static func path(_ relative: String) -> String {
-        let s = shared.appendingPathComponent(relative).path
-        if FileManager.default.fileExists(atPath: s) { return s }
-        return committed.appendingPathComponent(relative).path
-    }
+    /// A binlog directory of a case, e.g. `basic/binlog/log_db0` (``PikaFixtures/path(_:)``).
+    static func path(_ relative: String) -> String { PikaFixtures.path(relative) }
 
     static func directory(_ relative: String) throws -> BinlogDirectory {
         try BinlogDirectory(path: path(relative))

@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import RedisTestSupport
 import RocksSnapshot
 import Testing
@@ -196,7 +197,7 @@ struct RewriteRedisTests {
     /// `rpush` + `ltrim -5 -1`), deletes and whole-list writes, PUSHX on missing lists, an expiry
     /// in the future, a FLUSHDB in the middle; plus counters.
     static func listLog(seed: UInt64, count: Int = 700) throws -> String {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let dir = try CheckFixtures.temporaryDirectory() + "/log_db0"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var commands: [[String]] = []
@@ -242,17 +243,6 @@ struct RewriteRedisTests {
         return dir
     }
 
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func generatedListTrafficIsIdempotent(_ seed: UInt64) throws {

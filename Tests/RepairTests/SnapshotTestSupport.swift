@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Synchronization
 import Testing
 
@@ -16,11 +17,7 @@ let slowTestsEnabled = ProcessInfo.processInfo.environment["BINLOGTOOL_SLOW_TEST
 /// The real bgsave fixtures: dumps committed under Fixtures/pika-real, binlogs in
 /// `../shared/fixtures/pika-real` beside the checkout.
 enum SnapshotFixtures {
-    static let shared: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("shared/fixtures/pika-real").path
-    }()
+    static let shared = PikaFixtures.shared.path
 
     /// Pika 3.5.0 master binlog of the `bgsave` run.
     static let v3Binlog = shared + "/bgsave/binlog/log_db0"

@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Repair
@@ -29,8 +30,7 @@ enum StateTest {
 
     // MARK: Fixtures
 
-    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = PikaFixtures.repoRoot
 
     /// `Fixtures/pika-real/<case>/binlog/log_db0`.
     static func binlogDirectory(_ fixture: String) -> String {
@@ -54,8 +54,8 @@ enum StateTest {
     /// Every binlog directory of the real fixtures (`…/log_db0`), relative to `pika-real/`, with
     /// its path: the shared copy (complete) when present, else the committed one.
     static func allBinlogDirectories() -> [(name: String, path: String)] {
-        let committed = repoRoot.appendingPathComponent("Fixtures/pika-real").path
-        let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real").path
+        let committed = PikaFixtures.committed.path
+        let shared = PikaFixtures.shared.path
         var found: [String: String] = [:]
         for base in [committed, shared] {
             guard let walker = FileManager.default.enumerator(atPath: base) else { continue }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Repair
@@ -6,13 +7,7 @@ import Testing
 /// Shared helpers for the Storage and RocksSnapshot suites.
 enum StorageFixtures {
     /// `<repo>/Fixtures`, found from this file's location (Tests/RepairTests/..).
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        url.deleteLastPathComponent()  // RepairTests
-        url.deleteLastPathComponent()  // Tests
-        url.deleteLastPathComponent()  // repo
-        return url.appendingPathComponent("Fixtures").path
-    }()
+    static let root = PikaFixtures.committed.deletingLastPathComponent().path
 
     /// Pika 3.5.0 bgsave dump (per-type layout).
     static let v3Dump = root + "/pika-real/bgsave/dump/20261120/db0"

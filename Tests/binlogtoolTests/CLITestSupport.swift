@@ -1,64 +1,25 @@
 import Foundation
+import TestSupport
 
-/// Runs the built `binlogtool` as an operator would and captures what it prints.
-struct CLIResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var lines: [Substring] { stdout.split(separator: "\n") }
-}
+/// What a run of the built `binlogtool` printed (ProcessResult of TestSupport).
+typealias CLIResult = ProcessResult
 
 enum CLI {
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = PikaFixtures.repoRoot
 
-    /// `binlogtool` sits next to the test bundle in the build directory.
-    static var executable: URL {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("binlogtool")
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue {
-                return candidate
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/binlogtool")
-    }
+    /// The built `binlogtool` (``builtBinlogtool``).
+    static var executable: URL { URL(fileURLWithPath: builtBinlogtool) }
 
     static func fixture(_ relative: String) -> String {
-        let local = repoRoot.appendingPathComponent("Fixtures/pika-real/" + relative).path
-        if FileManager.default.fileExists(atPath: local) { return local }
-        return repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/pika-real/" + relative).path
+        PikaFixtures.path(relative)
     }
 
     /// Runs binlogtool with `arguments`; `environment` entries are added to (or replace) the
     /// test process's own.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        if !environment.isEmpty {
-            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe()
-        // stderr goes to a file, so that a full stderr pipe can never block the child.
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer { try? FileManager.default.removeItem(at: errURL) }
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try err.close()
-        let errData = try Data(contentsOf: errURL)
-        return CLIResult(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try runProcess(
+            executable.path, arguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// Where the tests' directories go: one directory per test process, removed when it exits

@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -33,17 +34,6 @@ import Glibc
         try writer.finish()
     }
 
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
 
     /// The files of `path` (a directory: name → bytes; a file: "" → bytes); nil when absent.
     static func contents(_ path: String) throws -> [String: Data]? {
@@ -163,7 +153,7 @@ import Glibc
         let earlier = try #require(try Self.contents(earlierOut))
         #expect(earlier != expectedOut)
 
-        var rng = Random(state: seed)
+        var rng = SplitMix64(seed: seed)
         var tally = Tally()
         for k in 0..<kills {
             let out = root.appendingPathComponent("out-\(k)").path

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every verb, run as an operator would on binlog directories of damaged and random bytes: each
@@ -6,22 +7,11 @@ import Testing
 /// never a trap or a signal, and says what it found. Inputs come from a seeded generator, so a
 /// failure names a case that can be made again.
 @Suite struct GarbageInputTests {
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     /// A binlog directory for case `seed`: a real file with random bytes patched in, a real file's
     /// first records followed by random bytes, or random bytes only; a random or real manifest.
     static func makeCase(_ seed: UInt64, in root: URL) throws -> (dir: String, description: String) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let dir = root.appendingPathComponent("case\(seed)/log_db0")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let sources = [

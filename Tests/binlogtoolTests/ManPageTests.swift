@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The man pages (generated from the command definitions by `scripts/man`, which `scripts/test`
@@ -26,27 +27,9 @@ import Testing
     }
 
     static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + arguments
         // Without the suite's libfaketime preload (scripts/test's second run): man-db's sandbox
         // and the preload's shared memory do not mix, and no page depends on the date.
-        p.environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
-        }.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // The pages are small: reading stdout to its end first cannot block on a full stderr.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIResult(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try runProcess("/usr/bin/env", [tool] + arguments, environment: realClockEnvironment().merging(environment) { $1 })
     }
 
     @Test func everyPageRendersWithoutWarningsAndDocumentsEveryOption() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `scripts/package` (issue 14, point 1): the .deb holds a binary with the Swift runtime linked
@@ -13,27 +14,7 @@ import Testing
     /// Runs a command with the test's environment minus libfaketime (the packaging build runs on
     /// the real clock) plus `environment`.
     static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD"
-        }.merging(environment) { $1 }
-        p.currentDirectoryURL = CLI.repoRoot
-        let errURL = try CLI.temporaryDirectory().appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try FileHandle(forWritingTo: errURL)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try err.close()
-        return CLIResult(
-            status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        try runProcess(tool, arguments, environment: realClockEnvironment().merging(environment) { $1 }, directory: CLI.repoRoot)
     }
 
     @Test func theDebianPackageRunsFromAScratchRootWithoutTheSwiftToolchain() throws {

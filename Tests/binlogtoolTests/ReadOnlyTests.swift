@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -301,24 +302,6 @@ struct CLIFailure: Error, CustomStringConvertible {
 extension CLI {
     /// Runs any program (a wrapper such as `setpriv` or `strace` around the tool) like ``run(_:)``.
     static func runProgram(_ program: String, _ arguments: [String]) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        let out = Pipe()
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("binlogtool-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer { try? FileManager.default.removeItem(at: errURL) }
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try err.close()
-        let errData = try Data(contentsOf: errURL)
-        return CLIResult(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try runProcess(program, arguments)
     }
 }

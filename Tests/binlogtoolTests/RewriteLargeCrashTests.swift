@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ import Glibc
         #expect(try CLI.run(["check", reference]).status == 0)
         let expected = try #require(try CrashSafeOutputTests.contents(reference))
 
-        var rng = CrashSafeOutputTests.Random(state: 0x200_0000)
+        var rng = SplitMix64(seed: 0x200_0000)
         var outcomes: [String] = []
         for k in 0..<6 {
             let out = root.appendingPathComponent("out-\(k)").path

@@ -8,6 +8,10 @@ import BinlogFormat
 public struct BinlogInput {
     public var directory: BinlogDirectory
 
+    public init(directory: BinlogDirectory) {
+        self.directory = directory
+    }
+
     public var files: [BinlogFileEntry] { directory.files }
 
     /// The files as decoder inputs; each is opened (plain or `.lz4`) only when reached.

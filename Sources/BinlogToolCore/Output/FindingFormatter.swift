@@ -82,92 +82,51 @@ public struct FindingFormatter {
     // MARK: - JSON
 
     public func writeLocation(_ l: FindingLocation?) {
-        guard let l else {
-            out.append("null")
-            return
-        }
-        out.append("{\"filenum\":")
-        out.append(decimal: l.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: l.offset)
-        out.append(",\"logic_id\":")
-        if let id = l.logicID { out.append(decimal: id) } else { out.append("null") }
-        out.append("}")
+        out.appendJSON(l)
     }
 
     private func writeRange(_ r: FindingRange?) {
-        guard let r else {
-            out.append("null")
-            return
-        }
-        out.append("{\"first\":")
-        writeLocation(r.first)
-        out.append(",\"last\":")
-        writeLocation(r.last)
-        out.append("}")
-    }
-
-    public func writeProducer(_ p: ProducerStatus) {
-        out.append("{\"filenum\":")
-        out.append(decimal: p.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: p.offset)
-        out.append(",\"logic_id\":")
-        out.append(decimal: p.logicID)
-        out.append(",\"term\":")
-        out.append(decimal: p.term)
-        out.append("}")
+        guard let r else { return out.append("null") }
+        var o = JSONObject(into: out)
+        o.key("first")
+        out.appendJSON(r.first)
+        o.key("last")
+        out.appendJSON(r.last)
+        o.close()
     }
 
     private func writeJSON(_ f: Finding) {
-        out.append("{\"kind\":\"")
-        out.append(f.kind.rawValue)
-        out.append("\",\"severity\":\"")
-        out.append(f.severity.rawValue)
-        out.append("\",\"first\":")
-        writeLocation(f.first)
-        out.append(",\"last\":")
-        writeLocation(f.last)
-        out.append(",\"count\":")
-        out.append(decimal: f.count)
-        out.append(",\"related\":")
+        var o = JSONObject(into: out)
+        o.string("kind", f.kind.rawValue)
+        o.string("severity", f.severity.rawValue)
+        o.key("first")
+        out.appendJSON(f.first)
+        o.key("last")
+        out.appendJSON(f.last)
+        o.number("count", f.count)
+        o.key("related")
         writeRange(f.related)
-        out.append(",\"message\":")
-        out.appendJSONString(f.message)
-        if let b = f.byteCount {
-            out.append(",\"bytes\":")
-            out.append(decimal: b)
-        }
-        if let rule = f.rule {
-            out.append(",\"rule\":")
-            out.appendJSONString(rule)
-        }
-        if let v = f.versions {
-            out.append(",\"versions\":")
-            out.appendJSONString(v)
-        }
+        o.string("message", f.message)
+        if let b = f.byteCount { o.number("bytes", b) }
+        if let rule = f.rule { o.string("rule", rule) }
+        if let v = f.versions { o.string("versions", v) }
         if let c = f.correctedManifest {
-            out.append(",\"corrected_manifest\":")
-            writeProducer(c)
+            o.key("corrected_manifest")
+            out.appendJSON(c)
         }
-        out.append("}\n")
+        o.close()
+        out.append("\n")
     }
 
     // MARK: - Summaries
 
     /// `"errors":..,"warnings":..,"infos":..,"findings":..,"status":..` for a JSON summary.
-    public func appendCounts(_ findings: [Finding]) {
-        out.append(",\"errors\":")
-        out.append(decimal: findings.count(.error))
-        out.append(",\"warnings\":")
-        out.append(decimal: findings.count(.warning))
-        out.append(",\"infos\":")
-        out.append(decimal: findings.count(.info))
-        out.append(",\"findings\":")
-        out.append(decimal: findings.count)
-        out.append(",\"status\":\"")
-        out.append(findings.contains { $0.severity > .info } ? "problems" : "clean")
-        out.append("\"")
+    public func appendCounts(_ findings: [Finding], to o: inout JSONObject) {
+        o.number("errors", findings.count(.error))
+        o.number("warnings", findings.count(.warning))
+        o.number("infos", findings.count(.info))
+        o.number("findings", findings.count)
+        o.string("status", findings.contains { $0.severity > .info } ? "problems" : "clean")
     }
 
     /// `0 errors, 1 warning, 2 infos` for a text summary.
@@ -181,46 +140,30 @@ public struct FindingFormatter {
     public func writeCheckSummary(_ report: CheckReport, input: String) {
         let s = report.summary
         if format == .json {
-            out.append("{\"kind\":\"summary\",\"command\":\"check\",\"input\":")
-            out.appendJSONString(input)
-            out.append(",\"items\":")
-            out.append(decimal: s.items)
-            out.append(",\"files\":")
-            out.append(decimal: s.files)
-            out.append(",\"item_bytes\":")
-            out.append(decimal: s.itemBytes)
-            out.append(",\"padding_bytes\":")
-            out.append(decimal: s.paddingBytes)
-            out.append(",\"damage_bytes\":")
-            out.append(decimal: s.damageBytes)
-            out.append(",\"first\":")
-            writeLocation(s.firstItem)
-            out.append(",\"last\":")
-            writeLocation(s.lastItem)
-            out.append(",\"end\":")
-            if let e = s.lastItemEnd {
-                out.append("{\"filenum\":")
-                out.append(decimal: e.fileNumber)
-                out.append(",\"offset\":")
-                out.append(decimal: e.offset)
-                out.append("}")
-            } else {
-                out.append("null")
-            }
-            out.append(",\"flushes\":")
-            out.append(decimal: s.flushes)
-            out.append(",\"manifest\":")
-            if let m = s.manifest {
-                writeProducer(
-                    ProducerStatus(
-                        fileNumber: m.fileNumber, offset: m.offset, logicID: m.logicID ?? 0, term: m.term ?? 0))
-            } else {
-                out.append("null")
-            }
-            out.append(",\"corrected_manifest\":")
-            if let c = s.correctedManifest { writeProducer(c) } else { out.append("null") }
-            appendCounts(report.findings)
-            out.append("}\n")
+            var o = JSONObject(into: out)
+            o.string("kind", "summary")
+            o.string("command", "check")
+            o.string("input", input)
+            o.number("items", s.items)
+            o.number("files", s.files)
+            o.number("item_bytes", s.itemBytes)
+            o.number("padding_bytes", s.paddingBytes)
+            o.number("damage_bytes", s.damageBytes)
+            o.key("first")
+            out.appendJSON(s.firstItem)
+            o.key("last")
+            out.appendJSON(s.lastItem)
+            o.key("end")
+            out.appendJSON(s.lastItemEnd)
+            o.number("flushes", s.flushes)
+            o.key("manifest")
+            out.appendJSON(
+                s.manifest.map { ProducerStatus(fileNumber: $0.fileNumber, offset: $0.offset, logicID: $0.logicID ?? 0, term: $0.term ?? 0) })
+            o.key("corrected_manifest")
+            out.appendJSON(s.correctedManifest)
+            appendCounts(report.findings, to: &o)
+            o.close()
+            out.append("\n")
             return
         }
         var line = "check: \(s.items) item\(s.items == 1 ? "" : "s") in \(s.files) file\(s.files == 1 ? "" : "s")"

@@ -24,178 +24,124 @@ public struct RewriteReportFormatter {
     }
 
     public func write(_ change: RewriteChange) {
-        out.append("{\"kind\":\"")
-        out.append(change.kind.rawValue)
-        out.append("\"")
+        var o = JSONObject(into: out)
+        o.string("kind", change.kind.rawValue)
         if let item = change.item {
-            out.append(",\"item\":")
+            o.key("item")
             writeInput(item)
         }
         if let region = change.region {
-            out.append(",\"start\":")
-            writePosition(region.start)
-            out.append(",\"end\":")
-            writePosition(region.end)
+            o.key("start")
+            out.appendJSONPoint(fileNumber: region.start.fileNumber, offset: region.start.offset)
+            o.key("end")
+            out.appendJSONPoint(fileNumber: region.end.fileNumber, offset: region.end.offset)
         }
         if let argv = change.arguments {
-            out.append(",\"argv\":")
+            o.key("argv")
             writeArguments(argv)
         }
         if !change.written.isEmpty || change.kind == .replaced || change.kind == .reordered {
-            out.append(",\"written\":[")
+            o.key("written")
+            out.append("[")
             for (i, w) in change.written.enumerated() {
                 if i > 0 { out.append(",") }
-                out.append("{\"argv\":")
+                var written = JSONObject(into: out)
+                written.key("argv")
                 writeArguments(w.arguments)
-                writeOutputLocation(w.location)
-                out.append("}")
+                writeOutputLocation(w.location, into: &written)
+                written.close()
             }
             out.append("]")
         }
         if let key = change.key {
-            out.append(",\"key\":")
+            o.key("key")
             key.withUnsafeBytes { out.appendJSONArgument($0) }
         }
         if let related = change.related {
-            out.append(",\"related\":{\"first\":")
+            o.key("related")
+            var r = JSONObject(into: out)
+            r.key("first")
             writeFindingLocation(related.first)
-            out.append(",\"last\":")
+            r.key("last")
             writeFindingLocation(related.last)
-            out.append("}")
+            r.close()
         }
-        out.append(",\"reason\":")
-        out.appendJSONString(change.reason)
-        out.append("}\n")
+        o.string("reason", change.reason)
+        o.close()
+        out.append("\n")
         out.flushIfNeeded()
     }
 
     public func writeSummary(_ s: RewriteSummary, input: String, output: String?, format: String, dryRun: Bool, strictRefused: Bool) {
-        out.append("{\"kind\":\"summary\",\"input\":")
-        out.appendJSONString(input)
-        out.append(",\"output\":")
-        if let output { out.appendJSONString(output) } else { out.append("null") }
-        out.append(",\"format\":\"")
-        out.append(format)
-        out.append("\",\"dry_run\":")
-        out.append(dryRun ? "true" : "false")
-        out.append(",\"written\":")
-        out.append(!dryRun && !strictRefused ? "true" : "false")
-        out.append(",\"resume_point\":\"")
-        out.append("\(s.resumePoint)")
-        out.append("\",\"start_source\":\"")
-        out.append(s.startSource.rawValue)
-        out.append("\",\"seed\":")
-        out.appendJSONString(s.seed)
-        out.append(",\"first_item\":")
+        var o = JSONObject(into: out)
+        o.string("kind", "summary")
+        o.string("input", input)
+        o.string("output", output)
+        o.string("format", format)
+        o.bool("dry_run", dryRun)
+        o.bool("written", !dryRun && !strictRefused)
+        o.string("resume_point", "\(s.resumePoint)")
+        o.string("start_source", s.startSource.rawValue)
+        o.string("seed", s.seed)
+        o.key("first_item")
         if let f = s.firstItem { writeInput(f) } else { out.append("null") }
-        out.append(",\"items_read\":")
-        out.append(decimal: s.itemsRead)
-        out.append(",\"kept\":")
-        out.append(decimal: s.kept)
+        o.number("items_read", s.itemsRead)
+        o.number("kept", s.kept)
         for kind in RewriteChange.Kind.allCases {
-            out.append(",\"")
-            out.append(kind.rawValue)
-            out.append("\":")
+            o.key(kind.rawValue)
             out.append(decimal: s.count(kind))
         }
-        out.append(",\"commands_written\":")
-        out.append(decimal: s.commandsWritten)
-        out.append(",\"output_bytes\":")
-        out.append(decimal: s.outputBytes)
-        out.append(",\"output_manifest\":")
-        if let m = s.outputStatus {
-            out.append("{\"filenum\":")
-            out.append(decimal: m.fileNumber)
-            out.append(",\"offset\":")
-            out.append(decimal: m.offset)
-            out.append(",\"logic_id\":")
-            out.append(decimal: m.logicID)
-            out.append(",\"term\":")
-            out.append(decimal: m.term)
-            out.append("}")
-        } else {
-            out.append("null")
-        }
-        out.append(",\"padding_bytes\":")
-        out.append(decimal: s.paddingBytes)
-        out.append(",\"damage_bytes\":")
-        out.append(decimal: s.damageBytes)
-        out.append(",\"stateful_keys\":")
-        out.append(decimal: s.statefulKeys)
-        out.append(",\"tracked_keys\":")
-        out.append(decimal: s.trackedKeys)
-        out.append(",\"append_lists\":")
-        out.append(decimal: s.appendLists)
-        out.append(",\"counter_keys\":")
-        out.append(decimal: s.counterKeys)
-        out.append(",\"input_findings\":")
-        out.append(decimal: s.inputFindings.count)
-        out.append(",\"remarks\":[")
-        for (i, r) in s.remarks.enumerated() {
-            if i > 0 { out.append(",") }
-            out.appendJSONString(r)
-        }
-        out.append("]}\n")
+        o.number("commands_written", s.commandsWritten)
+        o.number("output_bytes", s.outputBytes)
+        o.key("output_manifest")
+        out.appendJSON(s.outputStatus)
+        o.number("padding_bytes", s.paddingBytes)
+        o.number("damage_bytes", s.damageBytes)
+        o.number("stateful_keys", s.statefulKeys)
+        o.number("tracked_keys", s.trackedKeys)
+        o.number("append_lists", s.appendLists)
+        o.number("counter_keys", s.counterKeys)
+        o.number("input_findings", s.inputFindings.count)
+        o.strings("remarks", s.remarks)
+        o.close()
+        out.append("\n")
         out.flush()
     }
 
+    /// An input item: `{"file":F,"offset":O,"end":E,"logic_id":L,"stored":"F:O"}`.
     private func writeInput(_ l: InputLocation) {
-        out.append("{\"file\":")
-        out.append(decimal: l.start.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: l.start.offset)
-        out.append(",\"end\":")
-        out.append(decimal: l.end.offset)
-        out.append(",\"logic_id\":")
-        out.append(decimal: l.logicID)
-        if let s = l.stored {
-            out.append(",\"stored\":\"")
-            out.append("\(s)")
-            out.append("\"")
-        }
-        out.append("}")
+        var o = JSONObject(into: out)
+        itemFields(start: l.start, end: l.end, logicID: l.logicID, stored: l.stored, into: &o)
+        o.close()
     }
 
-    private func writePosition(_ p: PhysicalPosition) {
-        out.append("{\"file\":")
-        out.append(decimal: p.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: p.offset)
-        out.append("}")
+    private func itemFields(
+        start: PhysicalPosition, end: PhysicalPosition, logicID: UInt64, stored: ResumePoint?,
+        into o: inout JSONObject
+    ) {
+        o.number("file", start.fileNumber)
+        o.number("offset", start.offset)
+        o.number("end", end.offset)
+        o.number("logic_id", logicID)
+        if let stored { o.string("stored", "\(stored)") }
     }
 
     private func writeFindingLocation(_ l: FindingLocation) {
-        out.append("{\"file\":")
-        out.append(decimal: l.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: l.offset)
-        if let id = l.logicID {
-            out.append(",\"logic_id\":")
-            out.append(decimal: id)
-        }
-        out.append("}")
+        var o = JSONObject(into: out)
+        o.number("file", l.fileNumber)
+        o.number("offset", l.offset)
+        if let id = l.logicID { o.number("logic_id", id) }
+        o.close()
     }
 
-    private func writeOutputLocation(_ l: OutputLocation) {
+    /// A written command's place: in a binlog output its item's fields, in a RESP stream its
+    /// index and byte offset.
+    private func writeOutputLocation(_ l: OutputLocation, into o: inout JSONObject) {
         if let id = l.logicID {
-            out.append(",\"file\":")
-            out.append(decimal: l.start.fileNumber)
-            out.append(",\"offset\":")
-            out.append(decimal: l.start.offset)
-            out.append(",\"end\":")
-            out.append(decimal: l.end.offset)
-            out.append(",\"logic_id\":")
-            out.append(decimal: id)
-            if let s = l.stored {
-                out.append(",\"stored\":\"")
-                out.append("\(s)")
-                out.append("\"")
-            }
+            itemFields(start: l.start, end: l.end, logicID: id, stored: l.stored, into: &o)
         } else {
-            out.append(",\"index\":")
-            out.append(decimal: l.index)
-            out.append(",\"byte_offset\":")
-            out.append(decimal: l.start.offset)
+            o.number("index", l.index)
+            o.number("byte_offset", l.start.offset)
         }
     }
 

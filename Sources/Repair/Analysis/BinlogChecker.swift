@@ -71,20 +71,6 @@ public struct BinlogChecker {
         var lastItemEnd: ResumePoint?
     }
 
-    /// A run of items being coalesced into one finding. Plain data (its text is an index into
-    /// ``details``), so that checking and copying it per item costs no reference counting.
-    struct OpenRun {
-        var first: FindingLocation
-        var last: FindingLocation
-        var count = 1
-        var related: FindingRange? = nil
-        /// Index of the run's explanation in ``details``.
-        var detail: Int
-        var key: UInt64 = 0
-        var byteCount: UInt64 = 0
-        var end: PhysicalPosition? = nil
-    }
-
     /// What the checker keeps of the previous item.
     struct PreviousItem {
         var location: FindingLocation
@@ -169,21 +155,21 @@ public struct BinlogChecker {
         openRuns = open ? openRuns | bit : openRuns & ~bit
     }
 
-    var paddingRun: OpenRun? = nil { didSet { mark(RunBit.padding, open: paddingRun != nil) } }
+    var paddingRun: FindingRun? = nil { didSet { mark(RunBit.padding, open: paddingRun != nil) } }
     var paddingKinds: Set<String> = []
-    var emptyRun: OpenRun? = nil { didSet { mark(RunBit.empty, open: emptyRun != nil) } }
+    var emptyRun: FindingRun? = nil { didSet { mark(RunBit.empty, open: emptyRun != nil) } }
     var zeroTail: (region: PaddingRegion, fileNumber: FileNumber)? = nil
     var lastDamage: (index: Int, damage: Damage)? = nil
     var recordsAfterDamage = 0
 
-    var chainRun: OpenRun? = nil { didSet { mark(RunBit.chain, open: chainRun != nil) } }
-    var skewRun: OpenRun? = nil { didSet { mark(RunBit.skew, open: skewRun != nil) } }
-    var outOfOrderRun: OpenRun? = nil { didSet { mark(RunBit.outOfOrder, open: outOfOrderRun != nil) } }
-    var regressionRun: OpenRun? = nil { didSet { mark(RunBit.regression, open: regressionRun != nil) } }
-    var repeatRun: OpenRun? = nil { didSet { mark(RunBit.repeat, open: repeatRun != nil) } }
-    var timeRun: OpenRun? = nil { didSet { mark(RunBit.time, open: timeRun != nil) } }
-    var termRun: OpenRun? = nil { didSet { mark(RunBit.term, open: termRun != nil) } }
-    var ruleRun: OpenRun? = nil { didSet { mark(RunBit.rule, open: ruleRun != nil) } }
+    var chainRun: FindingRun? = nil { didSet { mark(RunBit.chain, open: chainRun != nil) } }
+    var skewRun: FindingRun? = nil { didSet { mark(RunBit.skew, open: skewRun != nil) } }
+    var outOfOrderRun: FindingRun? = nil { didSet { mark(RunBit.outOfOrder, open: outOfOrderRun != nil) } }
+    var regressionRun: FindingRun? = nil { didSet { mark(RunBit.regression, open: regressionRun != nil) } }
+    var repeatRun: FindingRun? = nil { didSet { mark(RunBit.repeat, open: repeatRun != nil) } }
+    var timeRun: FindingRun? = nil { didSet { mark(RunBit.time, open: timeRun != nil) } }
+    var termRun: FindingRun? = nil { didSet { mark(RunBit.term, open: termRun != nil) } }
+    var ruleRun: FindingRun? = nil { didSet { mark(RunBit.rule, open: ruleRun != nil) } }
     /// Bit `n` is set when some rule applies to commands whose name has `n` bytes (n < 64).
     let ruleNameLengths: UInt64
     /// Locations that explain lower-level findings starting there (see ``fold()``).
@@ -351,7 +337,7 @@ public struct BinlogChecker {
                 emptyRun = run
             } else {
                 closeEmptyRun()
-                emptyRun = OpenRun(
+                emptyRun = FindingRun(
                     first: FindingLocation(padding.start), last: FindingLocation(padding.start), detail: 0,
                     byteCount: padding.byteCount, end: padding.end)
             }
@@ -366,7 +352,7 @@ public struct BinlogChecker {
                 paddingRun = run
             } else {
                 closePadding(followedBy: nil)
-                paddingRun = OpenRun(
+                paddingRun = FindingRun(
                     first: FindingLocation(padding.start), last: FindingLocation(padding.start), detail: 0,
                     byteCount: padding.byteCount, end: padding.end)
                 paddingKinds = []
@@ -388,111 +374,9 @@ public struct BinlogChecker {
         damageSinceItem = damageSinceItem ?? damage.start
     }
 
-    /// Keeps a run explanation; returns its index for ``OpenRun/detail``.
+    /// Keeps a run explanation; returns its index for ``FindingRun/detail``.
     mutating func note(_ text: String) -> Int {
         details.append(text)
         return details.count - 1
-    }
-
-    // MARK: - Padding
-
-    /// Decides what a run of padding records was, now that what follows it is known: full-sync
-    /// padding starts a file and is followed by an item storing its end (or by nothing).
-    mutating func closePadding(followedBy item: (stored: ResumePoint, start: PhysicalPosition)?) {
-        guard openRuns & RunBit.padding != 0, let run = paddingRun, let end = run.end else { return }
-        paddingRun = nil
-        let kinds = paddingKinds.sorted().joined(separator: "+")
-        let origin: String
-        switch kinds {
-        case "bad-record": origin = "kBadRecord records (Pika v3.3.2–v4.0.1)"
-        case "padding-item": origin = "padding items (Pika v3.0.10–v3.3.1)"
-        case "blank": origin = "blank blocks of spaces (Pika v2.0–v3.0.9, v3.1.0)"
-        default: origin = "padding (\(kinds))"
-        }
-        let atFileStart = run.first.offset == 0
-        var fullSync = atFileStart
-        if let item {
-            let point = ResumePoint(fileNumber: end.fileNumber, offset: end.offset)
-            fullSync =
-                atFileStart && item.start.fileNumber == end.fileNumber
-                && (item.stored == point || kinds == "blank")
-        }
-        let range = FindingRange(first: run.first, last: run.last)
-        let records = plural(run.count, "record")
-        if fullSync {
-            findings.append(
-                Finding(
-                    kind: .padding, severity: .info, range: range, count: run.count,
-                    message:
-                        "full-sync padding \(run.first)..\(end) (\(records), \(run.byteCount) bytes of \(origin)): "
-                        + "this node was reset to the master's offset \(end.fileNumber):\(end.offset) by a full sync; "
-                        + "its items start after it",
-                    byteCount: run.byteCount))
-            startNewHistory(at: ResumePoint(fileNumber: end.fileNumber, offset: end.offset))
-        } else {
-            let place =
-                atFileStart
-                ? "at the start of write2file\(end.fileNumber)" : "in the middle of write2file\(end.fileNumber)"
-            let why =
-                atFileStart
-                ? "but the item after it does not continue from its end: not a clean full-sync start"
-                : "where only items belong: damaged bytes that parse as padding, or a replayed `padding` command"
-            findings.append(
-                Finding(
-                    kind: .padding, severity: .warning, range: range, count: run.count,
-                    message: "\(records) of \(origin) \(place) (\(run.byteCount) bytes), \(why)",
-                    byteCount: run.byteCount))
-        }
-    }
-
-    mutating func closeEmptyRun() {
-        if openRuns & RunBit.empty == 0 { return }
-        guard let run = emptyRun else { return }
-        emptyRun = nil
-        findings.append(
-            Finding(
-                kind: .emptyItem, severity: .warning, range: FindingRange(first: run.first, last: run.last),
-                count: run.count,
-                message:
-                    "\(plural(run.count, "zero-length item record")) (a failed SETNX in Pika v3.3.0–v3.3.5): "
-                    + "Pika's own reader stops here as if at the end of the file, so replication stalls at this point",
-                byteCount: run.byteCount))
-    }
-
-    mutating func emitZeroTail(_ region: PaddingRegion, isLastFile: Bool) {
-        let where_ = "\(region.start)..\(region.end) (\(region.byteCount) bytes)"
-        if isLastFile {
-            findings.append(
-                Finding(
-                    kind: .zeroTail, severity: .info, range: FindingRange(FindingLocation(region.start)), count: 1,
-                    message:
-                        "zero-filled tail \(where_): mmap preallocation of the live file, left by a running or "
-                        + "killed server; not data",
-                    byteCount: region.byteCount))
-        } else {
-            findings.append(
-                Finding(
-                    kind: .zeroTail, severity: .warning, range: FindingRange(FindingLocation(region.start)), count: 1,
-                    message:
-                        "zero-filled tail \(where_) in a file that is not the last: write2file\(region.start.fileNumber) "
-                        + "was not closed cleanly (server killed before the roll completed) or was copied while live",
-                    byteCount: region.byteCount))
-        }
-    }
-
-    /// After full-sync padding: a new history starts at `point` (logic ids, times, terms restart).
-    mutating func startNewHistory(at point: ResumePoint) {
-        recordLastItem()
-        closeSequenceRuns(after: nil)
-        sequence.reset()
-        previous = nil
-        resumeAfterPadding = point
-        maxExecTime = nil
-        maxTerm = nil
-        fullSyncSeen = true
-        fullSyncPoint = point
-        itemsSinceFullSync = 0
-        firstIDAfterFullSync = nil
-        damageSinceItem = nil
     }
 }

@@ -22,53 +22,29 @@ struct ExpiryStamp {
     static func of(_ command: RESPCommand, execTime: UInt32?) -> ExpiryStamp? {
         let n = command.count
         guard n == 3 || n == 4 else { return nil }
+        // A cheap filter first: the catalogue's expiry forms are named with 5 to 9 bytes.
         let nameLength = command[0].count
         guard nameLength >= 5 && nameLength <= 9 else { return nil }
-        enum Unit { case seconds, milliseconds }
-        let family: UInt64
-        let unit: Unit
-        let relative: Bool
-        if n == 3 {
-            family = 0x6b65_7900  // a key's expiry
-            if command.nameIs("expireat") {
-                (unit, relative) = (.seconds, false)
-            } else if command.nameIs("pexpireat") {
-                (unit, relative) = (.milliseconds, false)
-            } else if command.nameIs("expire") {
-                (unit, relative) = (.seconds, true)
-            } else if command.nameIs("pexpire") {
-                (unit, relative) = (.milliseconds, true)
-            } else {
-                return nil
-            }
-        } else {
-            family = 0x7365_7400  // a string written with an expiry
-            if command.nameIs("pksetexat") {
-                (unit, relative) = (.seconds, false)
-            } else if command.nameIs("setex") {
-                (unit, relative) = (.seconds, true)
-            } else if command.nameIs("psetex") {
-                (unit, relative) = (.milliseconds, true)
-            } else {
-                return nil
-            }
-        }
-        guard let amount = RedisNumbers.parseInt64(command[2]) else { return nil }
+        guard let rule = CommandCatalogue.spec(of: command)?.expiry, rule.argumentCount == n,
+            let amount = RedisNumbers.parseInt64(command[2])
+        else { return nil }
+        let family: UInt64 = rule.subject == .key ? 0x6b65_7900 : 0x7365_7400  // a key's expiry; a string written with one
         var milliseconds: Int64?
-        if relative {
-            guard let execTime else { return nil }
-            let (scaled, o1) = amount.multipliedReportingOverflow(by: unit == .seconds ? 1000 : 1)
-            let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
-            guard !o1 && !o2 else { return nil }
-            milliseconds = sum
-        } else if family == 0x7365_7400 {
-            // pksetexat: seconds, or v4.0.1's milliseconds; 0 is no expiry.
+        if rule.time == .pksetexat {
+            // Seconds, or v4.0.1's milliseconds; 0 is no expiry.
             guard amount >= 0 else { return nil }
             milliseconds = PksetexatTime.expiresAtMs(amount, digits: command[2].count)
         } else {
-            let (scaled, o) = amount.multipliedReportingOverflow(by: unit == .seconds ? 1000 : 1)
-            guard !o else { return nil }
-            milliseconds = scaled
+            let (scaled, o1) = amount.multipliedReportingOverflow(by: rule.millisecondsPerUnit)
+            guard !o1 else { return nil }
+            if rule.isRelative {
+                guard let execTime else { return nil }
+                let (sum, o2) = scaled.addingReportingOverflow(Int64(execTime) * 1000)
+                guard !o2 else { return nil }
+                milliseconds = sum
+            } else {
+                milliseconds = scaled
+            }
         }
         let key = command[1]
         var subject = ContentHash.hash(key) &* 0x9E37_79B9_7F4A_7C15 ^ family

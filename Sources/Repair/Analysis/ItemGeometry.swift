@@ -3,31 +3,11 @@ import BinlogFormat
 /// Position arithmetic of Pika's writer (`Binlog::Produce`, Docs/Format.md §B4, §B5, §B6), used to predict where
 /// an item says the next one begins.
 enum ItemGeometry {
-    /// The producer offset after writing `payloadLength` bytes from producer offset `start`:
-    /// a block trailer when fewer than 8 bytes are left, then one 8-byte header per fragment.
+    /// The producer offset after writing `payloadLength` bytes from producer offset `start`
+    /// (``ProduceFraming/end(from:payloadLength:)``).
     @inline(__always)
     static func produceEnd(from start: UInt64, payloadLength: Int) -> UInt64 {
-        let block = UInt64(BinlogConstants.blockSize)
-        let header = UInt64(BinlogConstants.headerSize)
-        // One record, no trailer: by far the most common case.
-        let inBlock0 = start & (block - 1)
-        if block - inBlock0 >= header && inBlock0 + header + UInt64(payloadLength) <= block {
-            return start + header + UInt64(payloadLength)
-        }
-        var offset = start
-        var inBlock = start % block
-        var left = UInt64(payloadLength)
-        repeat {
-            if block - inBlock < header {
-                offset += block - inBlock
-                inBlock = 0
-            }
-            let n = min(left, block - inBlock - header)
-            offset += header + n
-            inBlock += header + n
-            left -= n
-        } while left > 0
-        return offset
+        ProduceFraming.end(from: start, payloadLength: payloadLength)
     }
 
     /// Whether two resume points name the same place in the item stream: equal, or `N:<end of N>`

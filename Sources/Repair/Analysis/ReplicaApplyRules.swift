@@ -34,7 +34,8 @@ public struct PikaRelease: Hashable, Sendable, Comparable, CustomStringConvertib
 /// When a replica rejects an item it does not skip it: it drops the connection and asks again from
 /// the same offset, forever, while both sides keep reporting the link up (Docs/Format.md §C3).
 /// So one such item stalls replication silently. The table ``all`` is meant to grow: add a rule
-/// with an id, the versions concerned, an explanation, and a predicate on the logged command.
+/// with an id, the versions concerned, an explanation, and a predicate on the logged command, and
+/// list it in its command's ``CommandCatalogue`` entry.
 public struct ReplicaApplyRule: Sendable {
     /// Stable identifier, printed in findings (`"rule"` in JSON).
     public var id: String
@@ -67,8 +68,9 @@ public struct ReplicaApplyRule: Sendable {
         self.matches = matches
     }
 
-    /// The rules `check` and `diff` apply to every item.
-    public static let all: [ReplicaApplyRule] = [pksetexatMilliseconds]
+    /// The rules `check` and `diff` apply to every item: those of the commands in
+    /// ``CommandCatalogue`` (a new rule goes into its command's entry there).
+    public static let all: [ReplicaApplyRule] = CommandCatalogue.replicaRules
 
     /// v4.0.1 logs `PSETEX k ms v` as `pksetexat k <NowMillis()+ms> v`: a 13-digit millisecond
     /// time where `PKSetexAtCmd::DoInitial` expects seconds and rejects values ≥ INT32_MAX

@@ -165,20 +165,10 @@ extension RewriteRun {
     /// `name key [field] <value>` as RESP, into ``encoded``.
     mutating func encodeCommand(_ name: StaticString, _ key: UnsafeRawBufferPointer, _ field: UnsafeRawBufferPointer?, _ value: Int64) {
         encoded.removeAll(keepingCapacity: true)
-        Self.appendCount(UInt8(ascii: "*"), field == nil ? 3 : 4, to: &encoded)
-        Self.appendCount(UInt8(ascii: "$"), name.utf8CodeUnitCount, to: &encoded)
-        name.withUTF8Buffer { encoded.append(contentsOf: $0) }
-        encoded.append(13)
-        encoded.append(10)
-        appendBulk(key)
-        if let field { appendBulk(field) }
-        Self.appendBulkDecimal(value, to: &encoded)
-    }
-
-    mutating func appendBulk(_ part: UnsafeRawBufferPointer) {
-        Self.appendCount(UInt8(ascii: "$"), part.count, to: &encoded)
-        encoded.append(contentsOf: part)
-        encoded.append(13)
-        encoded.append(10)
+        RESP.appendArrayHeader(field == nil ? 3 : 4, to: &encoded)
+        RESP.appendBulk(name, to: &encoded)
+        RESP.appendBulk(key, to: &encoded)
+        if let field { RESP.appendBulk(field, to: &encoded) }
+        RESP.appendBulkDecimal(value, to: &encoded)
     }
 }

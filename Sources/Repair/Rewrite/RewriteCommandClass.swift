@@ -45,16 +45,14 @@ struct CommandClass {
 
     static let stateful = CommandClass(kind: .stateful, keys: .all)
 
-    /// Classifies a borrowed command (no allocation for names up to 16 bytes).
+    /// Classifies a borrowed command (no allocation for names up to 16 bytes), from its
+    /// ``CommandCatalogue`` entry.
     static func of(_ command: RESPCommand) -> CommandClass {
         let argc = command.count
         guard argc >= 1 else { return CommandClass(kind: .readOnly, keys: .none) }
-        let name = command[0]
-        guard name.count <= 16 else {
-            if command.nameIs("pkpatternmatchdel") { return CommandClass(kind: .global, keys: .none) }
-            return readOnlyOrStateful(command)
-        }
-        guard let entry = NameTable.shared.lookup(PackedName(name)) else { return readOnlyOrStateful(command) }
+        guard let spec = CommandCatalogue.spec(of: command) else { return .stateful }
+        if spec.isReadOnly { return CommandClass(kind: .readOnly, keys: .none) }
+        guard let entry = spec.rewriteEntry else { return .stateful }
         switch entry {
         case .set: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
         case .getset: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
@@ -83,11 +81,6 @@ struct CommandClass {
         case .padding: return CommandClass(kind: .padding, keys: .none)
         case .singleKey: return CommandClass(kind: .stateful, keys: .first)
         }
-    }
-
-    private static func readOnlyOrStateful(_ command: RESPCommand) -> CommandClass {
-        if KeyspaceModel.readOnly.contains(command.lowercasedName) { return CommandClass(kind: .readOnly, keys: .none) }
-        return .stateful
     }
 
     private static func isDecimal(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -126,91 +119,4 @@ struct CommandClass {
     }
 
     static let zaddOptions: Set<PackedName> = Set(["nx", "xx", "gt", "lt", "ch", "incr"].map { PackedName($0) })
-
-    /// Names whose only key is `argv[1]`, besides the ones with an entry of their own.
-    static let singleKeyNames = [
-        "setnx", "setex", "psetex", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "setrange", "setbit",
-        "getdel", "getex", "pfadd", "expire", "pexpire", "expireat", "pexpireat", "persist", "hsetnx", "hdel",
-        "hincrby", "hincrbyfloat", "lpop", "rpop", "lset", "lrem", "linsert", "srem", "spop", "zincrby", "zrem",
-        "zremrangebyscore", "zremrangebyrank", "zremrangebylex", "zpopmin", "zpopmax", "xadd", "xdel", "xtrim",
-        "geoadd",
-    ]
-
-    /// The names with an entry of their own, then the single-key ones.
-    static let table: [PackedName: Entry] = {
-        var t: [PackedName: Entry] = [
-            PackedName("set"): .set, PackedName("getset"): .getset, PackedName("mset"): .mset,
-            PackedName("msetnx"): .msetnx, PackedName("del"): .del, PackedName("unlink"): .del,
-            PackedName("pksetexat"): .pksetexat, PackedName("hset"): .hset, PackedName("hmset"): .hset,
-            PackedName("sadd"): .sadd, PackedName("zadd"): .zadd, PackedName("rpush"): .rpush,
-            PackedName("rpushx"): .rpush, PackedName("lpush"): .lpush, PackedName("lpushx"): .lpush,
-            PackedName("ltrim"): .ltrim, PackedName("flushdb"): .flush, PackedName("flushall"): .flush,
-            PackedName("padding"): .padding,
-        ]
-        for name in singleKeyNames { t[PackedName(name)] = .singleKey }
-        return t
-    }()
-}
-
-/// A command name of at most 16 bytes, ASCII-lowercased, packed into two words.
-struct PackedName: Hashable, Sendable {
-    var low: UInt64
-    var high: UInt64
-    var count: UInt8
-
-    init(_ bytes: UnsafeRawBufferPointer) {
-        precondition(bytes.count <= 16)
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { w in
-            for i in 0..<bytes.count { w[i] = asciiLower(bytes[i]) }
-        }
-        low = words.0
-        high = words.1
-        count = UInt8(bytes.count)
-    }
-
-    init(_ text: String) {
-        var s = text
-        self = s.withUTF8 { PackedName(UnsafeRawBufferPointer($0)) }
-    }
-}
-
-/// ``CommandClass/table`` as a fixed open-addressing array: a lookup per item costs a multiply and
-/// a compare or two, not a SipHash.
-struct NameTable: Sendable {
-    static let shared = NameTable(CommandClass.table)
-
-    private var names: [PackedName?]
-    private var entries: [CommandClass.Entry]
-    private let mask: Int
-
-    init(_ table: [PackedName: CommandClass.Entry]) {
-        var n = 16
-        while n < table.count * 4 { n <<= 1 }
-        mask = n - 1
-        names = [PackedName?](repeating: nil, count: n)
-        entries = [CommandClass.Entry](repeating: .singleKey, count: n)
-        for (name, entry) in table {
-            var i = Self.slot(name, mask)
-            while names[i] != nil { i = (i + 1) & mask }
-            names[i] = name
-            entries[i] = entry
-        }
-    }
-
-    @inline(__always)
-    static func slot(_ name: PackedName, _ mask: Int) -> Int {
-        let h = (name.low &* 0x9E37_79B9_7F4A_7C15) ^ (name.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(name.count)
-        return Int(truncatingIfNeeded: h >> 40) & mask
-    }
-
-    @inline(__always)
-    func lookup(_ name: PackedName) -> CommandClass.Entry? {
-        var i = Self.slot(name, mask)
-        while let candidate = names[i] {
-            if candidate == name { return entries[i] }
-            i = (i + 1) & mask
-        }
-        return nil
-    }
 }

@@ -158,7 +158,9 @@ enum BinlogWindowReader {
             read += 1
             let command = item.command
             guard command.count >= 1 else { continue }
-            let relevant = command.count == 1 || isGlobalOrMultiKey(command) || hashes.contains(fnv1a64(command[1]))
+            let relevant =
+                command.count == 1 || CommandCatalogue.spec(of: command)?.writesBeyondFirstKey == true
+                || hashes.contains(fnv1a64(command[1]))
             guard relevant else { continue }
             let logged = LoggedCommand(arguments: command.ownedArguments())
             let footprint = footprints.footprint(of: logged)
@@ -168,14 +170,6 @@ enum BinlogWindowReader {
             applied += 1
         }
         return (read, applied)
-    }
-
-    /// FLUSHDB/FLUSHALL, or a command that can write a key other than `argv[1]`.
-    private static func isGlobalOrMultiKey(_ command: RESPCommand) -> Bool {
-        command.nameIs("flushdb") || command.nameIs("flushall") || command.nameIs("del") || command.nameIs("unlink")
-            || command.nameIs("mset") || command.nameIs("msetnx") || command.nameIs("rpoplpush")
-            || command.nameIs("smove") || command.nameIs("rename") || command.nameIs("renamenx")
-            || command.nameIs("bitop")
     }
 }
 

@@ -4,21 +4,14 @@
 /// formatting), where it does not, the partial model's field-, member- and list-end-level
 /// knowledge is used.
 extension KeyspaceModel {
-    /// Commands whose result depends on keys other than the ones they write.
-    static let readsOtherKeys: Set<String> = [
-        "rpoplpush", "brpoplpush", "lmove", "blmove", "smove", "sunionstore", "sinterstore", "sdiffstore",
-        "zunionstore", "zinterstore", "bitop", "pfmerge",
-    ]
-
     /// Applies `command` when every key it depends on is followed; otherwise the followed keys it
     /// writes become unknown (a key outside `followed` was never built, so its value would be a
     /// guess).
     mutating func applyFollowing(
         _ command: LoggedCommand, execTime: UInt32, footprint: CommandFootprint, followed: Set<[UInt8]>
     ) {
-        if Self.readsOtherKeys.contains(command.name) {
-            let inputs = command.arguments.dropFirst(command.name == "bitop" ? 2 : 1)
-            if !inputs.allSatisfy({ followed.contains($0) }) {
+        if let spec = CommandCatalogue.spec(named: command.name), spec.reads != .none {
+            if !spec.reads.keys(of: command.arguments).allSatisfy({ followed.contains($0) }) {
                 for (key, _) in footprint.keys where followed.contains(key) {
                     forget(key, "\(command.name.uppercased()) reads a key whose history was not replayed")
                 }

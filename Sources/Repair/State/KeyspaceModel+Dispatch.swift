@@ -1,17 +1,6 @@
-/// Which handler replays which command. Names are compared in lower case.
+/// Which handler replays which command. Names are compared in lower case; which arguments are
+/// keys, and which commands only read, is ``CommandCatalogue``'s.
 extension KeyspaceModel {
-    /// Commands that change nothing; harmless if they ever appear in a log.
-    static let readOnly: Set<String> = [
-        "get", "mget", "exists", "ttl", "pttl", "type", "strlen", "getrange", "substr", "getbit", "bitcount",
-        "bitpos", "hget", "hgetall", "hmget", "hkeys", "hvals", "hlen", "hexists", "hstrlen", "hscan", "hscanx",
-        "llen", "lindex", "lrange", "scard", "smembers", "sismember", "srandmember", "sunion", "sinter", "sdiff",
-        "sscan", "zcard", "zscore", "zrank", "zrevrank", "zrange", "zrevrange", "zrangebyscore",
-        "zrevrangebyscore", "zrangebylex", "zrevrangebylex", "zcount", "zlexcount", "zscan", "pfcount", "xlen",
-        "xrange", "xrevrange", "xread", "keys", "scan", "scanx", "ping", "echo", "info", "select", "auth",
-        "dbsize", "time", "geopos", "geodist", "geohash", "pkscanrange", "pkrscanrange", "pkhscanrange",
-        "pkhrscanrange",
-    ]
-
     mutating func dispatch(_ it: ModelItem, continuesWholeWrite: Bool) throws -> RewriteDecision {
         switch it.name {
         // Strings
@@ -80,7 +69,7 @@ extension KeyspaceModel {
         case "xdel": return try xdel(it)
         case "xtrim": return try xtrim(it)
         default:
-            if Self.readOnly.contains(it.name) { return .keep }
+            if CommandCatalogue.isReadOnly(it.name) { return .keep }
             return unmodelled(it, keys: it.args.count > 1 ? [it.key] : [])
         }
     }

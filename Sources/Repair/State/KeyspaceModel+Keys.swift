@@ -9,13 +9,14 @@ extension KeyspaceModel {
     /// `EXPIRE`/`PEXPIRE` (relative: logged as sent only by v2.x) and `EXPIREAT`/`PEXPIREAT`
     /// (absolute), with Redis 7's NX/XX/GT/LT conditions.
     mutating func expire(_ it: ModelItem) throws -> RewriteDecision {
-        guard it.args.count >= 3, let n = RedisNumbers.parseInt64(it.args[2]) else {
+        guard it.args.count >= 3, let n = RedisNumbers.parseInt64(it.args[2]),
+            let rule = CommandCatalogue.expiryRule(named: it.name)
+        else {
             return malformed(it, "expected key and time")
         }
-        let inSeconds = it.name == "expire" || it.name == "expireat"
-        let relative = it.name == "expire" || it.name == "pexpire"
-        let (ms, overflow) = n.multipliedReportingOverflow(by: inSeconds ? 1000 : 1)
+        let (ms, overflow) = n.multipliedReportingOverflow(by: rule.millisecondsPerUnit)
         guard !overflow else { return malformed(it, "time out of range") }
+        let relative = rule.isRelative
         let expiresAtMs = relative ? it.execMs &+ ms : ms
         var condition: String? = nil
         for option in it.args.dropFirst(3) {

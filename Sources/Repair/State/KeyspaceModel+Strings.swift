@@ -63,10 +63,12 @@ extension KeyspaceModel {
 
     /// `SETEX k s v` / `PSETEX k ms v` as sent (v2.x): the expiry is relative to the exec time.
     mutating func setex(_ it: ModelItem) throws -> RewriteDecision {
-        guard it.args.count == 4, let n = RedisNumbers.parseInt64(it.args[2]), n > 0 else {
+        guard it.args.count == 4, let n = RedisNumbers.parseInt64(it.args[2]), n > 0,
+            let rule = CommandCatalogue.expiryRule(named: it.name)
+        else {
             return malformed(it, "expected key, positive time, value")
         }
-        let (ms, overflow) = n.multipliedReportingOverflow(by: it.name == "setex" ? 1000 : 1)
+        let (ms, overflow) = n.multipliedReportingOverflow(by: rule.millisecondsPerUnit)
         guard !overflow else { return malformed(it, "expiry out of range") }
         let expiresAtMs = it.execMs &+ ms
         store(it.key, Entry(value: .string(it.args[3]), expiresAtMs: expiresAtMs))

@@ -7,8 +7,6 @@ import Repair
 import Glibc
 #endif
 
-extension ManifestLayout: ExpressibleByArgument {}
-
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:

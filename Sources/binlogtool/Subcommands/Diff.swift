@@ -125,60 +125,41 @@ extension FindingFormatter {
     ) {
         let s = report.summary
         if format == .json {
-            out.append("{\"kind\":\"summary\",\"command\":\"diff\",\"master\":")
-            out.appendJSONString(master)
-            out.append(",\"replica\":")
-            out.appendJSONString(replica)
-            out.append(",\"alignment\":\"")
-            out.append(s.alignment.rawValue)
-            out.append("\"")
-            let fields: [(String, Int)] = [
-                ("master_items", s.masterItems), ("replica_items", s.replicaItems),
-                ("master_before_replica", s.masterBeforeReplica), ("replica_before_master", s.replicaBeforeMaster),
-                ("common", s.common), ("missing", s.missing), ("extra", s.extra), ("duplicated", s.duplicated),
-                ("reordered", s.reordered), ("ttl_drift", s.ttlDrift), ("unapplied", s.unapplied),
-                ("master_flushes", s.masterFlushes),
-                ("replica_flushes", s.replicaFlushes),
-            ]
-            for (name, value) in fields {
-                out.append(",\"")
-                out.append(name)
-                out.append("\":")
-                out.append(decimal: value)
-            }
-            out.append(",\"first_unapplied\":")
-            writeLocation(s.firstUnapplied)
-            out.append(",\"replica_last\":")
-            writeLocation(s.replicaLast)
+            var o = JSONObject(into: out)
+            o.string("kind", "summary")
+            o.string("command", "diff")
+            o.string("master", master)
+            o.string("replica", replica)
+            o.string("alignment", s.alignment.rawValue)
+            o.number("master_items", s.masterItems)
+            o.number("replica_items", s.replicaItems)
+            o.number("master_before_replica", s.masterBeforeReplica)
+            o.number("replica_before_master", s.replicaBeforeMaster)
+            o.number("common", s.common)
+            o.number("missing", s.missing)
+            o.number("extra", s.extra)
+            o.number("duplicated", s.duplicated)
+            o.number("reordered", s.reordered)
+            o.number("ttl_drift", s.ttlDrift)
+            o.number("unapplied", s.unapplied)
+            o.number("master_flushes", s.masterFlushes)
+            o.number("replica_flushes", s.replicaFlushes)
+            o.key("first_unapplied")
+            out.appendJSON(s.firstUnapplied)
+            o.key("replica_last")
+            out.appendJSON(s.replicaLast)
             if let doubleApply {
-                out.append(",\"snapshot_recorded\":\"")
-                out.append(doubleApply.recorded.description)
-                out.append("\",\"replica_starts_at_recorded\":")
-                out.append(doubleApply.startsAtRecorded ? "true" : "false")
-                out.append(",\"applied_twice\":")
-                out.append(decimal: doubleApply.appliedTwice.count)
-                out.append(",\"applied_twice_unsafe\":")
-                out.append(decimal: doubleApply.unsafe.count)
-                out.append(",\"applied_twice_logic_ids\":[")
-                for (i, item) in doubleApply.unsafe.enumerated() {
-                    if i > 0 { out.append(",") }
-                    out.append(decimal: item.logicID)
-                }
-                out.append("],\"damaged_keys\":[")
-                for (i, key) in doubleApply.damagedKeys.enumerated() {
-                    if i > 0 { out.append(",") }
-                    out.appendJSONString(String(decoding: key, as: UTF8.self))
-                }
-                out.append("]")
+                o.string("snapshot_recorded", doubleApply.recorded.description)
+                o.bool("replica_starts_at_recorded", doubleApply.startsAtRecorded)
+                o.number("applied_twice", doubleApply.appliedTwice.count)
+                o.number("applied_twice_unsafe", doubleApply.unsafe.count)
+                o.numbers("applied_twice_logic_ids", doubleApply.unsafe.map(\.logicID))
+                o.strings("damaged_keys", doubleApply.damagedKeys.map { String(decoding: $0, as: UTF8.self) })
             }
-            out.append(",\"next\":[")
-            for (i, line) in next.lines.enumerated() {
-                if i > 0 { out.append(",") }
-                out.appendJSONString(line)
-            }
-            out.append("]")
-            appendCounts(report.findings)
-            out.append("}\n")
+            o.strings("next", next.lines)
+            appendCounts(report.findings, to: &o)
+            o.close()
+            out.append("\n")
             return
         }
         out.append(

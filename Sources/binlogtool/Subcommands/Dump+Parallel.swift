@@ -73,7 +73,8 @@ extension Dump {
         }
         progress.finish()
         if stats {
-            writeStatistics(statistics, trailers: trailers, input: resolved, to: out)
+            StatisticsFormatter(format: format, out: out)
+                .write(statistics, trailers: trailers, input: resolved, comparesManifest: makeFilter().selectsEverything)
         }
         out.flush()
         if out.failed { throw ToolError(.ioError, "writing the output failed") }

@@ -106,7 +106,10 @@ extension Dump {
         }
         if followSignal != 0 { ended = followSignal == SIGINT ? "SIGINT" : "SIGTERM" }
 
-        if stats { writeStatistics(statistics, trailers: 0, input: resolved, to: out) }
+        if stats {
+            StatisticsFormatter(format: format, out: out)
+                .write(statistics, trailers: 0, input: resolved, comparesManifest: makeFilter().selectsEverything)
+        }
         out.flush()
         var summary = "binlogtool: followed \(resolved.directory.path ?? input.paths[0]) until \(ended ?? "the end"): \(items) item\(items == 1 ? "" : "s")"
         if let (start, firstID) = firstItem, let (end, lastID) = lastItem {

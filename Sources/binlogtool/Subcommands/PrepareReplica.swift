@@ -7,10 +7,6 @@ import Repair
 import Glibc
 #endif
 
-enum PrepareReplicaFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
-}
-
 struct PrepareReplica: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare-replica",
@@ -202,13 +198,13 @@ struct PrepareReplica: ParsableCommand {
     }
 
     /// `{"dump":…,"verdict":…,"recorded":…`: how every JSON answer of this verb begins.
-    private func appendJSONHead(_ r: SnapshotVerification, _ out: OutputBuffer) {
-        out.append("{\"dump\":")
-        out.appendJSONString(dump)
-        out.append(",\"verdict\":")
-        out.appendJSONString(r.verdict.rawValue)
-        out.append(",\"recorded\":")
-        appendPoint(r.recorded, out)
+    private func openJSON(_ r: SnapshotVerification, _ out: OutputBuffer) -> JSONObject {
+        var o = JSONObject(into: out)
+        o.string("dump", dump)
+        o.string("verdict", r.verdict.rawValue)
+        o.key("recorded")
+        out.appendJSON(r.recorded)
+        return o
     }
 
     private func emit(refused why: String, _ r: SnapshotVerification) {
@@ -218,10 +214,10 @@ struct PrepareReplica: ParsableCommand {
             out.append("\(dump): \(verdictLine(r))\n")
             out.append("refused: \(why); nothing written\n")
         case .json:
-            appendJSONHead(r, out)
-            out.append(",\"refused\":")
-            out.appendJSONString(why)
-            out.append("}\n")
+            var o = openJSON(r, out)
+            o.string("refused", why)
+            o.close()
+            out.append("\n")
         }
         out.flush()
         if format == .json { printError("binlogtool: \(dump): refused: \(why); nothing written") }
@@ -263,56 +259,37 @@ struct PrepareReplica: ParsableCommand {
             out.append("next:\n")
             for (index, step) in steps.enumerated() { out.append("  \(index + 1). \(step)\n") }
         case .json:
-            appendJSONHead(r, out)
-            out.append(",\"corrected\":")
-            appendPoint(r.corrected, out)
-            out.append(",\"resume_point\":")
-            appendPoint(status.resumePoint, out)
-            out.append(",\"last_logic_id\":")
-            if let held = position.lastHeld { out.append(decimal: held.logicID) } else { out.append("null") }
-            out.append(",\"next_logic_id\":")
-            if let next = position.next { out.append(decimal: next.logicID) } else { out.append("null") }
-            out.append(",\"out\":")
-            out.appendJSONString(self.out)
-            out.append(",\"file\":")
-            out.appendJSONString(file)
-            out.append(",\"file_bytes\":")
-            out.append(decimal: size)
-            out.append(",\"catch_up\":")
+            var o = openJSON(r, out)
+            o.key("corrected")
+            out.appendJSON(r.corrected)
+            o.key("resume_point")
+            out.appendJSON(status.resumePoint)
+            o.number("last_logic_id", position.lastHeld?.logicID)
+            o.number("next_logic_id", position.next?.logicID)
+            o.string("out", self.out)
+            o.string("file", file)
+            o.number("file_bytes", size)
+            o.key("catch_up")
             if let s = catchUpSummary, let catchUp {
-                out.append("{\"path\":")
-                out.appendJSONString(catchUp)
-                out.append(",\"items\":")
-                out.append(decimal: position.catchUp.count)
-                out.append(",\"commands\":")
-                out.append(decimal: s.commandsWritten)
-                out.append(",\"logic_ids\":[")
-                out.append(position.catchUp.map { String($0.logicID) }.joined(separator: ","))
-                out.append("],\"skipped_logic_ids\":[")
-                out.append(position.skipped.map { String($0.logicID) }.joined(separator: ","))
-                out.append("]}")
+                var c = JSONObject(into: out)
+                c.string("path", catchUp)
+                c.number("items", position.catchUp.count)
+                c.number("commands", s.commandsWritten)
+                c.numbers("logic_ids", position.catchUp.map(\.logicID))
+                c.numbers("skipped_logic_ids", position.skipped.map(\.logicID))
+                c.close()
             } else {
                 out.append("null")
             }
-            out.append(",\"master\":{\"host\":")
-            out.appendJSONString(r.info?.host ?? "")
-            out.append(",\"port\":")
-            out.append(decimal: r.info?.port ?? 0)
-            out.append("},\"next_steps\":[")
-            for (index, step) in steps.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                out.appendJSONString(step)
-            }
-            out.append("]}\n")
+            o.key("master")
+            var m = JSONObject(into: out)
+            m.string("host", r.info?.host ?? "")
+            m.number("port", r.info?.port ?? 0)
+            m.close()
+            o.strings("next_steps", steps)
+            o.close()
+            out.append("\n")
         }
         out.flush()
-    }
-
-    private func appendPoint(_ point: ResumePoint, _ out: OutputBuffer) {
-        out.append("{\"filenum\":")
-        out.append(decimal: point.fileNumber)
-        out.append(",\"offset\":")
-        out.append(decimal: point.offset)
-        out.append("}")
     }
 }

@@ -7,10 +7,6 @@ import Repair
 import Glibc
 #endif
 
-enum VerifyFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
-}
-
 struct VerifySnapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-snapshot",

@@ -1,5 +1,6 @@
 import Foundation
 import RedisTestSupport
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -7,32 +8,20 @@ import RedisTestSupport
 
 /// Where the suite's external programs are: Pika's v3.5.0 build beside the repository (like the
 /// shared fixtures), the Redis tools from Debian's redis-tools, the built binlogtool.
-enum Programs {
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let pikaDirectory = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/pika/v3.5.0").path
-    static let pika = pikaDirectory + "/pika"
-    static let manifestGenerator = pikaDirectory + "/manifest_generator"
-    static let redisCLI = "/usr/bin/redis-cli"
-    static let redisBenchmark = "/usr/bin/redis-benchmark"
+public enum Programs {
+    public static let repoRoot = PikaFixtures.repoRoot
+    public static let pikaDirectory = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/pika/v3.5.0").path
+    public static let pika = pikaDirectory + "/pika"
+    public static let manifestGenerator = pikaDirectory + "/manifest_generator"
+    public static let redisCLI = "/usr/bin/redis-cli"
+    public static let redisBenchmark = "/usr/bin/redis-benchmark"
 
-    /// `binlogtool` sits next to the test bundle in the build directory.
-    static var binlogtool: String {
-        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("binlogtool").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
-                return candidate
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/binlogtool").path
-    }
+    /// The built `binlogtool` (``builtBinlogtool``).
+    public static var binlogtool: String { builtBinlogtool }
 
     /// Checks once per process that every program runs here (the server's runtime libraries
     /// included); throws with the reason and the fix otherwise.
-    static func requireAll() throws {
+    public static func requireAll() throws {
         try checked.get()
     }
 
@@ -65,15 +54,15 @@ enum Programs {
 }
 
 /// Runs a short-lived program to its end (bounded), its output captured through a file.
-enum Run {
-    struct Output {
-        var status: ChildProcess.Termination
-        var output: String
+public enum Run {
+    public struct Output {
+        public var status: ChildProcess.Termination
+        public var output: String
     }
 
-    static func capture(
+    public static func capture(
         _ executable: String, _ arguments: [String], stdin: String? = nil, seconds: Double,
-        environment: [String: String] = ChildProcess.realClockEnvironment
+        environment: [String: String] = realClockEnvironment()
     ) async throws -> Output {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-suite-\(UUID().uuidString).out").path
         defer { unlink(file) }
@@ -84,7 +73,7 @@ enum Run {
     }
 
     /// ``capture(_:_:stdin:seconds:environment:)`` blocking its thread (for a one-time check).
-    static func captureBlocking(_ executable: String, _ arguments: [String], seconds: Double) throws -> Output {
+    public static func captureBlocking(_ executable: String, _ arguments: [String], seconds: Double) throws -> Output {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pika-suite-\(UUID().uuidString).out").path
         defer { unlink(file) }
         let child = try ChildProcess(executable, arguments, output: file)
@@ -96,32 +85,42 @@ enum Run {
 
 /// A real Pika 3.5.0 server from a temporary directory, on loopback only (`network-interface :
 /// lo`), on a port P whose P+2000 (replication) and P+10001 (full-sync rsync) are free too.
-final class PikaServer: @unchecked Sendable {
-    struct Configuration {
-        var threadPoolSize = 4
-        var binlogFileSize = 104_857_600
+public final class PikaServer: @unchecked Sendable {
+    public struct Configuration {
+        public var threadPoolSize = 4
+        public var binlogFileSize = 104_857_600
         /// `slaveof : HOST:PORT` and `master-run-id : ID`: an incremental sync from the binlog
         /// position in its log directory (without the run id, Pika full-syncs).
-        var replicaOf: (port: UInt16, runID: String)? = nil
-        var writeBinlog = true
+        public var replicaOf: (port: UInt16, runID: String)? = nil
+        public var writeBinlog = true
+
+        public init(
+            threadPoolSize: Int = 4, binlogFileSize: Int = 104_857_600, replicaOf: (port: UInt16, runID: String)? = nil,
+            writeBinlog: Bool = true
+        ) {
+            self.threadPoolSize = threadPoolSize
+            self.binlogFileSize = binlogFileSize
+            self.replicaOf = replicaOf
+            self.writeBinlog = writeBinlog
+        }
     }
 
-    let root: URL
-    let port: UInt16
-    let configuration: Configuration
-    private(set) var process: ChildProcess
-    let name: String
+    public let root: URL
+    public let port: UInt16
+    public let configuration: Configuration
+    public private(set) var process: ChildProcess
+    public let name: String
 
-    var confPath: String { root.appendingPathComponent("pika.conf").path }
-    var logPath: URL { root.appendingPathComponent("log") }
+    public var confPath: String { root.appendingPathComponent("pika.conf").path }
+    public var logPath: URL { root.appendingPathComponent("log") }
     /// The binlog directory (`<log-path>/log_db0`).
-    var binlogDirectory: URL { logPath.appendingPathComponent("log_db0") }
-    var dbPath: URL { root.appendingPathComponent("db") }
-    var dumpPath: URL { root.appendingPathComponent("dump") }
+    public var binlogDirectory: URL { logPath.appendingPathComponent("log_db0") }
+    public var dbPath: URL { root.appendingPathComponent("db") }
+    public var dumpPath: URL { root.appendingPathComponent("dump") }
 
     /// Writes the configuration into `root` (which may already hold `db/db0` and `log/log_db0`, as
     /// a restored replica does) and starts the server; returns once it answers PING as this pid.
-    init(name: String, root: URL, configuration: Configuration) async throws {
+    public init(name: String, root: URL, configuration: Configuration) async throws {
         try Programs.requireAll()
         self.name = name
         self.root = root
@@ -224,24 +223,24 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// A connection whose reads and writes wait at most `timeoutSeconds`.
-    func connect(timeoutSeconds: Int = 60) throws -> RedisConnection {
+    public func connect(timeoutSeconds: Int = 60) throws -> RedisConnection {
         try RedisConnection(port: port, timeoutSeconds: timeoutSeconds)
     }
 
     /// Sends one command; throws on an error reply.
     @discardableResult
-    func command(_ words: String...) throws -> RedisReply {
+    public func command(_ words: String...) throws -> RedisReply {
         let reply = try connect().call(words.map { Array($0.utf8) })
         if case .error(let e) = reply { throw PikaSuiteError.failed("\(name): \(words.joined(separator: " ")): \(e)") }
         return reply
     }
 
     /// `INFO section` as key → value.
-    func info(_ section: String) throws -> [String: String] {
+    public func info(_ section: String) throws -> [String: String] {
         try Self.info(connect(), section)
     }
 
-    static func info(_ c: RedisConnection, _ section: String) throws -> [String: String] {
+    public static func info(_ c: RedisConnection, _ section: String) throws -> [String: String] {
         let reply = try c.call([Array("INFO".utf8), Array(section.utf8)])
         guard let bytes = reply.bytes else { throw PikaSuiteError.failed("INFO \(section): \(reply)") }
         var out: [String: String] = [:]
@@ -257,7 +256,7 @@ final class PikaServer: @unchecked Sendable {
         return out
     }
 
-    var runID: String {
+    public var runID: String {
         get throws {
             guard let id = try info("server")["run_id"], id.count == 40 else {
                 throw PikaSuiteError.failed("\(name): no run_id in INFO server")
@@ -267,7 +266,7 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// The producer position `F O` of db0 (`INFO replication`).
-    func binlogOffset() throws -> String {
+    public func binlogOffset() throws -> String {
         guard let o = try info("replication")["db0_binlog_offset"] else {
             throw PikaSuiteError.failed("\(name): no db0 binlog_offset in INFO replication")
         }
@@ -275,14 +274,14 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// Every key, type, value and TTL presence.
-    func dataset() throws -> RedisDataset {
+    public func dataset() throws -> RedisDataset {
         try RedisDataset.read(connect())
     }
 
     /// The dataset once two reads 0.5 s apart agree (≤ `seconds`). A 3.5.0 replica logs a received
     /// item, which moves its binlog offset, before a worker of its own applies it to the data: an
     /// offset equal to the master's does not mean the data is there yet.
-    func settledDataset(seconds: Double = 30) async throws -> RedisDataset {
+    public func settledDataset(seconds: Double = 30) async throws -> RedisDataset {
         var deadline = Deadline(seconds: seconds, interval: 0.5)
         var previous = try dataset()
         while deadline.more() {
@@ -297,7 +296,7 @@ final class PikaServer: @unchecked Sendable {
     /// BGSAVE, waits (≤ 60 s) until it is over, and moves the dump directory (`dump/<date>`) to
     /// `destination`. Returns the dump's `db0` directory, or nil when Pika's bgsave failed (it then
     /// leaves `db0_FAILED`: a backup that raced a compaction, seen on this build).
-    func bgsave(to destination: URL) async throws -> URL? {
+    public func bgsave(to destination: URL) async throws -> URL? {
         try command("BGSAVE")
         var deadline = Deadline(seconds: 60, interval: 0.05)
         while true {
@@ -313,7 +312,7 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// Waits (≤ `seconds`) until two reads of the binlog offset 0.5 s apart agree: no write in flight.
-    func waitQuiescent(seconds: Double = 30) async throws -> String {
+    public func waitQuiescent(seconds: Double = 30) async throws -> String {
         var deadline = Deadline(seconds: seconds, interval: 0.5)
         var previous = try binlogOffset()
         while deadline.more() {
@@ -327,7 +326,7 @@ final class PikaServer: @unchecked Sendable {
 
     /// Waits (≤ `seconds`) until this replica's binlog offset equals the master's and the master
     /// sees its link with no lag.
-    func waitCaughtUp(with master: PikaServer, seconds: Double = 60) async throws {
+    public func waitCaughtUp(with master: PikaServer, seconds: Double = 60) async throws {
         var deadline = Deadline(seconds: seconds, interval: 0.2)
         var last = ""
         while deadline.more() {
@@ -347,14 +346,14 @@ final class PikaServer: @unchecked Sendable {
 
     /// Stops the server: SIGTERM, up to 20 s, then SIGKILL (one shutdown in six hung on this build).
     @discardableResult
-    func stop() -> String {
+    public func stop() -> String {
         let (t, killed) = process.stop(grace: 20)
         return killed ? "\(name) killed after 20 s (\(t.map(\.description) ?? "?"))" : "\(name) stopped (\(t.map(\.description) ?? "?"))"
     }
 
     /// ``stop()`` sleeping between polls instead of blocking its thread.
     @discardableResult
-    func shutDown() async -> String {
+    public func shutDown() async -> String {
         if process.poll() == nil {
             kill(process.pid, SIGTERM)
             var deadline = Deadline(seconds: 20, interval: 0.05)
@@ -365,7 +364,7 @@ final class PikaServer: @unchecked Sendable {
 
     /// Starts the server again from the same directory and configuration file; `whileStopped`
     /// runs between the shutdown and the start.
-    func restart(whileStopped: () throws -> Void = {}) async throws {
+    public func restart(whileStopped: () throws -> Void = {}) async throws {
         await shutDown()
         try whileStopped()
         let process = try ChildProcess(
@@ -380,7 +379,7 @@ final class PikaServer: @unchecked Sendable {
     }
 
     /// Rewrites the configuration file (for the next start).
-    func reconfigure(_ change: (inout Configuration) -> Void) throws {
+    public func reconfigure(_ change: (inout Configuration) -> Void) throws {
         var c = configuration
         change(&c)
         try Self.writeConfiguration(c, port: port, root: root)
@@ -390,11 +389,11 @@ final class PikaServer: @unchecked Sendable {
 /// Ports P in [20000, 22000): P+2000 falls in [22000, 24000) and P+10001 in [30001, 32001), below
 /// Linux's ephemeral range and apart from each other, so two instances collide only on equal P.
 /// Each P is probed (bind) with its two companions and kept out of reuse by this process.
-enum PortReservation {
+public enum PortReservation {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var reserved: Set<UInt16> = []
 
-    static func reserve() throws -> UInt16 {
+    public static func reserve() throws -> UInt16 {
         for _ in 0..<200 {
             let p = UInt16.random(in: 20000..<22000)
             lock.lock()
@@ -408,7 +407,7 @@ enum PortReservation {
         throw PikaSuiteError.setup("no free port P in 20000..<22000 with P+2000 and P+10001 free")
     }
 
-    static func release(_ p: UInt16) {
+    public static func release(_ p: UInt16) {
         lock.lock()
         reserved.remove(p)
         lock.unlock()

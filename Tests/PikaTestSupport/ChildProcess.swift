@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,12 +10,12 @@ import Foundation
 /// Not Foundation's `Process`: a child of `Process` inherits the spawning thread's signal mask, in
 /// which SIGTERM can be blocked (see `RedisServerProcess.stop`), and Pika shuts down cleanly only
 /// on SIGTERM. Here the child starts with an empty mask and default dispositions.
-final class ChildProcess: @unchecked Sendable {
-    enum Termination: Equatable, CustomStringConvertible {
+public final class ChildProcess: @unchecked Sendable {
+    public enum Termination: Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .exited(let code): "exit \(code)"
             case .signaled(let signal): "signal \(signal)"
@@ -22,23 +23,16 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    let pid: pid_t
-    let name: String
+    public let pid: pid_t
+    public let name: String
     private let lock = NSLock()
     private var finished: Termination?
 
-    /// The environment of a server or a Redis tool: this process's, without libfaketime.
-    /// scripts/test runs the suite again ten years ahead under an LD_PRELOAD of libfaketime; servers
-    /// run on the machine's real clock.
-    static var realClockEnvironment: [String: String] {
-        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAKETIME") && $0.key != "LD_PRELOAD" }
-    }
-
-    /// Starts `executable` with `arguments`; stdin from `stdin` (or /dev/null), stdout and stderr
-    /// to the file `output` (created or truncated).
-    init(
-        _ executable: String, _ arguments: [String], stdin: String? = nil, output: String,
-        environment: [String: String] = ChildProcess.realClockEnvironment
+    /// Starts `executable` with `arguments`; stdin from `stdin` (or /dev/null), stdout to the file
+    /// `output` and stderr to `errorOutput`, else to `output` too (created or truncated).
+    public init(
+        _ executable: String, _ arguments: [String], stdin: String? = nil, output: String, errorOutput: String? = nil,
+        environment: [String: String] = realClockEnvironment()
     ) throws {
         name = (executable as NSString).lastPathComponent
         guard access(executable, X_OK) == 0 else {
@@ -49,7 +43,11 @@ final class ChildProcess: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorOutput {
+            posix_spawn_file_actions_addopen(&actions, 2, errorOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -82,7 +80,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Reaps the child if it has ended; its termination, or nil while it runs.
     @discardableResult
-    func poll() -> Termination? {
+    public func poll() -> Termination? {
         lock.lock()
         defer { lock.unlock() }
         if let finished { return finished }
@@ -94,10 +92,10 @@ final class ChildProcess: @unchecked Sendable {
         return finished
     }
 
-    var isRunning: Bool { poll() == nil }
+    public var isRunning: Bool { poll() == nil }
 
     /// Waits (polling on the monotonic clock) up to `seconds` for the child to end.
-    func wait(seconds: Double) -> Termination? {
+    public func wait(seconds: Double) -> Termination? {
         let deadline = Monotonic.now + seconds
         while Monotonic.now < deadline {
             if let t = poll() { return t }
@@ -107,7 +105,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the child; kills it (SIGKILL) and throws when it runs longer than `seconds`.
-    func waitOrKill(seconds: Double) throws -> Termination {
+    public func waitOrKill(seconds: Double) throws -> Termination {
         if let t = wait(seconds: seconds) { return t }
         kill()
         throw PikaSuiteError.timeout("\(name) (pid \(pid)) still running after \(Int(seconds)) s: killed")
@@ -115,7 +113,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// ``waitOrKill(seconds:)`` sleeping between polls instead of blocking its thread (the tests'
     /// threads are Swift concurrency's few cooperative ones, shared with the other suites).
-    func finish(seconds: Double) async throws -> Termination {
+    public func finish(seconds: Double) async throws -> Termination {
         var deadline = Deadline(seconds: seconds, interval: 0.02)
         while deadline.more() {
             if let t = poll() { return t }
@@ -129,7 +127,7 @@ final class ChildProcess: @unchecked Sendable {
     /// SIGTERM, up to `grace` seconds, then SIGKILL. Returns how it ended and whether it had to be
     /// killed.
     @discardableResult
-    func stop(grace: Double = 20) -> (Termination?, killed: Bool) {
+    public func stop(grace: Double = 20) -> (Termination?, killed: Bool) {
         if let t = poll() { return (t, false) }
         Glibc.kill(pid, SIGTERM)
         if let t = wait(seconds: grace) { return (t, false) }
@@ -137,8 +135,15 @@ final class ChildProcess: @unchecked Sendable {
         return (poll(), true)
     }
 
+    /// SIGINT, then up to `seconds` for it to end; kills it and throws when it does not.
+    public func interrupt(seconds: Double) throws -> Termination {
+        if let t = poll() { return t }
+        Glibc.kill(pid, SIGINT)
+        return try waitOrKill(seconds: seconds)
+    }
+
     /// SIGKILL and reap.
-    func kill() {
+    public func kill() {
         guard poll() == nil else { return }
         Glibc.kill(pid, SIGKILL)
         _ = wait(seconds: 10)
@@ -182,49 +187,49 @@ final class ChildProcess: @unchecked Sendable {
 /// monotonic clock *and* it polled as often as that many seconds allow. A sleeping task may not
 /// run again for a long time while the suites beside it hold Swift concurrency's few threads (two
 /// here): the bound is on what the server did meanwhile, not on how long this task was kept waiting.
-struct Deadline {
-    let end: Double
-    let interval: Double
-    let polls: Int
+public struct Deadline {
+    public let end: Double
+    public let interval: Double
+    public let polls: Int
     private var done = 0
 
-    init(seconds: Double, interval: Double) {
+    public init(seconds: Double, interval: Double) {
         end = Monotonic.now + seconds
         self.interval = interval
         polls = Int(seconds / interval)
     }
 
     /// Whether to poll again (after ``sleep()``).
-    mutating func more() -> Bool {
+    public mutating func more() -> Bool {
         done += 1
         return done <= polls || Monotonic.now < end
     }
 
-    func sleep() async { await pause(interval) }
+    public func sleep() async { await pause(interval) }
 }
 
 /// Sleeps without holding a thread.
-func pause(_ seconds: Double) async {
+public func pause(_ seconds: Double) async {
     try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
 }
 
 /// Seconds since the suite first asked, on Swift's continuous clock (never the date; libfaketime
 /// leaves it alone: FAKETIME_DONT_FAKE_MONOTONIC=1). For bounded waits only.
-enum Monotonic {
+public enum Monotonic {
     private static let origin = ContinuousClock.now
-    static var now: Double {
+    public static var now: Double {
         let d = ContinuousClock.now - origin
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 
-enum PikaSuiteError: Error, CustomStringConvertible {
+public enum PikaSuiteError: Error, CustomStringConvertible {
     /// Something the suite needs is missing: the run cannot prove anything.
     case setup(String)
     case timeout(String)
     case failed(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .setup(let why): "setup: \(why)"
         case .timeout(let what): "timeout: \(what)"
