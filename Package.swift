@@ -46,10 +46,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Pika's RocksDB key and value encodings per storage version, and a dump read through
+        // them (PikaSnapshot). Below Repair; no Foundation.
+        .target(
+            name: "PikaStorage",
+            dependencies: ["BinlogFormat", "RocksSnapshot"]
+        ),
         // Analysis, snapshot probing, rewriting.
         .target(
             name: "Repair",
-            dependencies: ["BinlogFormat", "RocksSnapshot"]
+            dependencies: ["BinlogFormat", "RocksSnapshot", "PikaStorage"]
         ),
         // The command line's inputs, outputs and errors: what the verbs share, in a library that
         // tests and Benchmarks call in process.
@@ -79,7 +85,7 @@ let package = Package(
         // environment without libfaketime.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BinlogFormatTests", dependencies: ["BinlogFormat", "TestSupport"]),
-        .testTarget(name: "RepairTests", dependencies: ["Repair", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
+        .testTarget(name: "RepairTests", dependencies: ["Repair", "PikaStorage", "BinlogFormat", "RocksSnapshot", "RedisTestSupport", "TestSupport"]),
         .testTarget(name: "BinlogToolCoreTests", dependencies: ["BinlogToolCore", "BinlogFormat", "Repair", "TestSupport"]),
         .testTarget(
             name: "binlogtoolTests",

@@ -38,7 +38,7 @@ release=$(cd "$spm/release" && pwd -P)
 system_map=$(find "$spm/checkouts" -path '*swift-system/Sources/CSystem/include/module.modulemap' | head -n 1)
 
 # 2. The target: the format module's sources compiled together with the entry point.
-sources=("$root"/Sources/BinlogFormat/*.swift "$root/Fuzz/FuzzTargets.swift")
+sources=("$root"/Sources/BinlogFormat/*.swift "$root"/Fuzz/*.swift)
 needs_build=0
 [[ -x "$binary" ]] || needs_build=1
 for s in "${sources[@]}" "$script"; do [[ "$s" -nt "$binary" ]] && needs_build=1; done

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// ``CommandCatalogue`` against each consumer of it (the verifier's footprints, the rewriter's

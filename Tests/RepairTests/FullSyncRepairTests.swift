@@ -4,6 +4,7 @@ import RedisTestSupport
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// A replica that started from a lagging dump (Pika's full sync, or a manual restore at the dump's

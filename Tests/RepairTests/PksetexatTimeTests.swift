@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Every reader of `pksetexat`'s time agrees (``PksetexatTime``): seconds (10 digits), v4.0.1's

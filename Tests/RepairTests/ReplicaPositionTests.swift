@@ -3,6 +3,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 /// ``SnapshotVerification/resumeRefusal`` and ``SnapshotVerification/replicaPosition`` on the

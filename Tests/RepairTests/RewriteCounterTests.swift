@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Counters kept out of the model (keys that see only INCR/DECR/INCRBY/DECRBY, or only HINCRBY,

@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// `BinlogRewriter` on edited copies of the real `basic` binlog, written back with Pika's exact

@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Pika v2.x binlogs (bare RESP items, E2a; RESP with four affiliated arguments, E2b) rewritten:

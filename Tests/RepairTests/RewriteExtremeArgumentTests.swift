@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Arguments at the ends of Int64 in the commands the rewriter reads numbers from without the

@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// `BinlogRewriter` on the REAL Pika binlogs. `basic` (3.5.0) and `v4-basic` (4.0.1) start at the

@@ -5,6 +5,7 @@ import RedisTestSupport
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// The idempotence property of `rewrite`, against a real `redis-server` (Debian's package, started

@@ -3,6 +3,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// `BinlogRewriter` with a bgsave snapshot: the start is the snapshot verification's corrected

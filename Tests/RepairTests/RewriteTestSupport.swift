@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Helpers for the Rewrite* suites: run a rewrite into a temporary directory (or a command list),

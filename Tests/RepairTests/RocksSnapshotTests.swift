@@ -2,6 +2,7 @@ import Foundation
 @_spi(Testing) import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// The RocksDB wrapper on its own: read-only opens, comparators, iterators, errors, locking.

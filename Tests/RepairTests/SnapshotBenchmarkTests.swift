@@ -3,6 +3,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 /// Deciding 100 000 items against a snapshot of 1 000 000 keys, built in a temporary directory.

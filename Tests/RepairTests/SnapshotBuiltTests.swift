@@ -3,6 +3,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 /// `SnapshotVerifier` against snapshots built with `PikaSnapshotBuilder` in every storage layout

@@ -2,6 +2,7 @@ import BinlogFormat
 import Foundation
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// The verifier's partial model (`CommandEffects` over `KeyState`): checked against

@@ -3,6 +3,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// `SnapshotVerifier` on the real Pika bgsave fixtures: the 3.5.0 dump that holds one write past

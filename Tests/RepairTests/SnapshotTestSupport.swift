@@ -4,6 +4,7 @@ import TestSupport
 import Synchronization
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 extension Tag {

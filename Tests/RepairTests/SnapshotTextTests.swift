@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// The evidence text of verify-snapshot: how bytes are quoted.

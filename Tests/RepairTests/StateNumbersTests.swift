@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 // Number parsing and formatting as Redis and Pika do them: the values a rewrite writes must be

@@ -2,6 +2,7 @@ import Foundation
 import RedisTestSupport
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 // The idempotence property against a real redis-server (Debian's package, on a free loopback

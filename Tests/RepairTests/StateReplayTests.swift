@@ -1,5 +1,6 @@
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 // The REAL Pika binlogs replayed through the model. Both logs start at write2file0 with logic id 1,

@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Helpers for the State* suites (KeyspaceModel and the idempotent rewrite).

@@ -2,6 +2,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @_spi(Testing) @testable import Repair
 
 /// Builds databases in each Pika layout with `PikaSnapshotBuilder` and checks every accessor

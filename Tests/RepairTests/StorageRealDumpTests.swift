@@ -2,6 +2,7 @@ import Foundation
 import RocksSnapshot
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Reads the real Pika 3.5.0 and 4.0.1 bgsave dumps and slave databases under Fixtures/pika-real,

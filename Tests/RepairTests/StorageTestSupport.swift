@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import PikaStorage
 @testable import Repair
 
 /// Shared helpers for the Storage and RocksSnapshot suites.

@@ -3,13 +3,19 @@ import Foundation
 /// What a finished program printed, and how it ended.
 public struct ProcessResult: Sendable {
     public var status: Int32
-    public var stdout: String
+    /// stdout as bytes (RESP and hex output need not be UTF-8).
+    public var stdoutBytes: Data
     public var stderr: String
+    /// stdout as text.
+    public var stdout: String {
+        get { String(decoding: stdoutBytes, as: UTF8.self) }
+        set { stdoutBytes = Data(newValue.utf8) }
+    }
     public var lines: [Substring] { stdout.split(separator: "\n") }
 
-    public init(status: Int32, stdout: String, stderr: String) {
+    public init(status: Int32, stdoutBytes: Data, stderr: String) {
         self.status = status
-        self.stdout = stdout
+        self.stdoutBytes = stdoutBytes
         self.stderr = stderr
     }
 }
@@ -40,9 +46,7 @@ public func runProcess(
     p.waitUntilExit()
     try err.close()
     let errData = try Data(contentsOf: errURL)
-    return ProcessResult(
-        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    return ProcessResult(status: p.terminationStatus, stdoutBytes: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// This process's environment without libfaketime: scripts/test runs the suite a second time ten

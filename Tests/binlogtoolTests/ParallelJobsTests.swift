@@ -1,5 +1,6 @@
 import BinlogFormat
 import Foundation
+import TestSupport
 import Testing
 
 /// `--jobs N` decodes files on N threads; what the operator sees (stdout, stderr, exit status)
@@ -14,21 +15,8 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = CLI.executable
-        p.arguments = arguments
-        let out = Pipe()
-        let errURL = try CLI.temporaryDirectory().appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try err.close()
-        return Run(status: p.terminationStatus, stdout: data, stderr: try String(contentsOf: errURL, encoding: .utf8))
+        let r = try runProcess(CLI.executable.path, arguments)
+        return Run(status: r.status, stdout: r.stdoutBytes, stderr: r.stderr)
     }
 
     /// Runs `arguments + ["--jobs", n]` for n in 1, 2, 4 and expects the same result each time;

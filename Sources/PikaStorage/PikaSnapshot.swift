@@ -219,6 +219,11 @@ public final class PikaSnapshot: Sendable {
         return [stores[routed]] + stores.enumerated().filter { $0.offset != routed }.map(\.element)
     }
 
+    /// The live record of `key` with type `type`, or `nil` if `key` has no live record of that type.
+    public func liveRecord(for key: [UInt8], type: PikaDataType, at reference: UnixTime) throws(PikaStorageError) -> KeyRecord? {
+        try liveRecord(for: key, type: type, at: reference)?.record
+    }
+
     /// The live record of `key` with type `type`, and the store holding it (where its data
     /// records are), or `nil` if `key` has no live record of that type.
     func liveRecord(
