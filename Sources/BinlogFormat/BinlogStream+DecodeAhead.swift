@@ -4,6 +4,9 @@
 /// stream hands the records out in file order, exactly the sequence one decoder gives. The
 /// consumer (a checker, a diff, a rewrite pass) runs on the calling thread meanwhile.
 ///
+/// `jobs` workers decode: decoding is most of the work of a consumer like the checker (about two
+/// thirds of `check`'s samples), so on 2 cores two decoding workers and the consumer share them.
+///
 /// Memory: a batch holds at most ``RecordBatch/maxItems`` items in about 1 MiB (more only for
 /// a larger item); each file may have ``DecodeAhead/depth`` batches waiting and at most
 /// `jobs + 1` files hold batches.
@@ -18,6 +21,9 @@ final class DecodeAhead {
     }
 
     private let run: OrderedJobs<RecordBatch, FileOutcome>
+    /// Batches handed back for reuse: fresh memory would be page-faulted in (and zeroed by the
+    /// kernel) for every batch.
+    private let pool: BatchPool
     private let fileNumbers: [FileNumber]
     /// The batch being handed out, and where in it (read per record: no exclusivity checks).
     @exclusivity(unchecked) private var batch: RecordBatch? = nil
@@ -34,11 +40,13 @@ final class DecodeAhead {
     private(set) var finishedBytes: UInt64 = 0
 
     init(files: [BinlogStream.File], start: PhysicalPosition?, jobs: Int) {
+        let pool = BatchPool()
+        self.pool = pool
         let box = UncheckedBox((files, start))
         fileNumbers = files.map(\.fileNumber)
         run = OrderedJobs(count: files.count, jobs: jobs, depth: Self.depth) { index, emit in
             let (files, start) = box.value
-            return Self.decode(files[index], start: start, emit: emit)
+            return Self.decode(files[index], start: start, pool: pool, emit: emit)
         }
     }
 
@@ -81,12 +89,14 @@ final class DecodeAhead {
             }
             switch run.next() {
             case .piece(_, let next):
+                if let done = batch { pool.put(done) }
                 batch = next
                 items = next.items
                 itemIndex = 0
                 otherIndex = 0
                 setLimit(next)
             case .outcome(_, let outcome):
+                if let done = batch { pool.put(done) }
                 batch = nil
                 items = nil
                 itemIndex = 0
@@ -111,11 +121,11 @@ final class DecodeAhead {
 
     /// One file on a worker: its records, in batches.
     private static func decode(
-        _ file: BinlogStream.File, start: PhysicalPosition?, emit: (consuming RecordBatch) -> Bool
+        _ file: BinlogStream.File, start: PhysicalPosition?, pool: BatchPool, emit: (consuming RecordBatch) -> Bool
     ) -> FileOutcome {
         var outcome = FileOutcome()
         var stream = BinlogStream(files: [file], start: start)
-        var batch = RecordBatch(minimumBytes: 0)
+        var batch = pool.take()
         func cut(_ batch: RecordBatch) -> Bool {
             batch.trailers = stream.trailerCount
             batch.trailerBytes = stream.trailerByteCount
@@ -126,13 +136,14 @@ final class DecodeAhead {
             while let record = try stream.next() {
                 if batch.isFull {
                     guard cut(batch) else { return outcome }
-                    batch = RecordBatch(minimumBytes: 0)
+                    batch = pool.take()
                 }
                 switch consume record {
                 case .item(let item):
                     if !batch.append(item) {
                         guard cut(batch) else { return outcome }
-                        batch = RecordBatch(minimumBytes: RecordBatch.bytesNeeded(item))
+                        let needed = RecordBatch.bytesNeeded(item)
+                        batch = needed > RecordBatch.arenaSize ? RecordBatch(minimumBytes: needed) : pool.take()
                         _ = batch.append(item)
                     }
                 case let other:
@@ -160,7 +171,7 @@ final class RecordBatch: @unchecked Sendable {
     static let arenaSize = 1 << 20
 
     private let arena: UnsafeMutableRawPointer
-    private let capacity: Int
+    let capacity: Int
     private var used = 0
     let items: UnsafeMutablePointer<BinlogItem>
     private(set) var itemCount = 0
@@ -179,6 +190,16 @@ final class RecordBatch: @unchecked Sendable {
     deinit {
         arena.deallocate()
         items.deallocate()  // BinlogItem is trivial: nothing to deinitialize
+    }
+
+    /// Empties the batch for reuse.
+    func reset() {
+        used = 0
+        itemCount = 0
+        others.removeAll(keepingCapacity: true)
+        trailers = 0
+        trailerBytes = 0
+        bytesConsumed = 0
     }
 
     var isFull: Bool { itemCount == Self.maxItems || others.count >= Self.maxItems }
@@ -242,6 +263,29 @@ final class RecordBatch: @unchecked Sendable {
         (items + itemCount).initialize(to: copy)
         itemCount += 1
         return true
+    }
+}
+
+/// Spare batches of the standard size, shared by a stream's workers and its consumer.
+final class BatchPool: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var spare: [RecordBatch] = []
+    /// More are dropped: a pool never holds more than the batches in flight anyway.
+    private static let limit = 64
+
+    func take() -> RecordBatch {
+        monitor.lock()
+        let batch = spare.popLast()
+        monitor.unlock()
+        return batch ?? RecordBatch(minimumBytes: 0)
+    }
+
+    func put(_ batch: RecordBatch) {
+        guard batch.capacity == RecordBatch.arenaSize else { return }
+        batch.reset()
+        monitor.lock()
+        if spare.count < Self.limit { spare.append(batch) }
+        monitor.unlock()
     }
 }
 

@@ -36,7 +36,8 @@ public struct RewriteOptions {
     }
 
     public var cut: Cut? = nil
-    /// Files decoded at once by each read pass (`BinlogStream(files:start:jobs:)`); 1: one thread.
+    /// Files decoded at once on worker threads by each read pass (`BinlogStream(files:start:jobs:)`);
+    /// 1: decoded on the pass's own thread.
     public var jobs = 1
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.

@@ -3,6 +3,10 @@ import BinlogFormat
 import BinlogToolCore
 import Repair
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `dump --jobs N`: each binlog file decoded, filtered and formatted on a worker thread, its output
 /// handed back in chunks and written in file order, so stdout is byte for byte what one thread
 /// writes. Files start on a block boundary and the decoder keeps nothing across files, so a file's
@@ -38,17 +42,19 @@ extension Dump {
         var progress = Progress(files: resolved.files)
         // A worker holds at most `depth` chunks of about 1 MiB waiting, and at most jobs + 1
         // files hold chunks: memory stays flat whatever the input size.
+        let pool = ChunkPool()
         let run = OrderedJobs<[UInt8], FileOutcome>(count: files.value.count, jobs: jobs, depth: 4) { index, emit in
             let (resolved, filter, format, dialect, maxValueBytes, stats) = shared.value
             return Self.dumpFile(
                 files.value[index], resolved: resolved, filter: filter, format: format, dialect: dialect,
-                maxValueBytes: maxValueBytes, stats: stats, emit: emit)
+                maxValueBytes: maxValueBytes, stats: stats, emit: { bytes in emit(pool.filled(with: bytes)) })
         }
         defer { run.stop() }
         reading: while true {
             switch run.next() {
             case .piece(_, let chunk):
                 chunk.withUnsafeBytes { out.writeThrough($0) }
+                pool.put(chunk)
                 if out.failed { break reading }
             case .outcome(_, let outcome):
                 statistics.append(outcome.statistics)
@@ -82,13 +88,13 @@ extension Dump {
     /// `emit` in chunks.
     private static func dumpFile(
         _ file: BinlogStream.File, resolved: BinlogInput, filter: RecordFilter, format: DumpFormat,
-        dialect: RewriteDialect, maxValueBytes: Int, stats: Bool, emit: (consuming [UInt8]) -> Bool
+        dialect: RewriteDialect, maxValueBytes: Int, stats: Bool, emit: (UnsafeRawBufferPointer) -> Bool
     ) -> FileOutcome {
         // The worker's buffer (released before this returns) hands its pieces to `emit`.
         withoutActuallyEscaping(emit) { emit in
             dumpFile(
                 file, resolved: resolved, filter: filter, format: format, dialect: dialect,
-                maxValueBytes: maxValueBytes, stats: stats, out: OutputBuffer { bytes in emit([UInt8](bytes)) })
+                maxValueBytes: maxValueBytes, stats: stats, out: OutputBuffer(sink: emit))
         }
     }
 
@@ -143,4 +149,39 @@ extension Dump {
         outcome.bytes = stream.bytesConsumed
         return outcome
     }
+}
+
+/// Output chunks handed back for reuse by the thread that wrote them out: fresh 1 MiB arrays
+/// would be page-faulted in (and zeroed by the kernel) one after the other.
+final class ChunkPool: @unchecked Sendable {
+    private let lock = PthreadMutex()
+    private var spare: [[UInt8]] = []
+
+    /// A chunk holding a copy of `bytes`.
+    func filled(with bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        lock.lock()
+        var chunk = spare.popLast() ?? []
+        lock.unlock()
+        chunk.removeAll(keepingCapacity: true)
+        chunk.append(contentsOf: bytes)
+        return chunk
+    }
+
+    func put(_ chunk: consuming [UInt8]) {
+        lock.lock()
+        if spare.count < 16 { spare.append(chunk) }
+        lock.unlock()
+    }
+}
+
+/// A plain mutex (pthread), for the pool.
+final class PthreadMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

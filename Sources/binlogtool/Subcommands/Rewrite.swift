@@ -174,7 +174,10 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
-        options.jobs = jobs.count
+        // A rewrite already keeps two threads busy (pass 1: the checker beside the key
+        // classification; pass 2: the output beside the rewriting): decoding ahead on a third
+        // pays only when there are more cores than that.
+        options.jobs = max(1, jobs.count - 1)
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         if let toLogicId { options.cut = .afterLogicID(toLogicId) }
