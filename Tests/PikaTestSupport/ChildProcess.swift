@@ -51,7 +51,7 @@ public final class ChildProcess: @unchecked Sendable {
         // Nothing else of this process's: a server started while another thread reads a child's
         // output through a pipe would otherwise hold the pipe's write end for as long as it runs,
         // and that reader would never see the end of it (seen: two suites hung on it).
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -81,6 +81,13 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit { ChildProcess.registry.remove(pid) }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module
+    /// does not declare it).
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Reaps the child if it has ended; its termination, or nil while it runs.
     @discardableResult
