@@ -289,8 +289,9 @@ final class BatchPool: @unchecked Sendable {
     }
 }
 
-/// Values handed to worker threads that only ever use them from one thread at a time.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Values handed to worker threads that only read them or use them from one thread at a time
+/// (like `BinlogStream.File`), where the compiler cannot see that.
+public struct UncheckedBox<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

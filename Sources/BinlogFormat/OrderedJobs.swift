@@ -134,12 +134,12 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     }
 }
 
-/// A mutex with one condition variable.
-final class Monitor: @unchecked Sendable {
+/// A mutex with one condition variable (the jobs', the decode-ahead pools' and dump's chunk pool's).
+public final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -151,10 +151,10 @@ final class Monitor: @unchecked Sendable {
         condition.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-    func wait() { pthread_cond_wait(condition, mutex) }
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
+    public func wait() { pthread_cond_wait(condition, mutex) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// A joinable POSIX thread running a closure.

@@ -32,8 +32,8 @@ extension Dump {
 
     /// `run()` for several files on `jobs` threads; the same output, exit status and errors.
     func runParallel(_ resolved: BinlogInput, filter: RecordFilter, jobs: Int) throws {
-        let files = SendableBox(value: resolved.streamFiles)
-        let shared = SendableBox(value: (resolved, filter, format, dialect, maxValueBytes, stats))
+        let files = UncheckedBox(resolved.streamFiles)
+        let shared = UncheckedBox((resolved, filter, format, dialect, maxValueBytes, stats))
         let out = OutputBuffer()
         var statistics = BinlogStatistics()
         var damageCount = 0
@@ -154,7 +154,7 @@ extension Dump {
 /// Output chunks handed back for reuse by the thread that wrote them out: fresh 1 MiB arrays
 /// would be page-faulted in (and zeroed by the kernel) one after the other.
 final class ChunkPool: @unchecked Sendable {
-    private let lock = PthreadMutex()
+    private let lock = Monitor()
     private var spare: [[UInt8]] = []
 
     /// A chunk holding a copy of `bytes`.
@@ -172,16 +172,4 @@ final class ChunkPool: @unchecked Sendable {
         if spare.count < 16 { spare.append(chunk) }
         lock.unlock()
     }
-}
-
-/// A plain mutex (pthread), for the pool.
-final class PthreadMutex: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -21,9 +21,3 @@ struct JobsOption: ParsableArguments {
     /// The number of threads to use: `--jobs`, else the cores online.
     var count: Int { jobs ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
-
-/// A value handed to worker threads that only read it (or, like `BinlogStream.File`, whose use
-/// from one thread at a time is safe), where the compiler cannot see that.
-struct SendableBox<Value>: @unchecked Sendable {
-    let value: Value
-}
