@@ -61,7 +61,7 @@ extension PikaSnapshot {
 
     /// HGET at `reference`: the value of `field`, or `nil`.
     public func hashField(_ key: [UInt8], field: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [UInt8]? {
-        guard let (record, store) = try liveRecord(for: key, type: .hash, at: reference) else { return nil }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .hash, at: reference) else { return nil }
         let storedKey = dataKey(key, version: record.version, data: field)
         guard let value = try store.get(storedKey, .hashData) else { return nil }
         return try payload(of: value, storedKey: storedKey, store: store, role: .hashData, legacyRaw: true)
@@ -69,7 +69,7 @@ extension PikaSnapshot {
 
     /// HGETALL at `reference`, in bytewise field order (empty if the hash does not exist).
     public func hashFields(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [HashField] {
-        guard let (record, store) = try liveRecord(for: key, type: .hash, at: reference) else { return [] }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .hash, at: reference) else { return [] }
         let prefix = dataPrefix(key, version: record.version)
         var fields: [HashField] = []
         try store.scan(.hashData, prefix: prefix) { (storedKey, value) throws(PikaStorageError) in
@@ -83,20 +83,20 @@ extension PikaSnapshot {
 
     /// HLEN at `reference`: the meta count (0 if the hash does not exist).
     public func hashLength(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Int64 {
-        try liveRecord(for: key, type: .hash, at: reference)?.record.count ?? 0
+        try liveRecordAndStore(for: key, type: .hash, at: reference)?.record.count ?? 0
     }
 
     // MARK: Sets
 
     /// SISMEMBER at `reference`.
     public func setContains(_ key: [UInt8], member: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Bool {
-        guard let (record, store) = try liveRecord(for: key, type: .set, at: reference) else { return false }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .set, at: reference) else { return false }
         return try store.get(dataKey(key, version: record.version, data: member), .setData) != nil
     }
 
     /// SMEMBERS at `reference`, in bytewise order (empty if the set does not exist).
     public func setMembers(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [[UInt8]] {
-        guard let (record, store) = try liveRecord(for: key, type: .set, at: reference) else { return [] }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .set, at: reference) else { return [] }
         let prefix = dataPrefix(key, version: record.version)
         var members: [[UInt8]] = []
         try store.scan(.setData, prefix: prefix) { (storedKey, _) throws(PikaStorageError) in
@@ -108,7 +108,7 @@ extension PikaSnapshot {
 
     /// SCARD at `reference`: the meta count (0 if the set does not exist).
     public func setCardinality(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Int64 {
-        try liveRecord(for: key, type: .set, at: reference)?.record.count ?? 0
+        try liveRecordAndStore(for: key, type: .set, at: reference)?.record.count ?? 0
     }
 
     // MARK: Sorted sets
@@ -116,7 +116,7 @@ extension PikaSnapshot {
     /// ZSCORE at `reference`, read from the member → score column family (bytewise, so it does
     /// not depend on the score comparator).
     public func zsetScore(_ key: [UInt8], member: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Double? {
-        guard let (record, store) = try liveRecord(for: key, type: .zset, at: reference) else { return nil }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .zset, at: reference) else { return nil }
         let storedKey = dataKey(key, version: record.version, data: member)
         guard let value = try store.get(storedKey, .zsetData) else { return nil }
         return try score(of: value, storedKey: storedKey, store: store)
@@ -124,13 +124,13 @@ extension PikaSnapshot {
 
     /// ZCARD at `reference`: the meta count (0 if the zset does not exist).
     public func zsetCardinality(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Int64 {
-        try liveRecord(for: key, type: .zset, at: reference)?.record.count ?? 0
+        try liveRecordAndStore(for: key, type: .zset, at: reference)?.record.count ?? 0
     }
 
     /// ZRANGE 0 -1 WITHSCORES at `reference`: every member from the member → score column
     /// family, sorted by score, then member bytes (Redis' order).
     public func zsetMembers(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [ZSetMember] {
-        guard let (record, store) = try liveRecord(for: key, type: .zset, at: reference) else { return [] }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .zset, at: reference) else { return [] }
         let prefix = dataPrefix(key, version: record.version)
         var members: [ZSetMember] = []
         try store.scan(.zsetData, prefix: prefix) { (storedKey, value) throws(PikaStorageError) in
@@ -149,7 +149,7 @@ extension PikaSnapshot {
     /// - Throws: `.missingColumnFamily` if the score column family was not opened.
     public func zsetMembersByScoreIndex(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [ZSetMember]
     {
-        guard let (record, store) = try liveRecord(for: key, type: .zset, at: reference) else { return [] }
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .zset, at: reference) else { return [] }
         let prefix = dataPrefix(key, version: record.version)
         var seekKey = prefix
         StorageBytes.append((-Double.infinity).bitPattern, to: &seekKey)
@@ -169,14 +169,14 @@ extension PikaSnapshot {
 
     /// LLEN at `reference`: the meta count (0 if the list does not exist).
     public func listLength(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> Int64 {
-        try liveRecord(for: key, type: .list, at: reference)?.record.count ?? 0
+        try liveRecordAndStore(for: key, type: .list, at: reference)?.record.count ?? 0
     }
 
     /// LRANGE 0 -1 at `reference`: the elements at indexes `left+1 … right-1` of the live
     /// version, in index order, at most `count` of them. Fewer elements than LLEN mean missing
     /// data records (a gap).
     public func listElements(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [[UInt8]] {
-        guard let (record, store) = try liveRecord(for: key, type: .list, at: reference),
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .list, at: reference),
             let indexes = record.listIndexes
         else { return [] }
         let prefix = dataPrefix(key, version: record.version)

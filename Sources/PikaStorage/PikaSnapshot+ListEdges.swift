@@ -6,7 +6,7 @@ extension PikaSnapshot {
     public func listEdges(
         _ key: [UInt8], count: Int, at reference: UnixTime
     ) throws(PikaStorageError) -> (head: [[UInt8]], tail: [[UInt8]]) {
-        guard let (record, store) = try liveRecord(for: key, type: .list, at: reference),
+        guard let (record, store) = try liveRecordAndStore(for: key, type: .list, at: reference),
             let indexes = record.listIndexes
         else { return ([], []) }
         let isV3 = version.encoding == .blackwidow

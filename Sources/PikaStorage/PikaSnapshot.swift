@@ -166,7 +166,7 @@ public final class PikaSnapshot: Sendable {
     ) throws(PikaStorageError) -> Expiration {
         let record: KeyRecord?
         if let type {
-            record = try liveRecord(for: key, type: type, at: reference)?.record
+            record = try liveRecordAndStore(for: key, type: type, at: reference)?.record
         } else {
             record = try liveRecords(for: key, at: reference).first
         }
@@ -177,7 +177,7 @@ public final class PikaSnapshot: Sendable {
     /// The value of string `key` at `reference` (GET), or `nil` if it is absent, expired or
     /// not a string.
     public func string(_ key: [UInt8], at reference: UnixTime) throws(PikaStorageError) -> [UInt8]? {
-        try liveRecord(for: key, type: .string, at: reference)?.record.value
+        try liveRecordAndStore(for: key, type: .string, at: reference)?.record.value
     }
 
     /// Calls `body` with every top-level record in the snapshot (every string and every meta
@@ -221,12 +221,12 @@ public final class PikaSnapshot: Sendable {
 
     /// The live record of `key` with type `type`, or `nil` if `key` has no live record of that type.
     public func liveRecord(for key: [UInt8], type: PikaDataType, at reference: UnixTime) throws(PikaStorageError) -> KeyRecord? {
-        try liveRecord(for: key, type: type, at: reference)?.record
+        try liveRecordAndStore(for: key, type: type, at: reference)?.record
     }
 
     /// The live record of `key` with type `type`, and the store holding it (where its data
     /// records are), or `nil` if `key` has no live record of that type.
-    func liveRecord(
+    func liveRecordAndStore(
         for key: [UInt8], type: PikaDataType, at reference: UnixTime
     ) throws(PikaStorageError) -> (record: KeyRecord, store: Store)? {
         switch layout {

@@ -81,7 +81,7 @@ final class SnapshotObserver {
         if let known = observed.types[type] { return known }
         readCount += 1
         var result = ObservedType.absent
-        if let record: KeyRecord = try snapshot.liveRecord(for: observed.key, type: type, at: asStored) {
+        if let record = try snapshot.liveRecord(for: observed.key, type: type, at: asStored) {
             result = ObservedType(isPresent: true, expiry: record.expiry, count: record.count, value: record.value)
         }
         observed.types[type] = result
