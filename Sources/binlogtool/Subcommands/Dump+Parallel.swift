@@ -109,41 +109,22 @@ extension Dump {
         formatter.rawBytes = { position, count in
             readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
         }
-        let selectsByContent = filter.selectsByContent
-        let hasWindow = filter.startPosition != nil || filter.stopPosition != nil
+        var sink = DumpSink(formatter: formatter, out: out, filter: filter, stats: stats)
         do {
             while let record = try stream.next() {
                 let start = record.start
-                if hasWindow && filter.isPastWindow(start) {
+                if sink.isPastWindow(start) {
                     outcome.pastWindow = true
                     break
                 }
-                switch consume record {
-                case .item(let item):
-                    if !hasWindow && !selectsByContent || filter.matches(item) {
-                        if stats {
-                            outcome.statistics.add(item)
-                        } else {
-                            formatter.write(item)
-                            out.flushIfNeeded()
-                        }
-                    }
-                case let other:
-                    if case .damage = other { outcome.damageCount += 1 }
-                    if (!hasWindow || filter.inWindow(start)) && !selectsByContent {
-                        if stats {
-                            outcome.statistics.add(other)
-                        } else {
-                            formatter.write(other)
-                            out.flushIfNeeded()
-                        }
-                    }
-                }
+                _ = sink.take(record, start: start)
                 if out.failed { break }  // the caller stopped
             }
         } catch {
             outcome.error = error
         }
+        outcome.statistics = sink.statistics
+        outcome.damageCount = sink.damageCount
         out.flush()
         outcome.trailers = stream.trailerCount
         outcome.bytes = stream.bytesConsumed

@@ -116,23 +116,18 @@ struct Dump: ParsableCommand {
         let out = OutputBuffer()
         var formatter = RecordFormatter(format: format, dialect: dialect, out: out)
         formatter.maxValueBytes = maxValueBytes
-        var statistics = BinlogStatistics()
-        var damageCount = 0
+        formatter.rawBytes = { position, count in
+            readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
+        }
+        var sink = DumpSink(formatter: formatter, out: out, filter: filter, stats: stats)
         var progress = Progress(files: resolved.files)
         // Start-position check: some record must start or end exactly there.
         var startConfirmed = filter.startPosition == nil
         var previousStart: PhysicalPosition? = nil
         var previousEnd: PhysicalPosition? = nil
-        // Read once: property-wrapper getters are far too slow for the per-record loop, and an
-        // empty filter need not be consulted per record.
-        let stats = self.stats
-        let selectsByContent = filter.selectsByContent
-        let hasWindow = filter.startPosition != nil || filter.stopPosition != nil
+        // Read once: property-wrapper getters are far too slow for the per-record loop.
         let limit = self.limit ?? .max
         var selectedItems: UInt64 = 0
-        formatter.rawBytes = { position, count in
-            readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
-        }
 
         do {
             while let record = try stream.next() {
@@ -148,33 +143,8 @@ struct Dump: ParsableCommand {
                     }
                     startConfirmed = true
                 }
-                if hasWindow && filter.isPastWindow(start) { break }
-                // One switch that takes the record apart: an item is handed on without copying
-                // or destroying the whole record.
-                switch consume record {
-                case .item(let item):
-                    if !hasWindow && !selectsByContent || filter.matches(item) {
-                        if stats {
-                            statistics.add(item)
-                        } else {
-                            formatter.write(item)
-                            out.flushIfNeeded()
-                        }
-                        selectedItems += 1
-                    }
-                case let other:
-                    if case .damage = other { damageCount += 1 }
-                    // Padding and damage are selected by position only; a filter on content
-                    // leaves them out.
-                    if (!hasWindow || filter.inWindow(start)) && !selectsByContent {
-                        if stats {
-                            statistics.add(other)
-                        } else {
-                            formatter.write(other)
-                            out.flushIfNeeded()
-                        }
-                    }
-                }
+                if sink.isPastWindow(start) { break }
+                if sink.take(record, start: start) { selectedItems += 1 }
                 if progress.enabled { progress.tick(stream.bytesConsumed) }
                 if selectedItems == limit { break }
             }
@@ -189,12 +159,12 @@ struct Dump: ParsableCommand {
         progress.finish()
         if stats {
             StatisticsFormatter(format: format, out: out)
-                .write(statistics, trailers: stream.trailerCount, input: resolved, comparesManifest: makeFilter().selectsEverything)
+                .write(sink.statistics, trailers: stream.trailerCount, input: resolved, comparesManifest: makeFilter().selectsEverything)
         }
         out.flush()
         if out.failed { throw ToolError(.ioError, "writing the output failed") }
-        if damageCount > 0 {
-            printError("binlogtool: \(damageCount) damaged range(s) found and skipped; everything else was decoded.")
+        if sink.damageCount > 0 {
+            printError("binlogtool: \(sink.damageCount) damaged range(s) found and skipped; everything else was decoded.")
             throw ExitCode(1)
         }
     }
