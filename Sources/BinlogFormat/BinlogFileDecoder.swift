@@ -48,6 +48,15 @@ public struct BinlogFileDecoder: ~Copyable {
     var skippingLeadingFragments: Bool
     var finished = false
 
+    /// A segment's end (``init(source:fileNumber:segmentStart:stop:)``): decoding ends there when
+    /// the decoder reaches it between records with nothing pending.
+    var stopOffset: UInt64? = nil
+    /// Bytes of the first chunk before a segment's start (its block start is where reading began).
+    var firstChunkSkip = 0
+    /// The segment's end was not a clean record boundary: the records were decoded to the end of
+    /// the file instead (what decoding the whole file gives from the segment's start on).
+    public internal(set) var ranPastStop = false
+
     /// Block trailers seen (the 1–7 zero bytes Pika writes at a block end before the next record).
     public internal(set) var trailerCount = 0
     public internal(set) var trailerByteCount: UInt64 = 0
@@ -71,6 +80,21 @@ public struct BinlogFileDecoder: ~Copyable {
         fragmentTimes = .allocate(capacity: 16)
     }
 
+    /// Decodes one segment of a file: the records that begin at `start` or after and before
+    /// `stop` (nil: to the end of the file), as decoding the whole file gives them.
+    ///
+    /// `start` must be 0 or a place where a decoder of the whole file stands between records with
+    /// nothing pending (`BinlogSegmentPlan` proposes such places; the decoder of the segment before
+    /// confirms each by reaching it so, else ``ranPastStop``). `source` holds the file's bytes
+    /// from the block that contains `start` on.
+    public init(source: any ByteSource, fileNumber: FileNumber, segmentStart start: UInt64, stop: UInt64?) {
+        let block = UInt64(BinlogConstants.blockSize)
+        self.init(source: source, fileNumber: fileNumber, startOffset: start - start % block)
+        skippingLeadingFragments = false
+        firstChunkSkip = Int(start % block)
+        stopOffset = stop
+    }
+
     deinit {
         fragmentTimes.deallocate()
         chunk.deallocate()
@@ -91,6 +115,12 @@ public struct BinlogFileDecoder: ~Copyable {
             if n == 0 { sourceDone = true; break }
             chunkCount += n
         }
+        if firstChunkSkip > 0 {
+            // A segment starting inside a block: the bytes before it belong to the segment before.
+            cursor = min(firstChunkSkip, chunkCount)
+            firstChunkSkip = 0
+            return cursor < chunkCount
+        }
         return chunkCount > 0
     }
 
@@ -106,14 +136,35 @@ public struct BinlogFileDecoder: ~Copyable {
         if !outbox.isEmpty { return outbox.removeFirst() }
         if finished { return nil }
         while true {
+            if stopOffset != nil && reachedStop() { return nil }
             guard try ensureBytes() else { return finish() }
             if let record = try step() { return record }
         }
     }
 
+    /// Whether decoding has reached the segment's end between records with nothing pending (then
+    /// it is over); past it or with something pending, the end is dropped and decoding goes on.
+    @inline(never)
+    private mutating func reachedStop() -> Bool {
+        let pos = chunkStart + UInt64(cursor)
+        guard let stop = stopOffset, pos >= stop else { return false }
+        if pos == stop && outbox.isEmpty && partialStart == nil && damageStart == nil && !skippingLeadingFragments {
+            finished = true
+            return true
+        }
+        stopOffset = nil
+        ranPastStop = true
+        return false
+    }
+
     /// At the end of the file: an unfinished item and pending damage are reported.
     private mutating func finish() -> BinlogRecord? {
         finished = true
+        if stopOffset != nil {
+            // The file ended before the segment's end (it shrank since the plan was made).
+            stopOffset = nil
+            ranPastStop = true
+        }
         let end = chunkStart + UInt64(chunkCount)
         abandonPartial(at: end)
         flushDamage()

@@ -42,6 +42,8 @@ public protocol ByteSource: AnyObject {
 public protocol SeekableByteSource: ByteSource {
     /// Positions the source so that the next read starts at `offset` bytes from the start.
     func seek(to offset: UInt64) throws(BinlogIOError)
+    /// The source's length in bytes.
+    func size() throws(BinlogIOError) -> UInt64
 }
 
 /// A plain file opened read-only (`O_RDONLY`); it is never written.

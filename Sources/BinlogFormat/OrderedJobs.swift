@@ -29,6 +29,8 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     private let monitor = Monitor()
     private var pending: [[Piece]]
     private var outcomes: [Outcome?]
+    /// Jobs whose pieces nobody wants any more (``cancel(_:)``).
+    private var cancelled: [Bool]
     private var nextClaim = 0
     /// The job the consumer takes from.
     private var current = 0
@@ -57,6 +59,7 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         self.depth = max(1, depth)
         pending = Array(repeating: [], count: count)
         outcomes = Array(repeating: nil, count: count)
+        cancelled = Array(repeating: false, count: count)
         for _ in 0..<min(max(1, jobs), count) {
             threads.append(Thread { [self] in workLoop(work) })
         }
@@ -87,6 +90,18 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         current += 1
         monitor.broadcast()
         return .outcome(index: index, outcome)
+    }
+
+    /// Drops the waiting pieces of `jobs` and makes their `emit` return false from now on; each
+    /// still hands its outcome to ``next()`` in turn (the consumer discards what it cancelled).
+    public func cancel(_ jobs: Range<Int>) {
+        monitor.lock()
+        for i in jobs.clamped(to: 0..<count) {
+            cancelled[i] = true
+            pending[i].removeAll()
+        }
+        monitor.broadcast()
+        monitor.unlock()
     }
 
     /// Stops the workers (their `emit` returns false, no job starts) and waits for them.
@@ -124,10 +139,10 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         defer { monitor.unlock() }
         if pending[index].count >= depth {
             producersWaiting += 1
-            while !stopped && pending[index].count > depth / 2 { monitor.wait() }
+            while !stopped && !cancelled[index] && pending[index].count > depth / 2 { monitor.wait() }
             producersWaiting -= 1
         }
-        if stopped { return false }
+        if stopped || cancelled[index] { return false }
         pending[index].append(piece)
         if consumerWaiting { monitor.broadcast() }
         return true

@@ -69,7 +69,7 @@ import Testing
         #expect((json["files"] as? [Any])?.count == files.count)
     }
 
-    @Test(arguments: ["minsize/binlog/log_db0", "bgsave/binlog/log_db0", "v4-bgsave/binlog/log_db0"])
+    @Test(arguments: ["minsize/binlog/log_db0", "bgsave/binlog/log_db0", "v4-bgsave/binlog/log_db0", "crash/binlog/log_db0"])
     func sharedRealBinlogsPrintTheSameWithAnyJobCount(_ fixture: String) throws {
         let dir = RealFixturePath.shared(fixture)
         #expect(FileManager.default.fileExists(atPath: dir), "\(dir) is missing (../shared/fixtures)")
@@ -136,6 +136,54 @@ import Testing
         // A stop position inside the third file: later files contribute nothing.
         try Self.sameForEveryJobCount(["dump", dir.path, "--stop-position", "\(files[2]):70000"])
         try Self.sameForEveryJobCount(["dump", dir.path, "--stop-position", "\(files[2]):70000", "--stats"])
+    }
+
+    /// Files of 5 MiB: each is cut into segments of 2 MiB decoded at once. The item that spans the
+    /// first file's first cut has a damaged First header, so the segment before that cut does not
+    /// end cleanly there and is decoded to the end of its file instead; the output is still that
+    /// of one thread.
+    @Test func segmentsOfLargeFiles() throws {
+        let dir = try CLI.temporaryDirectory().appendingPathComponent("log_db0")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var writer = try BinlogWriter(output: try BinlogDirectoryOutput(directory: dir.path), binlogFileSize: 5 << 20)
+        var written = 0
+        var bytes = 0
+        while bytes < 12 << 20 {
+            let i = written
+            let valueLength = i % 97 == 0 ? 150_000 : 20 + (i * 37) % 900
+            let value = [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: valueLength)
+            try writer.append(content: RESP.encode([Array("set".utf8), Array("k\(i % 500)".utf8), value]), execTime: 1_700_000_000 + UInt32(i))
+            written += 1
+            bytes += valueLength
+        }
+        try writer.finish()
+        let files = try fileNumbers(dir.path)
+        #expect(files.count == 3)
+        #expect(try size(dir.appendingPathComponent("write2file\(files[0])").path) > 5 << 20 - 65536)
+        let arguments: [[String]] = [
+            ["dump", dir.path], ["dump", dir.path, "--format", "json"], ["dump", dir.path, "--format", "hex"],
+            ["dump", dir.path, "--stats", "--format", "json"], ["dump", dir.path, "--command", "set", "--key", "k1*"],
+        ]
+        for a in arguments { try Self.sameForEveryJobCount(a) }
+        let stats = try Self.run(["dump", dir.path, "--stats", "--format", "json", "--jobs", "2"])
+        let json = try #require(try JSONSerialization.jsonObject(with: stats.stdout) as? [String: Any])
+        #expect(json["items"] as? Int == written)
+
+        // The item across 2 MiB in the first file: its First header gets an impossible type.
+        let items = try Self.run(["dump", dir.path, "--format", "json", "--jobs", "1"]).stdout
+        let spanning = try #require(
+            String(decoding: items, as: UTF8.self).split(separator: "\n").compactMap { line -> (Int, Int)? in
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    o["filenum"] as? Int == Int(files[0]), let start = o["offset"] as? Int,
+                    let end = o["end"] as? Int
+                else { return nil }
+                return start < 2 << 20 && end > 2 << 20 ? (start, end) : nil
+            }.first)
+        try overwrite(dir.appendingPathComponent("write2file\(files[0])").path, at: spanning.0 + 7, with: [9])
+        for a in arguments { try Self.sameForEveryJobCount(a) }
+        let damaged = try Self.run(["dump", dir.path, "--jobs", "2"])
+        #expect(damaged.status == 1)
+        #expect(String(decoding: damaged.stdout, as: UTF8.self).contains("\(files[0]):\(spanning.0) DAMAGE"))
     }
 
     @Test func jobsMustBePositive() throws {

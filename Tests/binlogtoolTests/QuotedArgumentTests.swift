@@ -31,7 +31,12 @@ import Testing
     static func quoted(_ bytes: [UInt8], maxBytes: Int = 0) -> String {
         var collected: [UInt8] = []
         do {
-            let out = OutputBuffer { collected += $0; return true }
+            let pool = OutputChunkPool()
+            let out = OutputBuffer(pool: pool) { chunk in
+                collected += chunk.bytes
+                pool.put(chunk)
+                return true
+            }
             bytes.withUnsafeBytes { out.appendQuotedArgument($0, maxBytes: maxBytes) }
             out.flush()
         }
@@ -69,7 +74,12 @@ import Testing
         }
         var collected: [UInt8] = []
         do {
-            let out = OutputBuffer { collected += $0; return true }
+            let pool = OutputChunkPool()
+            let out = OutputBuffer(pool: pool) { chunk in
+                collected += chunk.bytes
+                pool.put(chunk)
+                return true
+            }
             for t in times {
                 out.appendISOTime(t)
                 out.append(UInt8(ascii: "\n"))

@@ -22,9 +22,11 @@ public final class OutputBuffer {
     @exclusivity(unchecked) private(set) var count = 0
     /// Set when a write fails (e.g. the reader of a pipe went away).
     @exclusivity(unchecked) public private(set) var failed = false
-    /// When set, gathered bytes go here instead of to `fd` (`dump --jobs`: a worker's chunks);
-    /// false from it means nobody reads them any more, as a failed write.
-    private var sink: ((UnsafeRawBufferPointer) -> Bool)? = nil
+    /// When set, the gathered bytes are handed here, storage and all, instead of being written to
+    /// `fd` (`dump --jobs`: a worker's chunks), and the buffer goes on in fresh storage from
+    /// `pool`; false from it means nobody reads them any more, as a failed write.
+    private var sink: ((consuming OutputChunk) -> Bool)? = nil
+    private var pool: OutputChunkPool? = nil
     /// ``appendISOTime(_:)``'s last day (unix seconds / 86 400) and its `YYYY-MM-DDT` (11 bytes).
     @exclusivity(unchecked) var isoDay: UInt32 = .max
     @exclusivity(unchecked) var isoDayText: (UInt64, UInt64) = (0, 0)
@@ -36,15 +38,25 @@ public final class OutputBuffer {
         base = .allocate(capacity: capacity)
     }
 
-    /// A buffer whose pieces (of about `flushThreshold` bytes) are handed to `sink`.
-    public convenience init(flushThreshold: Int = 1 << 20, sink: @escaping (UnsafeRawBufferPointer) -> Bool) {
-        self.init(fd: -1, flushThreshold: flushThreshold)
+    /// A buffer whose pieces (of about `pool.flushThreshold` bytes) are handed to `sink` in
+    /// storage taken from `pool`, without a copy.
+    public init(pool: OutputChunkPool, sink: @escaping (consuming OutputChunk) -> Bool) {
+        fd = -1
+        flushThreshold = pool.flushThreshold
+        let storage = pool.take()
+        base = storage.base
+        capacity = storage.capacity
+        self.pool = pool
         self.sink = sink
     }
 
     deinit {
         flush()
-        base.deallocate()
+        if let pool {
+            pool.put(OutputChunk(base: base, capacity: capacity, count: 0))
+        } else {
+            base.deallocate()
+        }
     }
 
     /// Room for `n` more bytes: writes out what has gathered when they would not fit (and grows
@@ -63,7 +75,11 @@ public final class OutputBuffer {
     private func makeRoom(_ n: Int) {
         flush()
         if n > capacity {
-            base.deallocate()
+            if let pool {
+                pool.put(OutputChunk(base: base, capacity: capacity, count: 0))
+            } else {
+                base.deallocate()
+            }
             capacity = n
             base = .allocate(capacity: n)
         }
@@ -133,8 +149,11 @@ public final class OutputBuffer {
     public func flush() {
         guard count > 0 else { return }
         let bytes = UnsafeRawBufferPointer(start: base, count: count)
-        if !failed, let sink {
-            if !sink(bytes) { failed = true }
+        if !failed, let sink, let pool {
+            let next = pool.take()
+            if !sink(OutputChunk(base: base, capacity: capacity, count: count)) { failed = true }
+            base = next.base
+            capacity = next.capacity
         } else if !failed, writeFully(bytes, to: fd).errno != nil {
             failed = true
         }
@@ -145,6 +164,66 @@ public final class OutputBuffer {
     public func writeThrough(_ bytes: UnsafeRawBufferPointer) {
         flush()
         if !failed, writeFully(bytes, to: fd).errno != nil { failed = true }
+    }
+}
+
+/// Bytes gathered by one ``OutputBuffer`` and handed, with their storage, to the thread that
+/// writes them out (which gives the storage back to the ``OutputChunkPool``).
+public struct OutputChunk: @unchecked Sendable {
+    let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    public let count: Int
+
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int, count: Int) {
+        self.base = base
+        self.capacity = capacity
+        self.count = count
+    }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+/// Storage for the ``OutputBuffer``s of worker threads, handed round and reused: fresh megabytes
+/// per piece would be mapped and zeroed by the kernel one after the other. Keeps at most `spare`
+/// pieces of storage; the rest is freed.
+public final class OutputChunkPool: @unchecked Sendable {
+    public let flushThreshold: Int
+    private let capacity: Int
+    private let lock = Monitor()
+    private var free: [UnsafeMutablePointer<UInt8>] = []
+    private let spare: Int
+
+    public init(flushThreshold: Int = 1 << 20, spare: Int = 16) {
+        self.flushThreshold = flushThreshold
+        capacity = flushThreshold + (1 << 16)
+        self.spare = spare
+    }
+
+    deinit {
+        for p in free { p.deallocate() }
+    }
+
+    func take() -> OutputChunk {
+        lock.lock()
+        let p = free.popLast()
+        lock.unlock()
+        return OutputChunk(base: p ?? .allocate(capacity: capacity), capacity: capacity, count: 0)
+    }
+
+    /// Takes back a chunk's storage once its bytes are written.
+    public func put(_ chunk: consuming OutputChunk) {
+        guard chunk.capacity == capacity else {
+            chunk.base.deallocate()  // grown for one piece larger than the rest
+            return
+        }
+        lock.lock()
+        if free.count < spare {
+            free.append(chunk.base)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        chunk.base.deallocate()
     }
 }
 

@@ -7,33 +7,45 @@ import Repair
 import Glibc
 #endif
 
-/// `dump --jobs N`: each binlog file decoded, filtered and formatted on a worker thread, its output
-/// handed back in chunks and written in file order, so stdout is byte for byte what one thread
-/// writes. Files start on a block boundary and the decoder keeps nothing across files, so a file's
-/// records do not depend on the one before it; what does (statistics, the damage count, the stop
-/// position) is stitched in file order here.
+/// `dump --jobs N`: the binlog cut into segments of about 2 MiB (`BinlogSegmentPlan`), each
+/// decoded, filtered and formatted on a worker thread, its output handed back in chunks and written
+/// in order, so stdout is byte for byte what one thread writes. A segment begins where decoding the
+/// whole file stands between records with nothing pending, so its records do not depend on the
+/// bytes before it; what does (statistics, the damage count, the stop position) is stitched in
+/// order here. Segments small enough for their whole output to wait keep every worker busy while
+/// the oldest one is written out.
 extension Dump {
-    /// What one file contributed, handed back after its last chunk.
-    struct FileOutcome: Sendable {
+    /// Input bytes per segment: its output (about 1.5–2.5 times that) fits the pieces a worker
+    /// may have waiting.
+    static let segmentBytes: UInt64 = 2 << 20
+
+    /// What one segment contributed, handed back after its last chunk.
+    struct SegmentOutcome: Sendable {
         var statistics = BinlogStatistics()
         var damageCount = 0
         var trailers = 0
         var bytes: UInt64 = 0
-        /// A record past `--stop-position` was reached: no later file contributes anything.
+        /// A record past `--stop-position` was reached: no later segment contributes anything.
         var pastWindow = false
+        /// The segment's end was no clean boundary: it was decoded to the end of its file, and the
+        /// later segments of that file are not used.
+        var ranToFileEnd = false
         var error: BinlogIOError? = nil
     }
 
-    /// Whether the parallel path applies: several files and no option whose meaning runs across
-    /// files in the order they are read (`--start-position`'s boundary check, `--limit`).
-    func runsInParallel(_ resolved: BinlogInput, filter: RecordFilter, jobs: Int) -> Bool {
-        jobs > 1 && resolved.files.count > 1 && filter.startPosition == nil && limit == nil
+    /// Whether the parallel path applies: no option whose meaning runs across records in the
+    /// order they are read (`--start-position`'s boundary check, `--limit`).
+    func runsInParallel(filter: RecordFilter, jobs: Int) -> Bool {
+        jobs > 1 && filter.startPosition == nil && limit == nil
     }
 
-    /// `run()` for several files on `jobs` threads; the same output, exit status and errors.
-    func runParallel(_ resolved: BinlogInput, filter: RecordFilter, jobs: Int) throws {
-        let files = UncheckedBox(resolved.streamFiles)
-        let shared = UncheckedBox((resolved, filter, format, dialect, maxValueBytes, stats))
+    /// `run()` on `jobs` threads; the same output, exit status and errors. Runs on one thread
+    /// (returns false, nothing written) when the input is a single segment.
+    func runParallel(_ resolved: BinlogInput, filter: RecordFilter, jobs: Int) throws -> Bool {
+        let files = resolved.streamFiles
+        let segments = BinlogSegmentPlan.segments(of: files, bytes: Self.segmentBytes)
+        guard segments.count > 1 else { return false }
+        let shared = UncheckedBox((files, segments, resolved, filter, format, dialect, maxValueBytes, stats))
         let out = OutputBuffer()
         var statistics = BinlogStatistics()
         var damageCount = 0
@@ -41,22 +53,32 @@ extension Dump {
         var consumed: UInt64 = 0
         var progress = Progress(files: resolved.files)
         // A worker holds at most `depth` chunks of about 1 MiB waiting, and at most jobs + 1
-        // files hold chunks: memory stays flat whatever the input size.
-        let pool = ChunkPool()
-        let run = OrderedJobs<[UInt8], FileOutcome>(count: files.value.count, jobs: jobs, depth: 4) { index, emit in
-            let (resolved, filter, format, dialect, maxValueBytes, stats) = shared.value
-            return Self.dumpFile(
-                files.value[index], resolved: resolved, filter: filter, format: format, dialect: dialect,
-                maxValueBytes: maxValueBytes, stats: stats, emit: { bytes in emit(pool.filled(with: bytes)) })
+        // segments hold chunks: memory stays flat whatever the input size.
+        let pool = OutputChunkPool()
+        let run = OrderedJobs<OutputChunk, SegmentOutcome>(count: segments.count, jobs: jobs, depth: 8) { index, emit in
+            let (files, segments, resolved, filter, format, dialect, maxValueBytes, stats) = shared.value
+            let segment = segments[index]
+            // The worker's buffer (released before this returns) hands its chunks to `emit`.
+            return withoutActuallyEscaping(emit) { emit in
+                Self.dumpSegment(
+                    segment, of: files[segment.file], resolved: resolved, filter: filter, format: format,
+                    dialect: dialect, maxValueBytes: maxValueBytes, stats: stats, out: OutputBuffer(pool: pool, sink: emit))
+            }
         }
         defer { run.stop() }
+        // The file whose later segments are dropped (a segment before them ran to its end).
+        var droppedFile = -1
         reading: while true {
             switch run.next() {
-            case .piece(_, let chunk):
-                chunk.withUnsafeBytes { out.writeThrough($0) }
+            case .piece(let index, let chunk):
+                if segments[index].file != droppedFile {
+                    out.writeThrough(chunk.bytes)
+                }
                 pool.put(chunk)
                 if out.failed { break reading }
-            case .outcome(_, let outcome):
+            case .outcome(let index, let outcome):
+                let file = segments[index].file
+                if file == droppedFile { continue }
                 statistics.append(outcome.statistics)
                 damageCount += outcome.damageCount
                 trailers += outcome.trailers
@@ -67,6 +89,12 @@ extension Dump {
                     throw ToolError(error)
                 }
                 if outcome.pastWindow || out.failed { break reading }
+                if outcome.ranToFileEnd {
+                    droppedFile = file
+                    var end = index + 1
+                    while end < segments.count && segments[end].file == file { end += 1 }
+                    run.cancel((index + 1)..<end)
+                }
             case .end:
                 break reading
             }
@@ -82,36 +110,38 @@ extension Dump {
             printError("binlogtool: \(damageCount) damaged range(s) found and skipped; everything else was decoded.")
             throw ExitCode(1)
         }
+        return true
     }
 
-    /// One file, on a worker: the loop of `run()` less what spans files, its output sent to
-    /// `emit` in chunks.
-    private static func dumpFile(
-        _ file: BinlogStream.File, resolved: BinlogInput, filter: RecordFilter, format: DumpFormat,
-        dialect: RewriteDialect, maxValueBytes: Int, stats: Bool, emit: (UnsafeRawBufferPointer) -> Bool
-    ) -> FileOutcome {
-        // The worker's buffer (released before this returns) hands its pieces to `emit`.
-        withoutActuallyEscaping(emit) { emit in
-            dumpFile(
-                file, resolved: resolved, filter: filter, format: format, dialect: dialect,
-                maxValueBytes: maxValueBytes, stats: stats, out: OutputBuffer(sink: emit))
-        }
-    }
-
-    private static func dumpFile(
-        _ file: BinlogStream.File, resolved: BinlogInput, filter: RecordFilter, format: DumpFormat,
-        dialect: RewriteDialect, maxValueBytes: Int, stats: Bool, out: OutputBuffer
-    ) -> FileOutcome {
-        var outcome = FileOutcome()
-        var stream = BinlogStream(files: [file])
+    /// One segment, on a worker: the loop of `run()` less what spans segments, its output handed
+    /// on by `out` in chunks.
+    private static func dumpSegment(
+        _ segment: BinlogSegment, of file: BinlogStream.File, resolved: BinlogInput, filter: RecordFilter,
+        format: DumpFormat, dialect: RewriteDialect, maxValueBytes: Int, stats: Bool, out: OutputBuffer
+    ) -> SegmentOutcome {
+        var outcome = SegmentOutcome()
         var formatter = RecordFormatter(format: format, dialect: dialect, out: out)
         formatter.maxValueBytes = maxValueBytes
         formatter.rawBytes = { position, count in
             readRawBytes(resolved.path(of: position.fileNumber), at: position.offset, count: count)
         }
         var sink = DumpSink(formatter: formatter, out: out, filter: filter, stats: stats)
+        let source: any ByteSource
         do {
-            while let record = try stream.next() {
+            source = try file.open()
+            let blockStart = segment.start - segment.start % UInt64(BinlogConstants.blockSize)
+            if blockStart > 0 {
+                // The plan cut only files it could seek in.
+                try (source as! any SeekableByteSource).seek(to: blockStart)
+            }
+        } catch {
+            outcome.error = error
+            return outcome
+        }
+        var decoder = BinlogFileDecoder(
+            source: source, fileNumber: file.fileNumber, segmentStart: segment.start, stop: segment.stop)
+        do {
+            while let record = try decoder.next() {
                 let start = record.start
                 if sink.isPastWindow(start) {
                     outcome.pastWindow = true
@@ -126,31 +156,9 @@ extension Dump {
         outcome.statistics = sink.statistics
         outcome.damageCount = sink.damageCount
         out.flush()
-        outcome.trailers = stream.trailerCount
-        outcome.bytes = stream.bytesConsumed
+        outcome.trailers = decoder.trailerCount
+        outcome.bytes = decoder.bytesConsumed - segment.start
+        outcome.ranToFileEnd = decoder.ranPastStop
         return outcome
-    }
-}
-
-/// Output chunks handed back for reuse by the thread that wrote them out: fresh 1 MiB arrays
-/// would be page-faulted in (and zeroed by the kernel) one after the other.
-final class ChunkPool: @unchecked Sendable {
-    private let lock = Monitor()
-    private var spare: [[UInt8]] = []
-
-    /// A chunk holding a copy of `bytes`.
-    func filled(with bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        lock.lock()
-        var chunk = spare.popLast() ?? []
-        lock.unlock()
-        chunk.removeAll(keepingCapacity: true)
-        chunk.append(contentsOf: bytes)
-        return chunk
-    }
-
-    func put(_ chunk: consuming [UInt8]) {
-        lock.lock()
-        if spare.count < 16 { spare.append(chunk) }
-        lock.unlock()
     }
 }

@@ -109,8 +109,8 @@ struct Dump: ParsableCommand {
                 .usage,
                 "start position \(sp) is beyond the last binlog file, write2file\(last.fileNumber) (\(last.path))")
         }
-        if runsInParallel(resolved, filter: filter, jobs: jobs.count) {
-            return try runParallel(resolved, filter: filter, jobs: jobs.count)
+        if runsInParallel(filter: filter, jobs: jobs.count), try runParallel(resolved, filter: filter, jobs: jobs.count) {
+            return
         }
         var stream = BinlogStream(files: resolved.streamFiles, start: filter.startPosition)
         let out = OutputBuffer()
