@@ -6,11 +6,11 @@ import Glibc
 import Darwin
 #endif
 
-/// `--jobs N`: how many binlog files are decoded at once. Shared by every verb that reads a
-/// binlog; the output never depends on it.
+/// `--jobs N`: how many threads decode a binlog (`dump`: segments of its files; `check`, `diff`,
+/// `rewrite`: its files). Shared by every verb that reads a binlog; the output never depends on it.
 struct JobsOption: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Decode up to this many binlog files at once, one per thread (default: the number of cores); 1 decodes them one after the other on one thread. The output is the same either way.",
+        "Decode on this many threads at once (default: the number of cores): dump cuts each file into segments of about 2 MiB, the other verbs take a file per thread; 1 decodes everything in order on one thread. The output is the same either way.",
         valueName: "n"))
     var jobs: Int?
 
