@@ -105,25 +105,17 @@ public struct BinlogDirectory: Hashable, Sendable {
             } catch {
                 findings.append(.manifestUnreadable(error))
             }
-            // A server writing this binlog may roll to a new file between the listing and the
-            // manifest read: a manifest naming a file past the listed ones asks for another look,
-            // and the manifest read again may have moved on by another roll (64 KiB files under
-            // load roll every few milliseconds), so the two are read in turn until they agree or
-            // the listing stops growing (bounded: a manifest that stays ahead is reported).
-            var looks = 0
-            while looks < 8, let m = manifest?.manifest, let highest = files.last?.fileNumber, m.fileNumber > highest,
-                let again = try? Self.list(chosenPath)
-            {
-                looks += 1
-                let rescan = Self.scan(chosenPath, again)
-                guard let newest = rescan.entries.last?.fileNumber, newest > highest else { break }
-                chosenScan = rescan
-                self.files = rescan.entries
-                guard let reread = try? ManifestFile.read(
+            let (scan, latest) = Self.catchUp(
+                listing: chosenScan, manifest: manifest, newest: { $0.entries.last?.fileNumber },
+                named: { $0.manifest.fileNumber },
+                relist: { (try? Self.list(chosenPath)).map { Self.scan(chosenPath, $0) } },
+                reread: { newest in
+                    try? ManifestFile.read(
                         path: FileSystemAccess.join(chosenPath, "manifest"), highestFileNumber: newest, layout: manifestLayout)
-                else { break }
-                manifest = reread
-            }
+                })
+            chosenScan = scan
+            self.files = scan.entries
+            manifest = latest
         }
         if nameSet.contains(ConsensusContext.fileName) {
             do {
@@ -210,6 +202,29 @@ public struct BinlogDirectory: Hashable, Sendable {
     }
 
     // MARK: - Discovery
+
+    /// A server writing this binlog may roll to a new file between the listing and the manifest
+    /// read: a manifest naming a file past the listed ones asks for another look, and the manifest
+    /// read again may have moved on by another roll (64 KiB files under load roll every few
+    /// milliseconds), so the two are read in turn until they agree or the listing stops growing
+    /// (at most 8 looks: a manifest that stays ahead is reported). Returns the listing and the
+    /// manifest to use.
+    static func catchUp<Listing, Manifest>(
+        listing: Listing, manifest: Manifest?, newest: (Listing) -> FileNumber?, named: (Manifest) -> FileNumber,
+        relist: () -> Listing?, reread: (_ newest: FileNumber) -> Manifest?
+    ) -> (Listing, Manifest?) {
+        var listing = listing
+        var manifest = manifest
+        var looks = 0
+        while looks < 8, let m = manifest, let highest = newest(listing), named(m) > highest, let again = relist() {
+            looks += 1
+            guard let newestAgain = newest(again), newestAgain > highest else { break }
+            listing = again
+            guard let reread = reread(newestAgain) else { break }
+            manifest = reread
+        }
+        return (listing, manifest)
+    }
 
     private struct Scan {
         var entries: [BinlogFileEntry] = []
