@@ -163,6 +163,9 @@ import Testing
         let arguments: [[String]] = [
             ["dump", dir.path], ["dump", dir.path, "--format", "json"], ["dump", dir.path, "--format", "hex"],
             ["dump", dir.path, "--stats", "--format", "json"], ["dump", dir.path, "--command", "set", "--key", "k1*"],
+            // A stop position in the second segment of the first file: the later ones contribute nothing.
+            ["dump", dir.path, "--stop-position", "\(files[0]):3000000"],
+            ["dump", dir.path, "--stop-position", "\(files[0]):3000000", "--stats"],
         ]
         for a in arguments { try Self.sameForEveryJobCount(a) }
         let stats = try Self.run(["dump", dir.path, "--stats", "--format", "json", "--jobs", "2"])
