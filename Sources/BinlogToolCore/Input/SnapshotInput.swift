@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import BinlogFormat
 import Repair
 
@@ -113,5 +114,38 @@ extension ToolError {
         default:
             self.init(.dataError, error.description)
         }
+    }
+}
+
+/// The options `verify-snapshot` and `prepare-replica` share: how to read the snapshot and how far
+/// to look past its offset.
+public struct SnapshotOptions: ParsableArguments {
+    @Option(help: "Which log_<db> to read under a log root (default: the dump directory's name).")
+    public var db: String?
+
+    @Option(help: "Pika version that wrote the snapshot (3.3 … 3.5.5, 4.0.0, 4.0.1); detected from the layout and data by default.")
+    public var pikaVersion: String?
+
+    @Option(help: "Pika 4.0 default-slot-num (which instance holds a key).")
+    public var slotCount: Int = 1024
+
+    @Option(help: "Items examined and shown past the snapshot's recorded offset (more are read when needed).")
+    public var window: Int = 64
+
+    public init() {}
+
+    public func validate() throws {
+        if window < 1 { throw ValidationError("--window must be at least 1") }
+        if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
+        if let v = pikaVersion, PikaStorageVersion(release: v) == nil {
+            throw ValidationError("--pika-version: '\(v)' is not a release this tool reads (3.3 … 3.5.5, 4.0.0, 4.0.1)")
+        }
+    }
+
+    /// The snapshot reader these options ask for, verifying with `verifier` (its window set here).
+    public func input(_ verifier: SnapshotVerifier.Options = .init(window: 64)) -> SnapshotInputOptions {
+        var verifier = verifier
+        verifier.window = window
+        return SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: verifier)
     }
 }

@@ -52,27 +52,12 @@ struct PrepareReplica: ParsableCommand {
     @Option(help: "Where to write the catch-up stream (RESP, Pika's forms) when the dump holds items past the corrected point; must not exist.")
     var catchUp: String?
 
-    @Option(help: "Which log_<db> to read under a log root (default: the dump directory's name).")
-    var db: String?
-
-    @Option(help: "Pika version that wrote the snapshot (3.3 … 3.5.5, 4.0.0, 4.0.1); detected from the layout and data by default.")
-    var pikaVersion: String?
-
-    @Option(help: "Pika 4.0 default-slot-num (which instance holds a key).")
-    var slotCount: Int = 1024
-
-    @Option(help: "Items verify-snapshot examines past the snapshot's offset (it reads further when needed).")
-    var window: Int = 64
+    @OptionGroup var snapshot: SnapshotOptions
 
     @Option(help: "Output: text, or json (one object).")
     var format: PrepareReplicaFormat = .text
 
     func validate() throws {
-        if window < 1 { throw ValidationError("--window must be at least 1") }
-        if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
-        if let v = pikaVersion, PikaStorageVersion(release: v) == nil {
-            throw ValidationError("--pika-version: '\(v)' is not a release this tool reads (3.3 … 3.5.5, 4.0.0, 4.0.1)")
-        }
         if let catchUp, catchUp == "-" { throw ValidationError("--catch-up takes a file path, not stdout") }
     }
 
@@ -85,10 +70,9 @@ struct PrepareReplica: ParsableCommand {
             try refuseExisting(catchUp, option: "--catch-up", against: inputs + [out])
         }
 
+        let db = snapshot.db
         let directory = try SnapshotInputOptions.binlogDirectory(binlog, db: db, for: dump)
-        let verified = try SnapshotInputOptions(
-            pikaVersion: pikaVersion, slotCount: slotCount, verifier: .init(window: window)
-        ).verify(dump, binlog: directory)
+        let verified = try snapshot.input().verify(dump, binlog: directory)
         let report = verified.verification
         let database = db ?? SnapshotInputOptions.dumpDatabaseName(dump)
 

@@ -45,14 +45,7 @@ struct VerifySnapshot: ParsableCommand {
     @Option(help: "The binlog: a log_dbN directory, or a log root holding log_<db> directories (one per dump).")
     var binlog: String
 
-    @Option(help: "Which log_<db> to read under a log root (default: the dump directory's name).")
-    var db: String?
-
-    @Option(help: "Pika version that wrote the snapshot (3.3 … 3.5.5, 4.0.0, 4.0.1); detected from the layout and data by default.")
-    var pikaVersion: String?
-
-    @Option(help: "Items shown past the recorded offset (the check reads further when needed).")
-    var window: Int = 64
+    @OptionGroup var snapshot: SnapshotOptions
 
     @Option(help: "Time to judge the snapshot's expiries at (ISO 8601 or unix seconds); default: the exec time of the last item before the offset.")
     var snapshotTime: String?
@@ -60,19 +53,11 @@ struct VerifySnapshot: ParsableCommand {
     @Flag(help: "Do not rebuild the window's keys from the start of the binlog.")
     var noHistory = false
 
-    @Option(help: "Pika 4.0 default-slot-num (which instance holds a key).")
-    var slotCount: Int = 1024
-
     @Option(help: "Output: text, or json (one report object per dump).")
     var format: VerifyFormat = .text
 
     func validate() throws {
         if dumps.isEmpty { throw ValidationError("name a dump directory (dump/<date>/db<N>)") }
-        if window < 1 { throw ValidationError("--window must be at least 1") }
-        if slotCount < 1 { throw ValidationError("--slot-count must be at least 1") }
-        if let v = pikaVersion, PikaStorageVersion(release: v) == nil {
-            throw ValidationError("--pika-version: '\(v)' is not a release this tool reads (3.3 … 3.5.5, 4.0.0, 4.0.1)")
-        }
         if let t = snapshotTime, parseTime(t) == nil {
             throw ValidationError("--snapshot-time: cannot read '\(t)' as ISO 8601 or unix seconds")
         }
@@ -80,9 +65,10 @@ struct VerifySnapshot: ParsableCommand {
 
     func run() throws {
         try SnapshotInputOptions.requireRocksDB("verify-snapshot")
-        var options = SnapshotVerifier.Options(window: window, replayHistory: !noHistory)
+        var options = SnapshotVerifier.Options(replayHistory: !noHistory)
         if let t = snapshotTime.flatMap(parseTime) { options.snapshotTime = UnixTime(seconds: Int64(t)) }
-        let input = SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: options)
+        let input = snapshot.input(options)
+        let db = snapshot.db
         let out = OutputBuffer()
         var clean = true
         for dump in dumps {
