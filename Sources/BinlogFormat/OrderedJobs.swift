@@ -27,10 +27,12 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     }
 
     private let monitor = Monitor()
+    // Per job in flight, in slot `index % window`: only jobs `current ..< current + window` are
+    // ever started and not yet taken, so the state does not grow with the number of jobs.
     private var pending: [[Piece]]
     private var outcomes: [Outcome?]
-    /// Jobs whose pieces nobody wants any more (``cancel(_:)``).
-    private var cancelled: [Bool]
+    /// Jobs whose pieces nobody wants any more (``cancel(_:)``), as ranges not yet passed.
+    private var cancelled: [Range<Int>] = []
     private var nextClaim = 0
     /// The job the consumer takes from.
     private var current = 0
@@ -57,9 +59,8 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         self.count = count
         self.window = max(1, jobs) + 1
         self.depth = max(1, depth)
-        pending = Array(repeating: [], count: count)
-        outcomes = Array(repeating: nil, count: count)
-        cancelled = Array(repeating: false, count: count)
+        pending = Array(repeating: [], count: window)
+        outcomes = Array(repeating: nil, count: window)
         for _ in 0..<min(max(1, jobs), count) {
             threads.append(Thread { [self] in workLoop(work) })
         }
@@ -75,19 +76,21 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
         defer { monitor.unlock() }
         guard current < count else { return .end }
         let index = current
-        while pending[index].isEmpty && outcomes[index] == nil {
+        let slot = index % window
+        while pending[slot].isEmpty && outcomes[slot] == nil {
             consumerWaiting = true
             monitor.wait()
             consumerWaiting = false
         }
-        if !pending[index].isEmpty {
-            let piece = pending[index].removeFirst()
+        if !pending[slot].isEmpty {
+            let piece = pending[slot].removeFirst()
             // A full job's worker sleeps until half its pieces are taken: fewer wake-ups.
-            if producersWaiting > 0 && pending[index].count <= depth / 2 { monitor.broadcast() }
+            if producersWaiting > 0 && pending[slot].count <= depth / 2 { monitor.broadcast() }
             return .piece(index: index, piece)
         }
-        let outcome = outcomes[index].take()!
+        let outcome = outcomes[slot].take()!
         current += 1
+        cancelled.removeAll { $0.upperBound <= current }
         monitor.broadcast()
         return .outcome(index: index, outcome)
     }
@@ -96,9 +99,11 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     /// still hands its outcome to ``next()`` in turn (the consumer discards what it cancelled).
     public func cancel(_ jobs: Range<Int>) {
         monitor.lock()
-        for i in jobs.clamped(to: 0..<count) {
-            cancelled[i] = true
-            pending[i].removeAll()
+        let jobs = jobs.clamped(to: current..<count)
+        if !jobs.isEmpty {
+            cancelled.append(jobs)
+            // Only jobs in flight have a slot; a later job's slot is still an earlier job's.
+            for i in jobs.clamped(to: current..<(current + window)) { pending[i % window].removeAll() }
         }
         monitor.broadcast()
         monitor.unlock()
@@ -128,7 +133,7 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
             monitor.unlock()
             let outcome = work(index) { piece in put(index, piece) }
             monitor.lock()
-            outcomes[index] = outcome
+            outcomes[index % window] = outcome
             monitor.broadcast()
             monitor.unlock()
         }
@@ -137,15 +142,23 @@ public final class OrderedJobs<Piece: Sendable, Outcome: Sendable>: @unchecked S
     private func put(_ index: Int, _ piece: consuming Piece) -> Bool {
         monitor.lock()
         defer { monitor.unlock() }
-        if pending[index].count >= depth {
+        let slot = index % window
+        if pending[slot].count >= depth {
             producersWaiting += 1
-            while !stopped && !cancelled[index] && pending[index].count > depth / 2 { monitor.wait() }
+            while !stopped && !isCancelled(index) && pending[slot].count > depth / 2 { monitor.wait() }
             producersWaiting -= 1
         }
-        if stopped || cancelled[index] { return false }
-        pending[index].append(piece)
+        if stopped || isCancelled(index) { return false }
+        pending[slot].append(piece)
         if consumerWaiting { monitor.broadcast() }
         return true
+    }
+}
+
+extension OrderedJobs {
+    /// Whether job `index` was cancelled (the monitor held).
+    private func isCancelled(_ index: Int) -> Bool {
+        !cancelled.isEmpty && cancelled.contains { $0.contains(index) }
     }
 }
 
