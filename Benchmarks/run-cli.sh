@@ -10,7 +10,10 @@
 #   RUNS      rounds per verb (default 5)
 #   CLIS      binaries to compare, "label=path[,extra,arguments] ..." (default: the release build of
 #             this tree as "binlogtool"); e.g. CLIS="before=/tmp/bt-before j1=$bin,--jobs,1 j2=$bin,--jobs,2"
-#   VERBS     which verbs, of: stats check json text rewrite (default: all)
+#   VERBS     which verbs, of: stats check json text rewrite verify (default: all)
+#             verify: `verify-snapshot --window 50000` on a snapshot of 1 000 000 keys and a binlog of
+#             100 000 items (SnapshotBenchmarkTests writes them once into VERIFY_BENCH_DIR, default
+#             $TMPDIR/binlogtool-verify-bench-1m); printed as items/s (the 100 000 items examined)
 #   BINLOG_BENCH_DIR  the corpus directory (default: $TMPDIR or /tmp, keyed by corpus version and
 #             size, generated once and reused)
 #   REFSCAN_SRC       refscan.c (default: ../shared/bench/refscan.c beside the repository)
@@ -20,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 size="${1:-1G}"
 runs="${RUNS:-5}"
-verbs="${VERBS:-stats check json text rewrite}"
+verbs="${VERBS:-stats check json text rewrite verify}"
 cd "$root"
 
 echo "== building (release)"
@@ -73,6 +76,7 @@ once() {
 }
 
 for verb in $verbs; do
+    [ "$verb" = verify ] && continue
     echo "== $verb: $(args "$verb") ($runs rounds, alternating; load $(cut -d' ' -f1-3 /proc/loadavg))"
     for ((i = 1; i <= runs; i++)); do
         once refscan "$verb" "$refscan" "${files[@]}"
@@ -107,3 +111,39 @@ awk -v b="$bytes" '
         }
     }' "$samples"
 echo "   after: $(uptime | sed 's/^ *//')"
+
+case " $verbs " in
+*" verify "*)
+    vdir="${VERIFY_BENCH_DIR:-${TMPDIR:-/tmp}/binlogtool-verify-bench-1m}"
+    if [ ! -f "$vdir/db0/info" ]; then
+        echo "== writing the verify-snapshot data into $vdir (once)"
+        swift build --build-tests
+        BINLOGTOOL_SLOW_TESTS=1 BINLOGTOOL_VERIFY_BENCH_DIR="$vdir" swift test --skip-build --filter SnapshotBenchmarkTests
+    fi
+    echo
+    echo "== verify: verify-snapshot \$vdir/db0 --binlog \$vdir/log_db0 --window 50000 --format json ($runs rounds)"
+    vsamples="$(mktemp)"
+    for ((i = 1; i <= runs; i++)); do
+        for entry in $clis; do
+            label="${entry%%=*}"
+            IFS=, read -r -a extra <<< "${entry#*=}"
+            path="${extra[0]}"
+            /usr/bin/time -f '%e %M %U %S' -o "$timing" "$path" verify-snapshot "$vdir/db0" --binlog "$vdir/log_db0" \
+                --window 50000 --format json > /dev/null 2>&1 || true
+            read -r wall rss user sys < <(tail -n 1 "$timing")
+            echo "$label $wall $rss $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >> "$vsamples"
+        done
+    done
+    printf '%-12s %9s %11s %9s %9s\n' binary wall items/s cpu 'RSS MiB'
+    awk '
+        { n[$1]++; t[$1, n[$1]] = $2; c[$1, n[$1]] = $4; if ($3 > rss[$1]) rss[$1] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+        function median(key, cpu,   m, i, j, v, a) {
+            m = n[key]; for (i = 1; i <= m; i++) a[i] = cpu ? c[key, i] : t[key, i]
+            for (i = 2; i <= m; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
+            return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+        }
+        END { for (i = 1; i <= k; i++) { w = median(order[i], 0)
+            printf "%-12s %8.3fs %11.0f %8.2fs %9.1f\n", order[i], w, (w > 0 ? 100000 / w : 0), median(order[i], 1), rss[order[i]] / 1024 } }' "$vsamples"
+    rm -f "$vsamples"
+    ;;
+esac
