@@ -1,4 +1,4 @@
-/// `BinlogStream(files:start:jobs:)` with `jobs > 1`: files are decoded on worker threads, each on
+/// `BinlogStream(files:start:jobs:)` with `jobs > 1` (or `decodeWorkers:` above 0): files are decoded on worker threads, each on
 /// its own (a file starts on a block boundary and its decoder keeps nothing from the file before),
 /// into batches of records whose borrowed bytes are copied into the batch's own memory; the
 /// stream hands the records out in file order, exactly the sequence one decoder gives. The

@@ -128,7 +128,8 @@ struct RewriteRun {
         if let first = plan.firstItem {
             let startPosition = PhysicalPosition(fileNumber: FileNumber(first >> 40), offset: first & ((1 << 40) - 1))
             var stream = BinlogStream(
-                files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition, jobs: options.jobs)
+                files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition,
+                decodeWorkers: options.rewriteDecodeWorkers ?? (options.jobs > 1 ? options.jobs : 0))
             var n = 0
             let stop = options.stop.map { PhysicalPosition(fileNumber: $0.fileNumber, offset: $0.offset) }
             do {
