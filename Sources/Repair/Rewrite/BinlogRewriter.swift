@@ -267,7 +267,7 @@ struct RewriteRun {
             drop(item, reason: covering.reason, related: covering.related)
             return
         }
-        if let why = plan.applied[p] {
+        if !plan.applied.isEmpty, let why = plan.applied[p] {
             drop(item, reason: why, related: nil)
             return
         }
