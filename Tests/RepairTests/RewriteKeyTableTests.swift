@@ -40,4 +40,18 @@ import Testing
         }
         #expect(table.count == reference.count)
     }
+
+    /// Keys that differ only by trailing zero bytes are different keys (the table keeps a key's
+    /// first 16 bytes zero-padded beside its length).
+    @Test func trailingZerosMakeADifferentKey() {
+        var table = RewriteKeyTable<Int>(capacity: 1)
+        let keys: [[UInt8]] = [[], [0], [0, 0], [7], [7, 0], Array(repeating: 0, count: 16), Array(repeating: 0, count: 17)]
+        for (i, key) in keys.enumerated() {
+            #expect(key.withUnsafeBytes { table.findOrInsert($0) { i } } == i)
+        }
+        for (i, key) in keys.enumerated() {
+            #expect(key.withUnsafeBytes { table.index(of: $0) } == i)
+            #expect(table.key(i) == key)
+        }
+    }
 }

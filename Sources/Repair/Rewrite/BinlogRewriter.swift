@@ -199,7 +199,7 @@ struct RewriteRun {
                 let p = packed(record.start)
                 if p < move.first { continue }
                 if p > move.last { break }
-                if case .item(let item) = record { try process(item, moved: move) }
+                if case .item(let item) = record { try process(item, moved: index) }
             }
         } catch let e as RewriteError {
             throw e
@@ -251,7 +251,9 @@ struct RewriteRun {
         }
     }
 
-    mutating func process(_ item: BinlogItem, moved: RewritePlan.Move?) throws(RewriteError) {
+    /// - Parameter moved: the index in `plan.moves` of the out-of-order range `item` is written from
+    ///   (not the `Move` itself: a large value, copied per item).
+    mutating func process(_ item: BinlogItem, moved: Int?) throws(RewriteError) {
         if let pending = pendingExpiry, moved != nil || !Self.same(item.command, pending.command) {
             try flushPendingExpiry()
         }
@@ -285,7 +287,8 @@ struct RewriteRun {
         collecting = moved != nil
         written.removeAll(keepingCapacity: true)
         try decide(item, position: p &+ 1)
-        if let moved {
+        if let m = moved {
+            let moved = plan.moves[m]
             bump(.reordered)
             emit(
                 RewriteChange(

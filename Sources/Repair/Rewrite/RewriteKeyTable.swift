@@ -122,9 +122,9 @@ struct RewriteKeyTable<Value> {
         findOrInsert(key, hash: Self.hash(key), make)
     }
 
+    /// Value `index`, borrowed for reading (reading one field does not copy the whole value).
     subscript(index: Int) -> Value {
-        get { values[index] }
-        set { values[index] = newValue }
+        _read { yield values[index] }
         _modify { yield &values[index] }
     }
 
