@@ -1,4 +1,4 @@
-/// `BinlogStream(files:start:jobs:)` with `jobs > 1`: files are decoded on worker threads, each on
+/// `BinlogStream(files:start:jobs:)` with `jobs > 1` (or `decodeWorkers:` above 0): files are decoded on worker threads, each on
 /// its own (a file starts on a block boundary and its decoder keeps nothing from the file before),
 /// into batches of records whose borrowed bytes are copied into the batch's own memory; the
 /// stream hands the records out in file order, exactly the sequence one decoder gives. The
@@ -8,10 +8,13 @@
 /// thirds of `check`'s samples), so on 2 cores two decoding workers and the consumer share them.
 ///
 /// Memory: a batch holds at most ``RecordBatch/maxItems`` items in about 1 MiB (more only for
-/// a larger item); each file may have ``DecodeAhead/depth`` batches waiting and at most
-/// `jobs + 1` files hold batches.
+/// a larger item); each file may have ``DecodeAhead/depth`` batches waiting (``singleWorkerDepth``
+/// with one worker) and at most `jobs + 1` files hold batches.
 final class DecodeAhead {
     static let depth = 4
+    /// One worker keeps up with a consumer that has work of its own per record (the reason for
+    /// one worker): the batches wait on the consumer, and two per file keep it fed.
+    static let singleWorkerDepth = 2
 
     struct FileOutcome: Sendable {
         var trailers = 0
@@ -44,7 +47,7 @@ final class DecodeAhead {
         self.pool = pool
         let box = UncheckedBox((files, start))
         fileNumbers = files.map(\.fileNumber)
-        run = OrderedJobs(count: files.count, jobs: jobs, depth: Self.depth) { index, emit in
+        run = OrderedJobs(count: files.count, jobs: jobs, depth: jobs == 1 ? Self.singleWorkerDepth : Self.depth) { index, emit in
             let (files, start) = box.value
             return Self.decode(files[index], start: start, pool: pool, emit: emit)
         }

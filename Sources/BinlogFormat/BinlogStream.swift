@@ -72,14 +72,24 @@ public struct BinlogStream {
     ///     caller consumes the records (the same records, in the same order); an item's bytes then
     ///     stay valid a little longer than the next `next()`.
     public init(files: [File], start: PhysicalPosition? = nil, jobs: Int = 1) {
+        self.init(files: files, start: start, decodeWorkers: jobs > 1 ? jobs : 0)
+    }
+
+    /// - Parameters:
+    ///   - files, start: as in ``init(files:start:jobs:)``.
+    ///   - decodeWorkers: threads decoding files ahead of the caller, up to this many files at
+    ///     once (the same records, in the same order); 0: the caller's thread decodes. One worker
+    ///     suits a caller with work of its own per record on a 2-core machine: the decoding moves
+    ///     to the other core.
+    public init(files: [File], start: PhysicalPosition? = nil, decodeWorkers: Int) {
         if let start {
             self.files = files.filter { $0.fileNumber >= start.fileNumber }
         } else {
             self.files = files
         }
         self.start = start
-        if jobs > 1 && !self.files.isEmpty {
-            ahead = DecodeAhead(files: self.files, start: start, jobs: jobs)
+        if decodeWorkers > 0 && !self.files.isEmpty {
+            ahead = DecodeAhead(files: self.files, start: start, jobs: decodeWorkers)
         }
     }
 

@@ -43,10 +43,14 @@ import Testing
         }
     }
 
-    static func decode(_ files: [BinlogStream.File], start: PhysicalPosition? = nil, jobs: Int) throws
-        -> (records: [Owned], trailers: Int, trailerBytes: UInt64, bytes: UInt64)
-    {
-        var stream = BinlogStream(files: files, start: start, jobs: jobs)
+    /// With `decodeWorkers`, `BinlogStream(files:start:decodeWorkers:)` (one worker is not
+    /// `jobs: 1`, which decodes on the caller's thread).
+    static func decode(
+        _ files: [BinlogStream.File], start: PhysicalPosition? = nil, jobs: Int = 1, decodeWorkers: Int? = nil
+    ) throws -> (records: [Owned], trailers: Int, trailerBytes: UInt64, bytes: UInt64) {
+        var stream =
+            decodeWorkers.map { BinlogStream(files: files, start: start, decodeWorkers: $0) }
+            ?? BinlogStream(files: files, start: start, jobs: jobs)
         var records: [Owned] = []
         while let r = try stream.next() { records.append(Owned(r)) }
         return (records, stream.trailerCount, stream.trailerByteCount, stream.bytesConsumed)
@@ -66,6 +70,9 @@ import Testing
             #expect(many.trailerBytes == one.trailerBytes)
             #expect(many.bytes == one.bytes)
         }
+        let single = try Self.decode(Self.files(paths), decodeWorkers: 1)
+        #expect(single.records == one.records, "\(dir) one decoding worker")
+        #expect(single.trailers == one.trailers && single.trailerBytes == one.trailerBytes && single.bytes == one.bytes)
     }
 
     /// A start position in the middle of the third file: the same block-aligned start and the
@@ -80,6 +87,7 @@ import Testing
         #expect(one.records.first?.start.fileNumber == paths[2].0)
         #expect(one.records.first.map { $0.start.offset >= UInt64(size / 2 - size / 2 % 65536) } == true)
         #expect(many.records == one.records)
+        #expect(try Self.decode(Self.files(paths), start: start, decodeWorkers: 1).records == one.records)
     }
 
     /// A file that cannot be opened: the records of the files before it, then the same error.

@@ -35,6 +35,25 @@ import Testing
         #expect(try Self.withBorrowed([Array("NOSUCHCOMMAND".utf8)]) { CommandCatalogue.spec(of: $0) } == nil)
     }
 
+    /// A packed name is its bytes through `asciiLower`, one by one: every byte value at every one
+    /// of the 16 places (only `A`–`Z` change; bytes of 0x80 and above stay as they are).
+    @Test func packedNamesLowerCaseExactlyAsciiLetters() {
+        for place in 0..<16 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "Q"), count: 16)
+                bytes[place] = UInt8(value)
+                let packed = bytes.withUnsafeBytes { PackedName($0) }
+                var words: (UInt64, UInt64) = (0, 0)
+                withUnsafeMutableBytes(of: &words) { w in
+                    for i in 0..<16 { w[i] = asciiLower(bytes[i]) }
+                }
+                #expect(packed.low == words.0 && packed.high == words.1, "byte \(value) at \(place)")
+            }
+        }
+        let short = Array("PkSetExAt".utf8).withUnsafeBytes { PackedName($0) }
+        #expect(short == PackedName("pksetexat") && short.count == 9)
+    }
+
     /// The verifier writes exactly the keys the catalogue names (every key for a global one), and
     /// the window's relevance filter lets through every command that writes beyond `argv[1]`.
     @Test func footprintsWriteTheCataloguedKeys() {

@@ -179,10 +179,17 @@ enum CommandCatalogue {
     /// The spec of a borrowed command, without allocating for names up to 16 bytes.
     @inline(__always)
     static func spec(of command: RESPCommand) -> CommandSpec? {
+        index(of: command).map { all[$0] }
+    }
+
+    /// The index in ``all`` of a borrowed command's spec, without allocating for names up to 16
+    /// bytes (nor copying a spec: per-item callers keep tables of their own by this index).
+    @inline(__always)
+    static func index(of command: RESPCommand) -> Int? {
         guard command.count >= 1 else { return nil }
         let name = command[0]
-        guard name.count <= 16 else { return spec(named: command.lowercasedName) }
-        return table.lookup(PackedName(name)).map { all[Int($0)] }
+        guard name.count <= 16 else { return byName[command.lowercasedName] }
+        return table.lookup(PackedName(name)).map { Int($0) }
     }
 
     /// How `name` (lower case) states an expiry, nil when it does not.

@@ -6,15 +6,29 @@ struct PackedName: Hashable, Sendable {
     var high: UInt64
     var count: UInt8
 
+    @inline(__always)
     init(_ bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count <= 16)
         var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { w in
-            for i in 0..<bytes.count { w[i] = asciiLower(bytes[i]) }
+        if let base = bytes.baseAddress {
+            withUnsafeMutableBytes(of: &words) { w in w.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
         }
-        low = words.0
-        high = words.1
+        low = Self.lowercased(words.0)
+        high = Self.lowercased(words.1)
         count = UInt8(bytes.count)
+    }
+
+    /// `asciiLower` on each byte of `w` at once: `A`–`Z` get bit 5 set, every other byte
+    /// (including those of 0x80 and above) stays as it is.
+    @inline(__always)
+    static func lowercased(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low7 = w & (0x7F &* ones)
+        // Bit 7 of each byte: set when the byte's low 7 bits are ≥ 'A' (0x41), resp. > 'Z' (0x5A).
+        let atLeastA = low7 &+ (0x80 - 0x41) &* ones
+        let aboveZ = low7 &+ (0x80 - 0x5B) &* ones
+        let upper = (atLeastA ^ aboveZ) & ~w & (0x80 &* ones)
+        return w | (upper >> 2)
     }
 
     init(_ text: String) {

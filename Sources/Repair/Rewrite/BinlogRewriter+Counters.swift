@@ -32,11 +32,13 @@ extension RewriteRun {
     mutating func counterStep(_ item: BinlogItem, step: CounterStep, position: UInt64) throws(RewriteError) -> Bool {
         let command = item.command
         guard let k = plan.keys.index(of: command[1]) else { return false }
-        let entry = plan.keys[k]
-        if entry.counterRefused { return false }
-        let inMode = step == .string ? entry.counter != nil : entry.hashCounter != nil
+        // The fields read one by one: a copy of the whole key plan per step is a large one.
+        if plan.keys[k].counterRefused { return false }
+        let counter = plan.keys[k].counter
+        let hashCounter = plan.keys[k].hashCounter
+        let inMode = step == .string ? counter != nil : hashCounter != nil
         if !inMode {
-            let last = step == .string ? entry.lastNotCounter : entry.lastNotHashCounter
+            let last = step == .string ? plan.keys[k].lastNotCounter : plan.keys[k].lastNotHashCounter
             guard position > last && position > plan.lastGlobal else { return false }
             try enterCounterMode(item, key: k, step: step)
             return true
@@ -48,7 +50,7 @@ extension RewriteRun {
         }
         switch step {
         case .string:
-            let (value, overflow) = entry.counter!.addingReportingOverflow(delta)
+            let (value, overflow) = counter!.addingReportingOverflow(delta)
             if overflow {
                 try leaveCounterMode(item, key: k, step: step)
                 return true
@@ -56,7 +58,7 @@ extension RewriteRun {
             plan.keys[k].counter = value
             encodeCommand("set", command[1], nil, value)
         case .hash:
-            let slot = entry.hashCounter!
+            let slot = hashCounter!
             let f = plan.hashCounters[slot].findOrInsert(command[2]) { 0 }
             let (value, overflow) = plan.hashCounters[slot][f].addingReportingOverflow(delta)
             if overflow {
@@ -74,7 +76,7 @@ extension RewriteRun {
             if step == .hash { argv.append(Array(command[2])) }
             let value =
                 step == .string
-                ? plan.keys[k].counter! : plan.hashCounters[entry.hashCounter!][plan.hashCounters[entry.hashCounter!].index(of: command[2])!]
+                ? plan.keys[k].counter! : plan.hashCounters[hashCounter!][plan.hashCounters[hashCounter!].index(of: command[2])!]
             argv.append(RedisNumbers.format(value))
             let written = [OutputCommand(arguments: argv, location: at)]
             if collecting { self.written += written }

@@ -75,14 +75,19 @@ extension RewriteRun {
     /// Writes ``encoded`` as one command.
     func writeEncoded(time: UInt32, recordTimes: UnsafeBufferPointer<UInt32>) throws(RewriteError) -> OutputLocation {
         let output = self.output
-        let result: Result<OutputLocation, RewriteError> = encoded.withUnsafeBytes { b in
+        // The error kept aside, not in a `Result`: a `RewriteError` is large, and a `Result` of it
+        // would be copied for every command.
+        var failure: RewriteError? = nil
+        let at: OutputLocation? = encoded.withUnsafeBytes { b in
             do throws(RewriteError) {
-                return .success(try output.write(content: b, execTime: time, recordTimes: recordTimes))
+                return try output.write(content: b, execTime: time, recordTimes: recordTimes)
             } catch {
-                return .failure(error)
+                failure = error
+                return nil
             }
         }
-        return try result.get()
+        if let failure { throw failure }
+        return at!
     }
 
     /// Writes `commands` in place of the item and reports the replacement.

@@ -128,7 +128,8 @@ struct RewriteRun {
         if let first = plan.firstItem {
             let startPosition = PhysicalPosition(fileNumber: FileNumber(first >> 40), offset: first & ((1 << 40) - 1))
             var stream = BinlogStream(
-                files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition, jobs: options.jobs)
+                files: streamFiles(), start: plan.replayBeforeStart ? nil : startPosition,
+                decodeWorkers: options.rewriteDecodeWorkers ?? (options.jobs > 1 ? options.jobs : 0))
             var n = 0
             let stop = options.stop.map { PhysicalPosition(fileNumber: $0.fileNumber, offset: $0.offset) }
             do {
@@ -198,7 +199,7 @@ struct RewriteRun {
                 let p = packed(record.start)
                 if p < move.first { continue }
                 if p > move.last { break }
-                if case .item(let item) = record { try process(item, moved: move) }
+                if case .item(let item) = record { try process(item, moved: index) }
             }
         } catch let e as RewriteError {
             throw e
@@ -250,7 +251,9 @@ struct RewriteRun {
         }
     }
 
-    mutating func process(_ item: BinlogItem, moved: RewritePlan.Move?) throws(RewriteError) {
+    /// - Parameter moved: the index in `plan.moves` of the out-of-order range `item` is written from
+    ///   (not the `Move` itself: a large value, copied per item).
+    mutating func process(_ item: BinlogItem, moved: Int?) throws(RewriteError) {
         if let pending = pendingExpiry, moved != nil || !Self.same(item.command, pending.command) {
             try flushPendingExpiry()
         }
@@ -266,7 +269,7 @@ struct RewriteRun {
             drop(item, reason: covering.reason, related: covering.related)
             return
         }
-        if let why = plan.applied[p] {
+        if !plan.applied.isEmpty, let why = plan.applied[p] {
             drop(item, reason: why, related: nil)
             return
         }
@@ -284,7 +287,8 @@ struct RewriteRun {
         collecting = moved != nil
         written.removeAll(keepingCapacity: true)
         try decide(item, position: p &+ 1)
-        if let moved {
+        if let m = moved {
+            let moved = plan.moves[m]
             bump(.reordered)
             emit(
                 RewriteChange(

@@ -28,7 +28,9 @@ extension RewriteAnalyzer {
     ) {
         let command = item.command
         let cls = CommandClass.of(command)
-        let before = previous
+        // The item before: its kind and time (its key stays in `previous` until `previous.set`;
+        // copying the whole value would retain the key's buffer for every item).
+        let before = (kind: previous.kind, time: previous.time)
         previous.kind = .none
         let time = item.envelope == .pikaItem ? item.header.execTime : item.firstRecordTime
         switch cls.kind {
@@ -65,7 +67,7 @@ extension RewriteAnalyzer {
             // A push right after `del k` (or after such a push) in the same second writes the
             // whole list: the list's length is known from here, nothing is pending.
             var whole: Int64? = nil
-            if before.time == time && before.isOn(key) {
+            if before.time == time && previous.isOn(key) {
                 switch before.kind {
                 case .del: whole = 0
                 case .wholePush(let s) where s == side:
@@ -98,7 +100,7 @@ extension RewriteAnalyzer {
             plan.keys[k].lastNotCounter = position
             plan.keys[k].lastNotHashCounter = position
             var side: RewritePlan.AppendList.Side? = nil
-            if case .push(let s) = before.kind, before.isOn(key) { side = s }
+            if case .push(let s) = before.kind, previous.isOn(key) { side = s }
             if side == .right, let n = Self.rightCut(command) {
                 plan.keys[k].lastNotLeft = position
                 plan.keys[k].left = RewritePlan.SideSegment()

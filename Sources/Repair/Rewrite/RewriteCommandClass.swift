@@ -50,9 +50,10 @@ struct CommandClass {
     static func of(_ command: RESPCommand) -> CommandClass {
         let argc = command.count
         guard argc >= 1 else { return CommandClass(kind: .readOnly, keys: .none) }
-        guard let spec = CommandCatalogue.spec(of: command) else { return .stateful }
-        if spec.isReadOnly { return CommandClass(kind: .readOnly, keys: .none) }
-        guard let entry = spec.rewriteEntry else { return .stateful }
+        guard let index = CommandCatalogue.index(of: command) else { return .stateful }
+        let base = bases[index]
+        if base.isReadOnly { return CommandClass(kind: .readOnly, keys: .none) }
+        guard let entry = base.entry else { return .stateful }
         switch entry {
         case .set: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
         case .getset: return argc == 3 ? CommandClass(kind: .absolute, keys: .first) : CommandClass(kind: .stateful, keys: .first)
@@ -112,6 +113,15 @@ struct CommandClass {
             for i in 1..<max(1, argc) { body(command[i]) }
         }
     }
+
+    /// What ``of(_:)`` needs of each ``CommandCatalogue/all`` spec, by index: a trivial value
+    /// (copying a `CommandSpec` per item costs reference counting).
+    struct Base {
+        var isReadOnly: Bool
+        var entry: Entry?
+    }
+
+    static let bases: [Base] = CommandCatalogue.all.map { Base(isReadOnly: $0.isReadOnly, entry: $0.rewriteEntry) }
 
     enum Entry: Sendable {
         case set, getset, mset, msetnx, del, pksetexat, hset, sadd, zadd, rpush, lpush, ltrim, flush, padding

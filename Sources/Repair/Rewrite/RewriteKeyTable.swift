@@ -44,31 +44,27 @@ struct RewriteKeyTable<Value> {
     func key(_ k: Int) -> [UInt8] { Array(arena[offsets[k]..<offsets[k + 1]]) }
 
     /// The slot where `key` is, or the empty slot where it would go, and its index if present.
+    ///
+    /// Only slots whose tag matches go on to the key's bytes (a tag is the hash's top 7 bits: one
+    /// false match in 128): a hit reads the tag, the slot, the key's offsets and its bytes; the
+    /// full hashes are only for ``grow()``.
     @inline(__always)
     private func probe(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (slot: Int, index: Int?) {
         let tag = Self.tag(hash)
-        var i = Int(truncatingIfNeeded: hash) & mask
-        let first: Int? = tags.withUnsafeBufferPointer { tags in
-            while true {
-                let t = tags[i]
-                if t == 0 { return nil }
-                if t == tag { return i }
-                i = (i + 1) & mask
-            }
-        }
-        guard first != nil else { return (i, nil) }
-        return slots.withUnsafeBufferPointer { slots in
-            hashes.withUnsafeBufferPointer { hashes in
+        return tags.withUnsafeBufferPointer { tags in
+            slots.withUnsafeBufferPointer { slots in
                 arena.withUnsafeBytes { arena in
                     offsets.withUnsafeBufferPointer { offsets in
+                        var i = Int(truncatingIfNeeded: hash) & mask
                         while true {
-                            let s = slots[i]
-                            if s < 0 { return (i, nil) }
-                            let k = Int(s)
-                            if hashes[k] == hash {
+                            let t = tags[i]
+                            if t == 0 { return (i, nil) }
+                            if t == tag {
+                                let k = Int(slots[i])
                                 let from = offsets[k]
-                                let n = offsets[k + 1] - from
-                                if n == key.count && (n == 0 || memcmp(arena.baseAddress! + from, key.baseAddress!, n) == 0) {
+                                if offsets[k + 1] - from == key.count
+                                    && Self.equal(arena.baseAddress.map { $0 + from }, key.baseAddress, key.count)
+                                {
                                     return (i, k)
                                 }
                             }
@@ -78,6 +74,28 @@ struct RewriteKeyTable<Value> {
                 }
             }
         }
+    }
+
+    /// Whether `n` bytes at `a` and `b` are equal: short keys (most) in words, without a call.
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer?, _ b: UnsafeRawPointer?, _ n: Int) -> Bool {
+        guard n > 0, let a, let b else { return true }
+        if n >= 8 {
+            if n > 32 { return memcmp(a, b, n) == 0 }
+            var i = 0
+            while i + 8 <= n {
+                if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                    return false
+                }
+                i += 8
+            }
+            // The last 8 bytes (overlapping the words already compared).
+            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
     }
 
     /// The index of `key`, or nil.
@@ -104,9 +122,9 @@ struct RewriteKeyTable<Value> {
         findOrInsert(key, hash: Self.hash(key), make)
     }
 
+    /// Value `index`, borrowed for reading (reading one field does not copy the whole value).
     subscript(index: Int) -> Value {
-        get { values[index] }
-        set { values[index] = newValue }
+        _read { yield values[index] }
         _modify { yield &values[index] }
     }
 

@@ -39,6 +39,10 @@ public struct RewriteOptions {
     /// Files decoded at once on worker threads by each read pass (`BinlogStream(files:start:jobs:)`);
     /// 1: decoded on the pass's own thread.
     public var jobs = 1
+    /// Threads decoding ahead of pass 2 (the rewrite proper; `BinlogStream(files:start:decodeWorkers:)`),
+    /// 0: decoded on the pass' own thread; nil: as ``jobs`` says. A RESP output writes on the
+    /// rewriting thread, so on 2 cores pass 2 leaves one free for a decoder.
+    public var rewriteDecodeWorkers: Int? = nil
     /// The form of replacement commands: `.pika` for a binlog, `.redis` for a RESP stream to
     /// replay into Redis.
     public var dialect: RewriteDialect = .pika

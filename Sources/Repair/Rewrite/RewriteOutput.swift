@@ -129,13 +129,17 @@ public final class DiscardingBinlogOutput: BinlogOutput {
 /// A replayable RESP command stream (`redis-cli --pipe`), written to a file descriptor through a
 /// 1 MiB buffer; ``finish()`` flushes and `fsync`s it (unless it is a pipe or terminal).
 public final class RESPRewriteOutput: RewriteOutput {
+    private static let bufferSize = 1 << 20
     private let descriptor: Int32
     private let path: String
     private let closeWhenDone: Bool
-    private var buffer: [UInt8] = []
-    private var index = 0
-    public private(set) var byteCount: UInt64 = 0
-    private var discard: Bool
+    /// ``bufferSize`` bytes, the first `used` of them waiting to be written (plain memory: one
+    /// `memcpy` per command, no array growth or exclusivity checks).
+    private let buffer: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var used = 0
+    @exclusivity(unchecked) private var index = 0
+    @exclusivity(unchecked) public private(set) var byteCount: UInt64 = 0
+    @exclusivity(unchecked) private var discard: Bool
 
     /// - Parameters:
     ///   - descriptor: an open, writable file descriptor; -1 writes nothing (a dry run).
@@ -146,7 +150,11 @@ public final class RESPRewriteOutput: RewriteOutput {
         self.path = path
         self.closeWhenDone = closeWhenDone
         self.discard = descriptor < 0
-        buffer.reserveCapacity(1 << 20)
+        buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
     }
 
     public func begin(start: ResumePoint, logicIDBase: UInt64, term: UInt32, time: UInt32) throws(RewriteError) {}
@@ -156,9 +164,14 @@ public final class RESPRewriteOutput: RewriteOutput {
     ) throws(RewriteError) -> OutputLocation {
         let start = byteCount
         byteCount += UInt64(content.count)
-        if !discard {
-            buffer.append(contentsOf: content)
-            if buffer.count >= 1 << 20 { try flush() }
+        if !discard, let bytes = content.baseAddress {
+            if used + content.count > Self.bufferSize { try flush() }
+            if content.count >= Self.bufferSize {
+                try writeOut(content)
+            } else {
+                (buffer + used).copyMemory(from: bytes, byteCount: content.count)
+                used += content.count
+            }
         }
         defer { index += 1 }
         return OutputLocation(
@@ -167,10 +180,15 @@ public final class RESPRewriteOutput: RewriteOutput {
     }
 
     private func flush() throws(RewriteError) {
-        if let failure = buffer.withUnsafeBytes({ writeFully($0, to: descriptor).errno }) {
+        try writeOut(UnsafeRawBufferPointer(start: buffer, count: used))
+        used = 0
+    }
+
+    private func writeOut(_ bytes: UnsafeRawBufferPointer) throws(RewriteError) {
+        guard !bytes.isEmpty else { return }
+        if let failure = writeFully(bytes, to: descriptor).errno {
             throw .output(path: path, reason: "write failed: \(String(cString: strerror(failure)))")
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     public func finish() throws(RewriteError) -> ProducerStatus? {
@@ -189,7 +207,7 @@ public final class RESPRewriteOutput: RewriteOutput {
     }
 
     public func abandon() {
-        buffer = []
+        used = 0
         if !discard && closeWhenDone { _ = close(descriptor) }
         discard = true
     }

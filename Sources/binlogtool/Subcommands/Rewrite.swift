@@ -174,10 +174,13 @@ struct Rewrite: ParsableCommand {
 
         var options = RewriteOptions()
         options.dialect = dialect
-        // A rewrite already keeps two threads busy (pass 1: the checker beside the key
-        // classification; pass 2: the output beside the rewriting): decoding ahead on a third
-        // pays only when there are more cores than that.
+        // A rewrite already keeps two threads busy in pass 1 (the checker beside the key
+        // classification), and in pass 2 when it writes a binlog directory (the output beside the
+        // rewriting): decoding ahead on a third pays only when there are more cores than that.
+        // Every other output is written by the rewriting thread itself: pass 2 decodes ahead on
+        // the other cores.
         options.jobs = max(1, jobs.count - 1)
+        if dryRun || out == "-" || format == .resp { options.rewriteDecodeWorkers = jobs.count - 1 }
         options.listAppendForms = !noListAppendForms
         options.check.minimumDuplicateRun = minDuplicateRun
         if let toLogicId { options.cut = .afterLogicID(toLogicId) }
