@@ -42,7 +42,15 @@ struct EffectAnalysis {
     private struct Chain {
         var key: [UInt8]
         var facets = ChainFacets()
-        var initial: Comparison = .consistent(known: 0, unknown: 0)
+        /// The chain's last item (its own, or a FLUSHDB-like one after it): the chain is decided
+        /// once that item is applied, and its state dropped.
+        var last = 0
+    }
+
+    /// A chain between its first item and its last.
+    private struct OpenChain {
+        var comparator: ChainComparator
+        var initial: Comparison
         var steps: [Step] = []
     }
 
@@ -51,14 +59,20 @@ struct EffectAnalysis {
     ///   - exact: the exact model, at the state before the run (after the replayed history, or
     ///     fresh); it goes on through the run.
     /// - Returns: one judgement per item.
-    func judge(_ items: [LoggedItem], exact: KeyspaceModel) throws(PikaStorageError) -> [ItemJudgement] {
+    ///
+    /// A chain is opened at its first item and decided after its last, so that only the chains
+    /// spanning the current item hold states (every chain is open from the start when the run
+    /// has a FLUSHDB-like item, which writes every key).
+    func judge(_ items: [LoggedItem], exact: KeyspaceModel) throws(PikaStorageError) -> Judgements {
         var exact = exact
-        let commands = items.map { LoggedCommand(arguments: $0.arguments) }
-        let footprints = commands.map { model.footprint(of: $0) }
 
+        // The chains: their keys in order of first appearance, their facets, their last items.
         var chainIndex: [[UInt8]: Int] = [:]
         var chains: [Chain] = []
-        for footprint in footprints {
+        var lastGlobal: Int? = nil
+        for (itemIndex, item) in items.enumerated() {
+            let footprint = model.footprint(of: LoggedCommand(arguments: item.arguments))
+            if footprint.isGlobal { lastGlobal = itemIndex }
             for (key, facets) in footprint.keys {
                 let index: Int
                 if let known = chainIndex[key] {
@@ -68,33 +82,51 @@ struct EffectAnalysis {
                     chainIndex[key] = index
                     chains.append(Chain(key: key))
                 }
+                chains[index].last = itemIndex
                 for facet in facets { chains[index].facets.add(facet) }
             }
         }
-        if footprints.contains(where: \.isGlobal) {
-            for index in chains.indices { chains[index].facets.add(.wholeKey) }
+        if let lastGlobal {
+            for index in chains.indices {
+                chains[index].facets.add(.wholeKey)
+                chains[index].last = max(chains[index].last, lastGlobal)
+            }
         }
 
-        var states: [[UInt8]: KeyState] = [:]
-        states.reserveCapacity(chains.count)
-        for chain in chains {
-            states[chain.key] = exact.storedState(of: chain.key).map { KeyState(exact: $0, over: .unknown, allTypes: hasHistory) } ?? .unknown
+        // The exact model's states before the run (it moves on with the run).
+        var initialExact: [Int: KeyspaceModel.KeyState] = [:]
+        for index in chains.indices {
+            if let known = exact.storedState(of: chains[index].key) { initialExact[index] = known }
         }
         let followed = Set(chains.map(\.key))
-        var comparators: [ChainComparator] = []
-        comparators.reserveCapacity(chains.count)
-        for index in chains.indices {
+
+        var states: [[UInt8]: KeyState] = [:]
+        var open: [Int: OpenChain] = [:]
+        func openChain(_ index: Int) throws(PikaStorageError) {
             let key = chains[index].key
+            let state = initialExact.removeValue(forKey: index).map { KeyState(exact: $0, over: .unknown, allTypes: hasHistory) } ?? .unknown
+            states[key] = state
             let comparator = ChainComparator(facets: chains[index].facets, observed: observer.key(key), observer: observer)
-            comparators.append(comparator)
-            chains[index].initial = try comparator.compare(states[key]!, .all)
+            open[index] = OpenChain(comparator: comparator, initial: try comparator.compare(state, .all))
+        }
+        if lastGlobal != nil {
+            for index in chains.indices { try openChain(index) }
         }
 
-        for (itemIndex, command) in commands.enumerated() {
-            let footprint = footprints[itemIndex]
+        var result = Judgements(count: items.count)
+        /// Items of several keys: the judgements of the keys decided so far, and how many keys.
+        var partial: [Int: (expected: Int, parts: [(chain: Int, judgement: ItemJudgement)])] = [:]
+        for itemIndex in items.indices {
+            let command = LoggedCommand(arguments: items[itemIndex].arguments)
+            let footprint = model.footprint(of: command)
             let affected: [(key: [UInt8], facets: [Facet])] =
                 footprint.isGlobal ? chains.map { ($0.key, [Facet.wholeKey]) } : footprint.keys
-            guard !affected.isEmpty else { continue }
+            guard !affected.isEmpty else {
+                result.set(itemIndex, merge([], command: command))
+                continue
+            }
+            if affected.count > 1 { partial[itemIndex] = (affected.count, []) }
+            for entry in affected where states[entry.key] == nil { try openChain(chainIndex[entry.key]!) }
             let time = Int64(items[itemIndex].execTime)
             let previous = affected.map { states[$0.key]! }
             model.apply(command, at: time, to: &states)
@@ -127,28 +159,41 @@ struct EffectAnalysis {
                         changes.wholeTypes.insert(type)
                     }
                 }
-                let comparison = try comparators[index].compare(state, changes)
+                let comparison = try open[index]!.comparator.compare(state, changes)
                 let own = entry.facets.filter { if case .collection = $0 { return false } else { return true } }
                 let verifies =
                     !comparison.isMismatch && !own.isEmpty && own.allSatisfy { state.knows($0) }
                     && own.contains { !before.knows($0) }
-                chains[index].steps.append(
+                open[index]!.steps.append(
                     Step(
                         item: itemIndex, comparison: comparison, before: describe(before, entry.facets),
                         after: describe(state, entry.facets), facets: entry.facets, verifiesItsEffect: verifies))
             }
-        }
 
-        var perItem: [[(key: [UInt8], judgement: ItemJudgement)]] = Array(repeating: [], count: items.count)
-        for chain in chains {
-            for (item, judgement) in try decide(chain, items) { perItem[item].append((chain.key, judgement)) }
+            // Decide the chains that end here.
+            for entry in affected {
+                let index = chainIndex[entry.key]!
+                guard chains[index].last == itemIndex, let chain = open.removeValue(forKey: index) else { continue }
+                states[entry.key] = nil
+                for (item, judgement) in try decide(chain, key: entry.key, items) {
+                    if partial[item] == nil {
+                        result.set(item, judgement)
+                    } else {
+                        partial[item]!.parts.append((index, judgement))
+                        if partial[item]!.parts.count == partial[item]!.expected {
+                            let parts = partial.removeValue(forKey: item)!.parts.sorted { $0.chain < $1.chain }
+                            result.set(item, merge(parts.map(\.judgement), command: LoggedCommand(arguments: items[item].arguments)))
+                        }
+                    }
+                }
+                observer.forget(entry.key)
+                chains[index].facets = ChainFacets()
+            }
         }
-        return perItem.enumerated().map { index, judgements in
-            merge(judgements, command: commands[index])
-        }
+        return result
     }
 
-    private func decide(_ chain: Chain, _ items: [LoggedItem]) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
+    private func decide(_ chain: OpenChain, key: [UInt8], _ items: [LoggedItem]) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
         let comparisons = [chain.initial] + chain.steps.map(\.comparison)
         // A state that agrees only because it does not know what the next item wrote, while
         // the state after that item knows it and agrees, is no evidence of its own.
@@ -166,12 +211,12 @@ struct EffectAnalysis {
             bounds = nil
         }
 
-        let observed = observer.key(chain.key)
+        let observed = chain.comparator.observed
+        let name = printable(key)
         var result: [(Int, ItemJudgement)] = []
         for (offset, step) in chain.steps.enumerated() {
             let position = offset + 1
             let found = try describeObserved(observed, step.facets)
-            let name = printable(chain.key)
             var evidence = "\(name): found \(found); before: \(step.before); after: \(step.after)"
             let decision: EffectDecision
             if let bounds {
@@ -199,7 +244,7 @@ struct EffectAnalysis {
 
     private func undecidableReason(
         _ comparisons: [Comparison], _ position: Int, _ bounds: (low: Int, high: Int), _ items: [LoggedItem],
-        _ chain: Chain
+        _ chain: OpenChain
     ) -> String {
         let afterWeak = !comparisons[position].isMismatch && !comparisons[position].isStrongMatch
         if afterWeak {
@@ -216,17 +261,18 @@ struct EffectAnalysis {
         return "the snapshot agrees with the states \(label(bounds.low)) and \(label(bounds.high))"
     }
 
-    private func merge(_ judgements: [(key: [UInt8], judgement: ItemJudgement)], command: LoggedCommand) -> ItemJudgement {
+    /// One item's judgement from those of its keys (in the order of the keys' chains).
+    private func merge(_ judgements: [ItemJudgement], command: LoggedCommand) -> ItemJudgement {
         guard !judgements.isEmpty else {
             return ItemJudgement(
                 decision: .undecidable,
                 evidence: command.name == "padding"
                     ? "a padding item: no effect to look for" : "\(command.name) names no key: nothing to look up")
         }
-        let decisions = Set(judgements.map(\.judgement.decision))
+        let decisions = Set(judgements.map(\.decision))
         let decided = decisions.subtracting([.undecidable])
         let decision: EffectDecision = decided.count == 1 ? decided.first! : .undecidable
-        var evidence = judgements.prefix(4).map(\.judgement.evidence).joined(separator: "; ")
+        var evidence = judgements.prefix(4).map(\.evidence).joined(separator: "; ")
         if judgements.count > 4 { evidence += "; … \(judgements.count - 4) more keys" }
         if decided.count > 1 { evidence = "keys disagree: " + evidence }
         return ItemJudgement(decision: decision, evidence: evidence)

@@ -77,6 +77,9 @@ final class SnapshotObserver {
     /// Forgets the cached reads (between passes over different windows).
     func reset() { keys.removeAll(keepingCapacity: true) }
 
+    /// Forgets the cached reads of one key (its chain is decided; nothing reads it again).
+    func forget(_ key: [UInt8]) { keys[key] = nil }
+
     func type(_ type: PikaDataType, of observed: ObservedKey) throws(PikaStorageError) -> ObservedType {
         if let known = observed.types[type] { return known }
         readCount += 1
