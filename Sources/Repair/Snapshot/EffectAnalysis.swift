@@ -42,9 +42,11 @@ struct EffectAnalysis {
     private struct Chain {
         var key: [UInt8]
         var facets = ChainFacets()
-        /// The chain's last item (its own, or a FLUSHDB-like one after it): the chain is decided
-        /// once that item is applied, and its state dropped.
+        /// The chain's last item (its own, a FLUSHDB-like one, or one that reads the key): the
+        /// chain is decided once that item is applied, and its states dropped.
         var last = 0
+        /// `last` only reads the key (it is not among the keys that item writes).
+        var lastReads = false
     }
 
     /// A chain between its first item and its last.
@@ -57,22 +59,28 @@ struct EffectAnalysis {
     /// - Parameters:
     ///   - items: the run, in binlog order.
     ///   - exact: the exact model, at the state before the run (after the replayed history, or
-    ///     fresh); it goes on through the run.
+    ///     fresh); it goes on through the run, and forgets each key once its chain is decided.
     /// - Returns: one judgement per item.
     ///
     /// A chain is opened at its first item and decided after its last, so that only the chains
     /// spanning the current item hold states (every chain is open from the start when the run
     /// has a FLUSHDB-like item, which writes every key).
-    func judge(_ items: [LoggedItem], exact: KeyspaceModel) throws(PikaStorageError) -> Judgements {
-        var exact = exact
+    func judge(_ items: [LoggedItem], _ arguments: ArgumentArena, exact: inout KeyspaceModel) throws(PikaStorageError) -> Judgements {
 
         // The chains: their keys in order of first appearance, their facets, their last items.
         var chainIndex: [[UInt8]: Int] = [:]
         var chains: [Chain] = []
         var lastGlobal: Int? = nil
-        for (itemIndex, item) in items.enumerated() {
-            let footprint = model.footprint(of: LoggedCommand(arguments: item.arguments))
+        for itemIndex in items.indices {
+            let command = LoggedCommand(arguments: arguments.arguments(of: itemIndex))
+            let footprint = model.footprint(of: command)
             if footprint.isGlobal { lastGlobal = itemIndex }
+            // A key another command reads stays in the exact model until then.
+            if let spec = CommandCatalogue.spec(named: command.name), spec.reads != .none {
+                for key in spec.reads.keys(of: command.arguments) {
+                    if let index = chainIndex[key] { (chains[index].last, chains[index].lastReads) = (itemIndex, true) }
+                }
+            }
             for (key, facets) in footprint.keys {
                 let index: Int
                 if let known = chainIndex[key] {
@@ -82,16 +90,19 @@ struct EffectAnalysis {
                     chainIndex[key] = index
                     chains.append(Chain(key: key))
                 }
-                chains[index].last = itemIndex
+                (chains[index].last, chains[index].lastReads) = (itemIndex, false)
                 for facet in facets { chains[index].facets.add(facet) }
             }
         }
         if let lastGlobal {
             for index in chains.indices {
                 chains[index].facets.add(.wholeKey)
-                chains[index].last = max(chains[index].last, lastGlobal)
+                if lastGlobal >= chains[index].last { (chains[index].last, chains[index].lastReads) = (lastGlobal, false) }
             }
         }
+        /// Chains whose last item only reads them, by that item.
+        var endingByRead: [Int: [Int]] = [:]
+        for index in chains.indices where chains[index].lastReads { endingByRead[chains[index].last, default: []].append(index) }
 
         // The exact model's states before the run (it moves on with the run).
         var initialExact: [Int: KeyspaceModel.KeyState] = [:]
@@ -116,13 +127,34 @@ struct EffectAnalysis {
         var result = Judgements(count: items.count)
         /// Items of several keys: the judgements of the keys decided so far, and how many keys.
         var partial: [Int: (expected: Int, parts: [(chain: Int, judgement: ItemJudgement)])] = [:]
+        func decideChain(_ index: Int) throws(PikaStorageError) {
+            guard let chain = open.removeValue(forKey: index) else { return }
+            let key = chains[index].key
+            states[key] = nil
+            for (item, judgement) in try decide(chain, key: key, items) {
+                if partial[item] == nil {
+                    result.set(item, judgement)
+                } else {
+                    partial[item]!.parts.append((index, judgement))
+                    if partial[item]!.parts.count == partial[item]!.expected {
+                        let parts = partial.removeValue(forKey: item)!.parts.sorted { $0.chain < $1.chain }
+                        let command = LoggedCommand(arguments: arguments.arguments(of: item))
+                        result.set(item, merge(parts.map(\.judgement), command: command))
+                    }
+                }
+            }
+            observer.forget(key)
+            exact.drop(key)
+            chains[index].facets = ChainFacets()
+        }
         for itemIndex in items.indices {
-            let command = LoggedCommand(arguments: items[itemIndex].arguments)
+            let command = LoggedCommand(arguments: arguments.arguments(of: itemIndex))
             let footprint = model.footprint(of: command)
             let affected: [(key: [UInt8], facets: [Facet])] =
                 footprint.isGlobal ? chains.map { ($0.key, [Facet.wholeKey]) } : footprint.keys
             guard !affected.isEmpty else {
                 result.set(itemIndex, merge([], command: command))
+                for index in endingByRead.removeValue(forKey: itemIndex) ?? [] { try decideChain(index) }
                 continue
             }
             if affected.count > 1 { partial[itemIndex] = (affected.count, []) }
@@ -173,22 +205,9 @@ struct EffectAnalysis {
             // Decide the chains that end here.
             for entry in affected {
                 let index = chainIndex[entry.key]!
-                guard chains[index].last == itemIndex, let chain = open.removeValue(forKey: index) else { continue }
-                states[entry.key] = nil
-                for (item, judgement) in try decide(chain, key: entry.key, items) {
-                    if partial[item] == nil {
-                        result.set(item, judgement)
-                    } else {
-                        partial[item]!.parts.append((index, judgement))
-                        if partial[item]!.parts.count == partial[item]!.expected {
-                            let parts = partial.removeValue(forKey: item)!.parts.sorted { $0.chain < $1.chain }
-                            result.set(item, merge(parts.map(\.judgement), command: LoggedCommand(arguments: items[item].arguments)))
-                        }
-                    }
-                }
-                observer.forget(entry.key)
-                chains[index].facets = ChainFacets()
+                if chains[index].last == itemIndex && !chains[index].lastReads { try decideChain(index) }
             }
+            for index in endingByRead.removeValue(forKey: itemIndex) ?? [] { try decideChain(index) }
         }
         return result
     }

@@ -26,6 +26,11 @@ extension KeyspaceModel {
         }
     }
 
+    /// Forgets `key` altogether, to free its value: for a key no later command writes or reads.
+    mutating func drop(_ key: [UInt8]) {
+        slots[key] = nil
+    }
+
     /// `key`'s exact state as stored (expired or not), or `nil` when unknown.
     func storedState(of key: [UInt8]) -> KeyspaceModel.KeyState? {
         state(of: key, atMs: .min)

@@ -164,8 +164,10 @@ public struct SnapshotVerifier {
         let history: SnapshotVerification.History
         if fresh {
             var keys = Set<[UInt8]>()
-            for item in items {
-                for (key, _) in model.footprint(of: LoggedCommand(arguments: item.arguments)).keys { keys.insert(key) }
+            for index in items.indices {
+                for (key, _) in model.footprint(of: LoggedCommand(arguments: collected.arguments.arguments(of: index))).keys {
+                    keys.insert(key)
+                }
             }
             do {
                 let (read, applied) = try BinlogWindowReader.replayHistory(
@@ -181,7 +183,7 @@ public struct SnapshotVerifier {
         let observer = SnapshotObserver(snapshot: snapshot, snapshotTime: snapshotTime)
         let analysis = EffectAnalysis(model: model, observer: observer, hasHistory: fresh)
         let judgements: Judgements
-        do { judgements = try analysis.judge(items, exact: exact) } catch { throw .storage(error) }
+        do { judgements = try analysis.judge(items, collected.arguments, exact: &exact) } catch { throw .storage(error) }
         return Analysis(
             judgements: judgements, snapshotTime: snapshotTime, snapshotTimeSource: source, history: history,
             reads: observer.readCount)
@@ -199,11 +201,12 @@ public struct SnapshotVerifier {
         // Items are built only for what the report lists: a window's evidence texts stay in
         // `judgements` until then.
         func item(_ index: Int) -> SnapshotVerification.Item {
-            SnapshotVerification.Item(
+            let arguments = collected.arguments.arguments(of: index)
+            return SnapshotVerification.Item(
                 reference: items[index].reference, resumeBefore: items[index].resumeBefore,
-                execTime: items[index].execTime, arguments: items[index].arguments,
+                execTime: items[index].execTime, arguments: arguments,
                 decision: decisions[index],
-                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: items[index].arguments)),
+                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: arguments)),
                 evidence: judgements.evidence(index), isAfterRecorded: index >= split)
         }
 
