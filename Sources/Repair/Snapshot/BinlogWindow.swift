@@ -127,13 +127,17 @@ enum BinlogWindowReader {
             if let first = before.first ?? after.first {
                 damage.removeAll { $0.start < first.reference.start }
             }
+            // Joined into buffers of the exact size (they stay for the whole check).
             let split = before.count
-            before.append(contentsOf: after)
-            after = []
-            beforeArguments.append(contentsOf: afterArguments)
-            afterArguments = ArgumentArena()
+            var items: [LoggedItem] = []
+            items.reserveCapacity(before.count + after.count)
+            items += before
+            items += after
+            (before, after) = ([], [])
+            let arguments = ArgumentArena(joining: beforeArguments, afterArguments)
+            (beforeArguments, afterArguments) = (ArgumentArena(), ArgumentArena())
             return CollectedWindow(
-                items: before, arguments: beforeArguments, split: split, location: locator.finish(), hasMoreBefore: dropped,
+                items: items, arguments: arguments, split: split, location: locator.finish(), hasMoreBefore: dropped,
                 hasMoreAfter: hasMoreAfter, damage: damage)
         }
     }
@@ -176,7 +180,7 @@ enum BinlogWindowReader {
             let footprint = footprints.footprint(of: logged)
             guard footprint.isGlobal || footprint.keys.contains(where: { keys.contains($0.key) }) else { continue }
             let time = item.envelope == .pikaItem ? item.header.execTime : item.firstRecordTime
-            model.applyFollowing(logged, execTime: time, footprint: footprint, followed: keys)
+            model.applyFollowing(logged, execTime: time, footprint: footprint) { keys.contains($0) }
             applied += 1
         }
         return (read, applied)
@@ -231,6 +235,16 @@ struct ArgumentArena: Sendable {
             bytes.append(contentsOf: argument)
             lengths.append(UInt32(argument.count))
         }
+    }
+
+    /// The items of `first`, then those of `second`, in buffers of the exact size.
+    init(joining first: ArgumentArena, _ second: ArgumentArena) {
+        bytes.reserveCapacity(first.bytes.count + second.bytes.count)
+        lengths.reserveCapacity(first.lengths.count + second.lengths.count)
+        argumentStarts.reserveCapacity(first.count + second.count)
+        byteStarts.reserveCapacity(first.count + second.count)
+        append(contentsOf: first)
+        append(contentsOf: second)
     }
 
     /// Adds every item of `other` after those held.

@@ -39,18 +39,21 @@ struct EffectAnalysis {
         var verifiesItsEffect: Bool
     }
 
+    /// What is known of a key's chain before it is opened (16 bytes: a window has one per key).
     private struct Chain {
-        var key: [UInt8]
-        var facets = ChainFacets()
         /// The chain's last item (its own, a FLUSHDB-like one, or one that reads the key): the
         /// chain is decided once that item is applied, and its states dropped.
-        var last = 0
+        var last: Int32 = 0
         /// `last` only reads the key (it is not among the keys that item writes).
         var lastReads = false
+        /// The types its items write (the fields and members are kept apart, for the few
+        /// chains that write some).
+        var types = DataTypeSet()
     }
 
     /// A chain between its first item and its last.
     private struct OpenChain {
+        var key: [UInt8]
         var comparator: ChainComparator
         var initial: Comparison
         var steps: [Step] = []
@@ -67,9 +70,11 @@ struct EffectAnalysis {
     /// has a FLUSHDB-like item, which writes every key).
     func judge(_ items: [LoggedItem], _ arguments: ArgumentArena, exact: inout KeyspaceModel) throws(PikaStorageError) -> Judgements {
 
-        // The chains: their keys in order of first appearance, their facets, their last items.
-        var chainIndex: [[UInt8]: Int] = [:]
-        var chains: [Chain] = []
+        // The chains, one per key, numbered in order of first appearance: their facets, their
+        // last items.
+        var chains = RewriteKeyTable<Chain>(capacity: 1024)
+        func chainIndex(_ key: [UInt8]) -> Int? { key.withUnsafeBytes { chains.index(of: $0) } }
+        var elements: [Int: ChainFacets] = [:]
         var lastGlobal: Int? = nil
         for itemIndex in items.indices {
             let command = LoggedCommand(arguments: arguments.arguments(of: itemIndex))
@@ -78,50 +83,52 @@ struct EffectAnalysis {
             // A key another command reads stays in the exact model until then.
             if let spec = CommandCatalogue.spec(named: command.name), spec.reads != .none {
                 for key in spec.reads.keys(of: command.arguments) {
-                    if let index = chainIndex[key] { (chains[index].last, chains[index].lastReads) = (itemIndex, true) }
+                    if let index = chainIndex(key) { (chains[index].last, chains[index].lastReads) = (Int32(itemIndex), true) }
                 }
             }
             for (key, facets) in footprint.keys {
-                let index: Int
-                if let known = chainIndex[key] {
-                    index = known
-                } else {
-                    index = chains.count
-                    chainIndex[key] = index
-                    chains.append(Chain(key: key))
+                let index = key.withUnsafeBytes { chains.findOrInsert($0) { Chain() } }
+                (chains[index].last, chains[index].lastReads) = (Int32(itemIndex), false)
+                for facet in facets {
+                    for type in facet.types { chains[index].types.insert(type) }
+                    switch facet {
+                    case .hashField, .setMember, .zsetMember: elements[index, default: ChainFacets()].add(facet)
+                    default: break
+                    }
                 }
-                (chains[index].last, chains[index].lastReads) = (itemIndex, false)
-                for facet in facets { chains[index].facets.add(facet) }
             }
         }
         if let lastGlobal {
-            for index in chains.indices {
-                chains[index].facets.add(.wholeKey)
-                if lastGlobal >= chains[index].last { (chains[index].last, chains[index].lastReads) = (lastGlobal, false) }
+            for index in 0..<chains.count {
+                for type in Facet.wholeKey.types { chains[index].types.insert(type) }
+                if lastGlobal >= Int(chains[index].last) { (chains[index].last, chains[index].lastReads) = (Int32(lastGlobal), false) }
             }
         }
         /// Chains whose last item only reads them, by that item.
         var endingByRead: [Int: [Int]] = [:]
-        for index in chains.indices where chains[index].lastReads { endingByRead[chains[index].last, default: []].append(index) }
+        for (index, chain) in chains.values.enumerated() where chain.lastReads {
+            endingByRead[Int(chain.last), default: []].append(index)
+        }
 
         // The exact model's states before the run (it moves on with the run).
         var initialExact: [Int: KeyspaceModel.KeyState] = [:]
-        for index in chains.indices {
-            if let known = exact.storedState(of: chains[index].key) { initialExact[index] = known }
+        for index in 0..<chains.count {
+            if let known = exact.storedState(of: chains.key(index)) { initialExact[index] = known }
         }
-        let followed = Set(chains.map(\.key))
 
         var states: [[UInt8]: KeyState] = [:]
         var open: [Int: OpenChain] = [:]
         func openChain(_ index: Int) throws(PikaStorageError) {
-            let key = chains[index].key
+            let key = chains.key(index)
             let state = initialExact.removeValue(forKey: index).map { KeyState(exact: $0, over: .unknown, allTypes: hasHistory) } ?? .unknown
             states[key] = state
-            let comparator = ChainComparator(facets: chains[index].facets, observed: observer.key(key), observer: observer)
-            open[index] = OpenChain(comparator: comparator, initial: try comparator.compare(state, .all))
+            var facets = elements.removeValue(forKey: index) ?? ChainFacets()
+            facets.types = chains[index].types
+            let comparator = ChainComparator(facets: facets, observed: observer.key(key), observer: observer)
+            open[index] = OpenChain(key: key, comparator: comparator, initial: try comparator.compare(state, .all))
         }
         if lastGlobal != nil {
-            for index in chains.indices { try openChain(index) }
+            for index in 0..<chains.count { try openChain(index) }
         }
 
         var result = Judgements(count: items.count)
@@ -129,7 +136,7 @@ struct EffectAnalysis {
         var partial: [Int: (expected: Int, parts: [(chain: Int, judgement: ItemJudgement)])] = [:]
         func decideChain(_ index: Int) throws(PikaStorageError) {
             guard let chain = open.removeValue(forKey: index) else { return }
-            let key = chains[index].key
+            let key = chain.key
             states[key] = nil
             for (item, judgement) in try decide(chain, key: key, items) {
                 if partial[item] == nil {
@@ -145,26 +152,25 @@ struct EffectAnalysis {
             }
             observer.forget(key)
             exact.drop(key)
-            chains[index].facets = ChainFacets()
         }
         for itemIndex in items.indices {
             let command = LoggedCommand(arguments: arguments.arguments(of: itemIndex))
             let footprint = model.footprint(of: command)
             let affected: [(key: [UInt8], facets: [Facet])] =
-                footprint.isGlobal ? chains.map { ($0.key, [Facet.wholeKey]) } : footprint.keys
+                footprint.isGlobal ? (0..<chains.count).map { (open[$0]!.key, [Facet.wholeKey]) } : footprint.keys
             guard !affected.isEmpty else {
                 result.set(itemIndex, merge([], command: command))
                 for index in endingByRead.removeValue(forKey: itemIndex) ?? [] { try decideChain(index) }
                 continue
             }
             if affected.count > 1 { partial[itemIndex] = (affected.count, []) }
-            for entry in affected where states[entry.key] == nil { try openChain(chainIndex[entry.key]!) }
+            for entry in affected where states[entry.key] == nil { try openChain(chainIndex(entry.key)!) }
             let time = Int64(items[itemIndex].execTime)
             let previous = affected.map { states[$0.key]! }
             model.apply(command, at: time, to: &states)
-            exact.applyFollowing(command, execTime: items[itemIndex].execTime, footprint: footprint, followed: followed)
+            exact.applyFollowing(command, execTime: items[itemIndex].execTime, footprint: footprint) { chainIndex($0) != nil }
             for (position, entry) in affected.enumerated() {
-                let index = chainIndex[entry.key]!
+                let index = chainIndex(entry.key)!
                 let before = previous[position]
                 var state = states[entry.key]!
                 var changes = StateChanges(everything: before.expiresSomething(at: time))
@@ -204,8 +210,8 @@ struct EffectAnalysis {
 
             // Decide the chains that end here.
             for entry in affected {
-                let index = chainIndex[entry.key]!
-                if chains[index].last == itemIndex && !chains[index].lastReads { try decideChain(index) }
+                let index = chainIndex(entry.key)!
+                if chains[index].last == Int32(itemIndex) && !chains[index].lastReads { try decideChain(index) }
             }
             for index in endingByRead.removeValue(forKey: itemIndex) ?? [] { try decideChain(index) }
         }

@@ -153,9 +153,18 @@ enum Comparison {
     }
 }
 
+/// A set of data types, as bits.
+struct DataTypeSet: Equatable {
+    private var bits: UInt8 = 0
+
+    func contains(_ type: PikaDataType) -> Bool { bits & (1 << type.rawValue) != 0 }
+
+    mutating func insert(_ type: PikaDataType) { bits |= 1 << type.rawValue }
+}
+
 /// The parts of one key a chain of items touches, compared for every state of the chain.
 struct ChainFacets {
-    var types: Set<PikaDataType> = []
+    var types = DataTypeSet()
     var hashFields: Set<[UInt8]> = []
     var setMembers: Set<[UInt8]> = []
     var zsetMembers: Set<[UInt8]> = []

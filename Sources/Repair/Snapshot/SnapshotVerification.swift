@@ -26,14 +26,19 @@ public struct SnapshotVerification: Sendable {
         /// The resume point at which this item is the next one to send.
         public var resumeBefore: ResumePoint
         public var execTime: UInt32
-        public var arguments: [[UInt8]]
         public var decision: EffectDecision
         /// Applying it again on a state that holds it gives another state (Docs/Format.md §C2).
         public var isUnsafeToReplay: Bool
-        /// Key, expected and found values, and why the decision was taken.
-        public var evidence: String
         /// Whether it comes after the recorded offset.
         public var isAfterRecorded: Bool
+        /// The examined items' commands and evidence, shared by every item of the report.
+        let examined: ExaminedItems
+        /// This item's index among them.
+        let index: Int
+
+        public var arguments: [[UInt8]] { examined.arguments.arguments(of: index) }
+        /// Key, expected and found values, and why the decision was taken.
+        public var evidence: String { examined.judgements.evidence(index) }
 
         public var logicID: UInt64 { reference.logicID }
         /// The command as redis-cli would show it (long arguments cut).
@@ -101,6 +106,18 @@ public struct SnapshotVerification: Sendable {
 
     /// Consistent, and the recorded offset is a valid resume point: a replica may resume there.
     public var isClean: Bool { verdict == .consistent && location.isResumePoint }
+}
+
+/// The commands and evidence texts of every examined item, kept once for the items a report
+/// lists (a 50 000-item window's evidence as one `String` per listed item cost twice its size).
+final class ExaminedItems: Sendable {
+    let arguments: ArgumentArena
+    let judgements: Judgements
+
+    init(arguments: ArgumentArena, judgements: Judgements) {
+        self.arguments = arguments
+        self.judgements = judgements
+    }
 }
 
 /// Why a verification could not run.

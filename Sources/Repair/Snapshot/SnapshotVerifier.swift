@@ -198,16 +198,15 @@ public struct SnapshotVerifier {
         let judgements = analysis.judgements
         let decisions = judgements.decisions
         let count = items.count
-        // Items are built only for what the report lists: a window's evidence texts stay in
-        // `judgements` until then.
+        // Items are built only for what the report lists; their commands and evidence stay in
+        // the window's buffers.
+        let examined = ExaminedItems(arguments: collected.arguments, judgements: judgements)
         func item(_ index: Int) -> SnapshotVerification.Item {
-            let arguments = collected.arguments.arguments(of: index)
-            return SnapshotVerification.Item(
+            SnapshotVerification.Item(
                 reference: items[index].reference, resumeBefore: items[index].resumeBefore,
-                execTime: items[index].execTime, arguments: arguments,
-                decision: decisions[index],
-                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: arguments)),
-                evidence: judgements.evidence(index), isAfterRecorded: index >= split)
+                execTime: items[index].execTime, decision: decisions[index],
+                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: collected.arguments.arguments(of: index))),
+                isAfterRecorded: index >= split, examined: examined, index: index)
         }
 
         let lagging = (split..<count).filter { decisions[$0] == .applied }
