@@ -31,6 +31,22 @@ import Testing
         #expect(judgements.chunkCount == 4)
     }
 
+    /// An item no report lists keeps its decision only, and the store says so.
+    @Test func aDecisionWithoutItsEvidence() {
+        var judgements = Judgements(count: 3)
+        judgements.set(0, ItemJudgement(decision: .notApplied, evidence: "k: expected \"2\""))
+        #expect(!judgements.droppedEvidence)
+        judgements.set(1, .applied)
+        #expect(judgements.droppedEvidence)
+        #expect(judgements.decisions == [.notApplied, .applied, .undecidable])
+        #expect(judgements.isSet(1) && !judgements.hasEvidence(1))
+        #expect(judgements.isSet(0) && judgements.hasEvidence(0))
+        #expect(!judgements.isSet(2) && !judgements.hasEvidence(2))
+        #expect(judgements.evidence(1) == "")
+        #expect(judgements.evidence(0) == "k: expected \"2\"")
+        #expect(judgements.chunkCount == 1)
+    }
+
     @Test func settingAgainReplacesTheJudgement() {
         var judgements = Judgements(count: 1)
         judgements.set(0, ItemJudgement(decision: .applied, evidence: "first"))

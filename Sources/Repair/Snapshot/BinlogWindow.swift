@@ -1,23 +1,41 @@
 import BinlogFormat
 
 /// One binlog item copied out of the decoder: where it is (its command is in the window's
-/// ``ArgumentArena``).
+/// ``ArgumentArena``). Stored as 64 bytes, the file numbers apart from the offsets (an
+/// ``ItemReference`` and a ``ResumePoint`` side by side take 80 with their padding).
 struct LoggedItem: Sendable {
-    public var reference: ItemReference
-    /// The end of the record before it in the stream: the resume point at which it is the next
-    /// item. On a master this equals ``ItemReference/stored``; a v3.0–v3.5.1 slave's items store
-    /// the master's positions instead.
-    public var resumeBefore: ResumePoint
+    let logicID: UInt64
+    private let startOffset: UInt64
+    private let endOffset: UInt64
+    private let storedOffset: UInt64
+    private let resumeOffset: UInt64
+    private let startFile: FileNumber
+    private let endFile: FileNumber
+    private let storedFile: FileNumber
+    private let resumeFile: FileNumber
     /// Exec time (unix seconds) from the item header; 0 for v2.x items.
-    public var execTime: UInt32
+    let execTime: UInt32
 
-    public init(reference: ItemReference, resumeBefore: ResumePoint, execTime: UInt32) {
-        self.reference = reference
-        self.resumeBefore = resumeBefore
+    init(reference: ItemReference, resumeBefore: ResumePoint, execTime: UInt32) {
+        logicID = reference.logicID
+        (startFile, startOffset) = (reference.start.fileNumber, reference.start.offset)
+        (endFile, endOffset) = (reference.end.fileNumber, reference.end.offset)
+        (storedFile, storedOffset) = (reference.stored.fileNumber, reference.stored.offset)
+        (resumeFile, resumeOffset) = (resumeBefore.fileNumber, resumeBefore.offset)
         self.execTime = execTime
     }
 
-    public var logicID: UInt64 { reference.logicID }
+    var reference: ItemReference {
+        ItemReference(
+            logicID: logicID, start: PhysicalPosition(fileNumber: startFile, offset: startOffset),
+            end: PhysicalPosition(fileNumber: endFile, offset: endOffset),
+            stored: ResumePoint(fileNumber: storedFile, offset: storedOffset))
+    }
+
+    /// The end of the record before it in the stream: the resume point at which it is the next
+    /// item. On a master this equals ``ItemReference/stored``; a v3.0–v3.5.1 slave's items store
+    /// the master's positions instead.
+    var resumeBefore: ResumePoint { ResumePoint(fileNumber: resumeFile, offset: resumeOffset) }
 }
 
 /// A run of consecutive items around a recorded resume point, and where the point falls.

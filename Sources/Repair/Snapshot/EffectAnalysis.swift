@@ -27,16 +27,28 @@ struct EffectAnalysis {
     /// Whether the states before the run come from a replayed history (else: unknown).
     let hasHistory: Bool
 
+    /// Where a text is in a chain's `texts`.
+    private struct TextRange {
+        var start: UInt32
+        var count: UInt32
+    }
+
+    /// One item of a key's chain; its texts are in the chain's `texts` (a window's chains hold
+    /// a step for nearly every item until they are decided).
     private struct Step {
-        var item: Int
-        var comparison: Comparison
-        var before: String
-        var after: String
-        /// What the item writes of this key.
-        var facets: [Facet]
+        var item: Int32
+        /// How the state after the item compares with the snapshot: a mismatch (why), or
+        /// consistent, strongly (on a known fact) or not.
+        var isMismatch: Bool
+        var isStrongMatch: Bool
         /// The item's own effect on this key is known after it, was not before it, and agrees
         /// with the snapshot: the state before it agrees only by not knowing.
         var verifiesItsEffect: Bool
+        var why: TextRange
+        var before: TextRange
+        var after: TextRange
+        /// What the item writes of this key.
+        var facets: [Facet]
     }
 
     /// What is known of a key's chain before it is opened (16 bytes: a window has one per key).
@@ -57,18 +69,53 @@ struct EffectAnalysis {
         var comparator: ChainComparator
         var initial: Comparison
         var steps: [Step] = []
+        /// The steps' texts, as UTF-8.
+        var texts: [UInt8] = []
+
+        mutating func store(_ text: String) -> TextRange {
+            var text = text
+            let start = UInt32(texts.count)
+            text.withUTF8 { texts.append(contentsOf: $0) }
+            return TextRange(start: start, count: UInt32(texts.count) - start)
+        }
+
+        func text(_ range: TextRange) -> String {
+            String(decoding: texts[Int(range.start)..<Int(range.start + range.count)], as: UTF8.self)
+        }
+
+        mutating func append(item: Int, _ comparison: Comparison, before: String, after: String, facets: [Facet], verifies: Bool) {
+            var why = TextRange(start: 0, count: 0)
+            if case .mismatch(let reason) = comparison { why = store(reason) }
+            let before = store(before)
+            let after = store(after)
+            steps.append(
+                Step(
+                    item: Int32(item), isMismatch: comparison.isMismatch, isStrongMatch: comparison.isStrongMatch,
+                    verifiesItsEffect: verifies, why: why, before: before, after: after, facets: facets))
+        }
+
+        /// The comparison of the state after `step` (only whether it is a mismatch, why, and
+        /// whether it is a strong match are kept).
+        func comparison(_ step: Step) -> Comparison {
+            step.isMismatch ? .mismatch(text(step.why)) : .consistent(known: step.isStrongMatch ? 1 : 0, unknown: 0)
+        }
     }
 
     /// - Parameters:
     ///   - items: the run, in binlog order.
     ///   - exact: the exact model, at the state before the run (after the replayed history, or
     ///     fresh); it goes on through the run, and forgets each key once its chain is decided.
+    ///   - keepsEvidence: whether the evidence of an item with this decision is kept (else only
+    ///     the decision is).
     /// - Returns: one judgement per item.
     ///
     /// A chain is opened at its first item and decided after its last, so that only the chains
     /// spanning the current item hold states (every chain is open from the start when the run
     /// has a FLUSHDB-like item, which writes every key).
-    func judge(_ items: [LoggedItem], _ arguments: ArgumentArena, exact: inout KeyspaceModel) throws(PikaStorageError) -> Judgements {
+    func judge(
+        _ items: [LoggedItem], _ arguments: ArgumentArena, exact: inout KeyspaceModel,
+        keepsEvidence: (Int, EffectDecision) -> Bool = { _, _ in true }
+    ) throws(PikaStorageError) -> Judgements {
 
         // The chains, one per key, numbered in order of first appearance: their facets, their
         // last items.
@@ -138,15 +185,19 @@ struct EffectAnalysis {
             guard let chain = open.removeValue(forKey: index) else { return }
             let key = chain.key
             states[key] = nil
-            for (item, judgement) in try decide(chain, key: key, items) {
+            let judged = try decide(chain, key: key, items) { item, decision in
+                partial[item] != nil || keepsEvidence(item, decision)
+            }
+            for (item, judgement) in judged {
                 if partial[item] == nil {
-                    result.set(item, judgement)
+                    keepsEvidence(item, judgement.decision) ? result.set(item, judgement) : result.set(item, judgement.decision)
                 } else {
                     partial[item]!.parts.append((index, judgement))
                     if partial[item]!.parts.count == partial[item]!.expected {
                         let parts = partial.removeValue(forKey: item)!.parts.sorted { $0.chain < $1.chain }
                         let command = LoggedCommand(arguments: arguments.arguments(of: item))
-                        result.set(item, merge(parts.map(\.judgement), command: command))
+                        let merged = merge(parts.map(\.judgement), command: command)
+                        keepsEvidence(item, merged.decision) ? result.set(item, merged) : result.set(item, merged.decision)
                     }
                 }
             }
@@ -202,10 +253,9 @@ struct EffectAnalysis {
                 let verifies =
                     !comparison.isMismatch && !own.isEmpty && own.allSatisfy { state.knows($0) }
                     && own.contains { !before.knows($0) }
-                open[index]!.steps.append(
-                    Step(
-                        item: itemIndex, comparison: comparison, before: describe(before, entry.facets),
-                        after: describe(state, entry.facets), facets: entry.facets, verifiesItsEffect: verifies))
+                open[index]!.append(
+                    item: itemIndex, comparison, before: describe(before, entry.facets), after: describe(state, entry.facets),
+                    facets: entry.facets, verifies: verifies)
             }
 
             // Decide the chains that end here.
@@ -218,8 +268,12 @@ struct EffectAnalysis {
         return result
     }
 
-    private func decide(_ chain: OpenChain, key: [UInt8], _ items: [LoggedItem]) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
-        let comparisons = [chain.initial] + chain.steps.map(\.comparison)
+    /// - Parameter needsEvidence: whether an item with this decision needs its evidence text
+    ///   (else it gets an empty one).
+    private func decide(
+        _ chain: OpenChain, key: [UInt8], _ items: [LoggedItem], needsEvidence: (Int, EffectDecision) -> Bool
+    ) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
+        let comparisons = [chain.initial] + chain.steps.map(chain.comparison)
         // A state that agrees only because it does not know what the next item wrote, while
         // the state after that item knows it and agrees, is no evidence of its own.
         var outdone = Set<Int>()
@@ -241,28 +295,35 @@ struct EffectAnalysis {
         var result: [(Int, ItemJudgement)] = []
         for (offset, step) in chain.steps.enumerated() {
             let position = offset + 1
+            // Read even when the text is not kept: the snapshot reads are the same either way.
             let found = try describeObserved(observed, step.facets)
-            var evidence = "\(name): found \(found); before: \(step.before); after: \(step.after)"
             let decision: EffectDecision
             if let bounds {
+                decision = position <= bounds.low ? .applied : position > bounds.high ? .notApplied : .undecidable
+            } else {
+                decision = .undecidable
+            }
+            let item = Int(step.item)
+            guard needsEvidence(item, decision) else {
+                result.append((item, ItemJudgement(decision: decision, evidence: "")))
+                continue
+            }
+            var evidence = "\(name): found \(found); before: \(chain.text(step.before)); after: \(chain.text(step.after))"
+            if let bounds {
                 if position <= bounds.low {
-                    decision = .applied
                     if case .mismatch(let why) = comparisons[position - 1] { evidence += " (the state before it: \(why))" }
                 } else if position > bounds.high {
-                    decision = .notApplied
-                    if case .mismatch(let why) = step.comparison { evidence += " (the state after it: \(why))" }
+                    if step.isMismatch { evidence += " (the state after it: \(chain.text(step.why)))" }
                 } else {
-                    decision = .undecidable
                     evidence += " (" + undecidableReason(comparisons, position, bounds, items, chain) + ")"
                 }
             } else {
-                decision = .undecidable
                 let why: String
-                if case .mismatch(let reason) = step.comparison { why = reason } else { why = "" }
+                why = step.isMismatch ? chain.text(step.why) : ""
                 evidence += " (the snapshot agrees with none of the states \(name) goes through in the window"
                     + (why.isEmpty ? "" : ": \(why)") + ")"
             }
-            result.append((step.item, ItemJudgement(decision: decision, evidence: evidence)))
+            result.append((item, ItemJudgement(decision: decision, evidence: evidence)))
         }
         return result
     }
@@ -281,7 +342,7 @@ struct EffectAnalysis {
             return "the snapshot agrees with the state both before and after this item"
         }
         func label(_ index: Int) -> String {
-            index == 0 ? "before the window" : "after logic id \(items[chain.steps[index - 1].item].logicID)"
+            index == 0 ? "before the window" : "after logic id \(items[Int(chain.steps[index - 1].item)].logicID)"
         }
         return "the snapshot agrees with the states \(label(bounds.low)) and \(label(bounds.high))"
     }

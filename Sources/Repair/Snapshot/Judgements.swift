@@ -5,7 +5,8 @@
 /// `String` each: a 100 000-item window holds 100 000 texts until the report picks the ones it
 /// shows, and one allocation per text cost more than the text.
 struct Judgements {
-    /// Where one item's evidence is: `chunk` −1 while the item has no judgement.
+    /// Where one item's evidence is: `chunk` −1 while the item has no judgement, −2 when only
+    /// its decision was kept.
     private struct Span {
         var chunk: Int32
         var start: UInt32
@@ -29,7 +30,20 @@ struct Judgements {
     var chunkCount: Int { chunks.count }
 
     /// Whether item `index` has its judgement.
-    func isSet(_ index: Int) -> Bool { spans[index].chunk >= 0 }
+    func isSet(_ index: Int) -> Bool { spans[index].chunk != -1 }
+
+    /// Whether item `index`'s evidence was kept.
+    func hasEvidence(_ index: Int) -> Bool { spans[index].chunk >= 0 }
+
+    /// Whether some item has its decision without its evidence.
+    private(set) var droppedEvidence = false
+
+    /// Sets item `index`'s decision without keeping its evidence (an item no report lists).
+    mutating func set(_ index: Int, _ decision: EffectDecision) {
+        decisions[index] = decision
+        spans[index] = Span(chunk: -2, start: 0, count: 0)
+        droppedEvidence = true
+    }
 
     mutating func set(_ index: Int, _ judgement: ItemJudgement) {
         decisions[index] = judgement.decision
@@ -46,7 +60,7 @@ struct Judgements {
         }
     }
 
-    /// Item `index`'s evidence (empty while it has none).
+    /// Item `index`'s evidence (empty while it has none, or when it was not kept).
     func evidence(_ index: Int) -> String {
         let span = spans[index]
         guard span.chunk >= 0 else { return "" }

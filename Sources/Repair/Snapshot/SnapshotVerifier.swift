@@ -144,7 +144,12 @@ public struct SnapshotVerifier {
         var reads: Int
     }
 
-    private func analyse(_ collected: CollectedWindow, fresh: Bool) throws(SnapshotVerificationError) -> Analysis {
+    /// - Parameter allEvidence: keep the evidence of every item; otherwise that of the items
+    ///   applied before the offset is kept only if an item before the offset is missing (only
+    ///   then does the report list them), and the analysis is run again if one is.
+    private func analyse(
+        _ collected: CollectedWindow, fresh: Bool, allEvidence: Bool = false
+    ) throws(SnapshotVerificationError) -> Analysis {
         let items = collected.items
         let split = collected.split
         let snapshotTime: UnixTime
@@ -183,7 +188,16 @@ public struct SnapshotVerifier {
         let observer = SnapshotObserver(snapshot: snapshot, snapshotTime: snapshotTime)
         let analysis = EffectAnalysis(model: model, observer: observer, hasHistory: fresh)
         let judgements: Judgements
-        do { judgements = try analysis.judge(items, collected.arguments, exact: &exact) } catch { throw .storage(error) }
+        do {
+            judgements = try analysis.judge(items, collected.arguments, exact: &exact) { index, decision in
+                allEvidence || index >= split || decision != .applied
+            }
+        } catch {
+            throw .storage(error)
+        }
+        if judgements.droppedEvidence && (0..<split).contains(where: { judgements.decisions[$0] == .notApplied }) {
+            return try analyse(collected, fresh: fresh, allEvidence: true)
+        }
         return Analysis(
             judgements: judgements, snapshotTime: snapshotTime, snapshotTimeSource: source, history: history,
             reads: observer.readCount)
@@ -200,11 +214,10 @@ public struct SnapshotVerifier {
         let count = items.count
         // Items are built only for what the report lists; their commands and evidence stay in
         // the window's buffers.
-        let examined = ExaminedItems(arguments: collected.arguments, judgements: judgements)
+        let examined = ExaminedItems(items: items, arguments: collected.arguments, judgements: judgements)
         func item(_ index: Int) -> SnapshotVerification.Item {
             SnapshotVerification.Item(
-                reference: items[index].reference, resumeBefore: items[index].resumeBefore,
-                execTime: items[index].execTime, decision: decisions[index],
+                decision: decisions[index],
                 isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: collected.arguments.arguments(of: index))),
                 isAfterRecorded: index >= split, examined: examined, index: index)
         }
