@@ -47,8 +47,6 @@ struct EffectAnalysis {
         var why: TextRange
         var before: TextRange
         var after: TextRange
-        /// What the item writes of this key.
-        var facets: [Facet]
     }
 
     /// What is known of a key's chain before it is opened (16 bytes: a window has one per key).
@@ -61,6 +59,31 @@ struct EffectAnalysis {
         /// The types its items write (the fields and members are kept apart, for the few
         /// chains that write some).
         var types = DataTypeSet()
+    }
+
+    /// What a step needs of the key's state before its item.
+    private struct BeforeFacts {
+        /// Running a command then first drops an expired type.
+        var expires: Bool
+        var shapes: (hash: (complete: Bool, count: Int), set: (complete: Bool, count: Int), zset: (complete: Bool, count: Int))
+        /// One of the item's own facets was not known.
+        var learnsOwnEffect: Bool
+        /// The state, described.
+        var text: String
+
+        func shape(_ type: PikaDataType) -> (complete: Bool, count: Int) {
+            switch type {
+            case .hash: return shapes.hash
+            case .set: return shapes.set
+            case .zset: return shapes.zset
+            default: return (true, 0)
+            }
+        }
+    }
+
+    /// The facets of an item that are its own effect (not a collection's count or existence).
+    private static func ownFacets(_ facets: [Facet]) -> [Facet] {
+        facets.filter { if case .collection = $0 { return false } else { return true } }
     }
 
     /// A chain between its first item and its last.
@@ -83,7 +106,7 @@ struct EffectAnalysis {
             String(decoding: texts[Int(range.start)..<Int(range.start + range.count)], as: UTF8.self)
         }
 
-        mutating func append(item: Int, _ comparison: Comparison, before: String, after: String, facets: [Facet], verifies: Bool) {
+        mutating func append(item: Int, _ comparison: Comparison, before: String, after: String, verifies: Bool) {
             var why = TextRange(start: 0, count: 0)
             if case .mismatch(let reason) = comparison { why = store(reason) }
             let before = store(before)
@@ -91,7 +114,7 @@ struct EffectAnalysis {
             steps.append(
                 Step(
                     item: Int32(item), isMismatch: comparison.isMismatch, isStrongMatch: comparison.isStrongMatch,
-                    verifiesItsEffect: verifies, why: why, before: before, after: after, facets: facets))
+                    verifiesItsEffect: verifies, why: why, before: before, after: after))
         }
 
         /// The comparison of the state after `step` (only whether it is a mismatch, why, and
@@ -178,6 +201,12 @@ struct EffectAnalysis {
             for index in 0..<chains.count { try openChain(index) }
         }
 
+        /// What item `item` writes of `key` (one of its keys).
+        func facets(_ item: Int, _ key: [UInt8]) -> [Facet] {
+            let footprint = model.footprint(of: LoggedCommand(arguments: arguments.arguments(of: item)))
+            return footprint.isGlobal ? [.wholeKey] : footprint.keys.first { $0.key == key }!.facets
+        }
+
         var result = Judgements(count: items.count)
         /// Items of several keys: the judgements of the keys decided so far, and how many keys.
         var partial: [Int: (expected: Int, parts: [(chain: Int, judgement: ItemJudgement)])] = [:]
@@ -185,7 +214,7 @@ struct EffectAnalysis {
             guard let chain = open.removeValue(forKey: index) else { return }
             let key = chain.key
             states[key] = nil
-            let judged = try decide(chain, key: key, items) { item, decision in
+            let judged = try decide(chain, key: key, items, facets: facets) { item, decision in
                 partial[item] != nil || keepsEvidence(item, decision)
             }
             for (item, judgement) in judged {
@@ -217,14 +246,23 @@ struct EffectAnalysis {
             if affected.count > 1 { partial[itemIndex] = (affected.count, []) }
             for entry in affected where states[entry.key] == nil { try openChain(chainIndex(entry.key)!) }
             let time = Int64(items[itemIndex].execTime)
-            let previous = affected.map { states[$0.key]! }
+            // What the steps need of the states before the item, taken before it is applied so that
+            // the states are then changed in place (a copy of each would copy its collections).
+            let previous = affected.map { entry in
+                let before = states[entry.key]!
+                return BeforeFacts(
+                    expires: before.expiresSomething(at: time),
+                    shapes: (before.shape(.hash), before.shape(.set), before.shape(.zset)),
+                    learnsOwnEffect: Self.ownFacets(entry.facets).contains { !before.knows($0) },
+                    text: describe(before, entry.facets))
+            }
             model.apply(command, at: time, to: &states)
             exact.applyFollowing(command, execTime: items[itemIndex].execTime, footprint: footprint) { chainIndex($0) != nil }
             for (position, entry) in affected.enumerated() {
                 let index = chainIndex(entry.key)!
                 let before = previous[position]
                 var state = states[entry.key]!
-                var changes = StateChanges(everything: before.expiresSomething(at: time))
+                var changes = StateChanges(everything: before.expires)
                 for facet in entry.facets {
                     switch facet {
                     case .wholeKey: changes.everything = true
@@ -249,13 +287,11 @@ struct EffectAnalysis {
                     }
                 }
                 let comparison = try open[index]!.comparator.compare(state, changes)
-                let own = entry.facets.filter { if case .collection = $0 { return false } else { return true } }
+                let own = Self.ownFacets(entry.facets)
                 let verifies =
-                    !comparison.isMismatch && !own.isEmpty && own.allSatisfy { state.knows($0) }
-                    && own.contains { !before.knows($0) }
+                    !comparison.isMismatch && !own.isEmpty && own.allSatisfy { state.knows($0) } && before.learnsOwnEffect
                 open[index]!.append(
-                    item: itemIndex, comparison, before: describe(before, entry.facets), after: describe(state, entry.facets),
-                    facets: entry.facets, verifies: verifies)
+                    item: itemIndex, comparison, before: before.text, after: describe(state, entry.facets), verifies: verifies)
             }
 
             // Decide the chains that end here.
@@ -268,10 +304,13 @@ struct EffectAnalysis {
         return result
     }
 
-    /// - Parameter needsEvidence: whether an item with this decision needs its evidence text
-    ///   (else it gets an empty one).
+    /// - Parameters:
+    ///   - facets: what an item writes of a key (recomputed, rather than kept for every step).
+    ///   - needsEvidence: whether an item with this decision needs its evidence text (else it
+    ///     gets an empty one).
     private func decide(
-        _ chain: OpenChain, key: [UInt8], _ items: [LoggedItem], needsEvidence: (Int, EffectDecision) -> Bool
+        _ chain: OpenChain, key: [UInt8], _ items: [LoggedItem], facets: (Int, [UInt8]) -> [Facet],
+        needsEvidence: (Int, EffectDecision) -> Bool
     ) throws(PikaStorageError) -> [(Int, ItemJudgement)] {
         let comparisons = [chain.initial] + chain.steps.map(chain.comparison)
         // A state that agrees only because it does not know what the next item wrote, while
@@ -295,15 +334,15 @@ struct EffectAnalysis {
         var result: [(Int, ItemJudgement)] = []
         for (offset, step) in chain.steps.enumerated() {
             let position = offset + 1
+            let item = Int(step.item)
             // Read even when the text is not kept: the snapshot reads are the same either way.
-            let found = try describeObserved(observed, step.facets)
+            let found = try describeObserved(observed, facets(item, key))
             let decision: EffectDecision
             if let bounds {
                 decision = position <= bounds.low ? .applied : position > bounds.high ? .notApplied : .undecidable
             } else {
                 decision = .undecidable
             }
-            let item = Int(step.item)
             guard needsEvidence(item, decision) else {
                 result.append((item, ItemJudgement(decision: decision, evidence: "")))
                 continue
