@@ -1,30 +1,48 @@
 import BinlogFormat
 
-/// One binlog item copied out of the decoder: where it is and its command.
+/// One binlog item copied out of the decoder: where it is (its command is in the window's
+/// ``ArgumentArena``). Stored as 64 bytes, the file numbers apart from the offsets (an
+/// ``ItemReference`` and a ``ResumePoint`` side by side take 80 with their padding).
 struct LoggedItem: Sendable {
-    public var reference: ItemReference
+    let logicID: UInt64
+    private let startOffset: UInt64
+    private let endOffset: UInt64
+    private let storedOffset: UInt64
+    private let resumeOffset: UInt64
+    private let startFile: FileNumber
+    private let endFile: FileNumber
+    private let storedFile: FileNumber
+    private let resumeFile: FileNumber
+    /// Exec time (unix seconds) from the item header; 0 for v2.x items.
+    let execTime: UInt32
+
+    init(reference: ItemReference, resumeBefore: ResumePoint, execTime: UInt32) {
+        logicID = reference.logicID
+        (startFile, startOffset) = (reference.start.fileNumber, reference.start.offset)
+        (endFile, endOffset) = (reference.end.fileNumber, reference.end.offset)
+        (storedFile, storedOffset) = (reference.stored.fileNumber, reference.stored.offset)
+        (resumeFile, resumeOffset) = (resumeBefore.fileNumber, resumeBefore.offset)
+        self.execTime = execTime
+    }
+
+    var reference: ItemReference {
+        ItemReference(
+            logicID: logicID, start: PhysicalPosition(fileNumber: startFile, offset: startOffset),
+            end: PhysicalPosition(fileNumber: endFile, offset: endOffset),
+            stored: ResumePoint(fileNumber: storedFile, offset: storedOffset))
+    }
+
     /// The end of the record before it in the stream: the resume point at which it is the next
     /// item. On a master this equals ``ItemReference/stored``; a v3.0–v3.5.1 slave's items store
     /// the master's positions instead.
-    public var resumeBefore: ResumePoint
-    /// Exec time (unix seconds) from the item header; 0 for v2.x items.
-    public var execTime: UInt32
-    /// The command and its arguments.
-    public var arguments: [[UInt8]]
-
-    public init(reference: ItemReference, resumeBefore: ResumePoint, execTime: UInt32, arguments: [[UInt8]]) {
-        self.reference = reference
-        self.resumeBefore = resumeBefore
-        self.execTime = execTime
-        self.arguments = arguments
-    }
-
-    public var logicID: UInt64 { reference.logicID }
+    var resumeBefore: ResumePoint { ResumePoint(fileNumber: resumeFile, offset: resumeOffset) }
 }
 
 /// A run of consecutive items around a recorded resume point, and where the point falls.
 struct CollectedWindow {
     var items: [LoggedItem]
+    /// The items' commands, by the same index.
+    var arguments: ArgumentArena
     /// Index in `items` of the first item after the recorded point (`items.count` if none).
     var split: Int
     var location: OffsetLocation
@@ -70,6 +88,8 @@ enum BinlogWindowReader {
         var locator = OffsetLocator(recorded: recorded, fileNumbers: files.map(\.fileNumber))
         var before: [LoggedItem] = []
         var after: [LoggedItem] = []
+        var beforeArguments = ArgumentArena()
+        var afterArguments = ArgumentArena()
         var dropped = startIndex > 0
         var hasMoreAfter = false
         var previousEnd: ResumePoint? = nil
@@ -88,12 +108,13 @@ enum BinlogWindowReader {
                     continue
                 }
                 let logged = LoggedItem(
-                    reference: reference, resumeBefore: previousEnd ?? stored, execTime: item.header.execTime,
-                    arguments: item.command.ownedArguments())
+                    reference: reference, resumeBefore: previousEnd ?? stored, execTime: item.header.execTime)
                 if endsAtOrBefore(item.end, recorded) {
                     if lookback > 0 {
                         before.append(logged)
+                        beforeArguments.append(item.command)
                         if before.count >= 2 * lookback + 1024 {
+                            beforeArguments.removeFirst(before.count - lookback)
                             before.removeFirst(before.count - lookback)
                             dropped = true
                             damage.removeAll { $0.start < before[0].reference.start }
@@ -103,6 +124,7 @@ enum BinlogWindowReader {
                     }
                 } else {
                     after.append(logged)
+                    afterArguments.append(item.command)
                 }
             case .padding(let padding):
                 locator.observe(.padding, start: padding.start, end: padding.end, item: nil)
@@ -116,14 +138,24 @@ enum BinlogWindowReader {
 
         func finish() -> CollectedWindow {
             if before.count > lookback {
+                beforeArguments.removeFirst(before.count - lookback)
                 before.removeFirst(before.count - lookback)
                 dropped = true
             }
             if let first = before.first ?? after.first {
                 damage.removeAll { $0.start < first.reference.start }
             }
+            // Joined into buffers of the exact size (they stay for the whole check).
+            let split = before.count
+            var items: [LoggedItem] = []
+            items.reserveCapacity(before.count + after.count)
+            items += before
+            items += after
+            (before, after) = ([], [])
+            let arguments = ArgumentArena(joining: beforeArguments, afterArguments)
+            (beforeArguments, afterArguments) = (ArgumentArena(), ArgumentArena())
             return CollectedWindow(
-                items: before + after, split: before.count, location: locator.finish(), hasMoreBefore: dropped,
+                items: items, arguments: arguments, split: split, location: locator.finish(), hasMoreBefore: dropped,
                 hasMoreAfter: hasMoreAfter, damage: damage)
         }
     }
@@ -166,7 +198,7 @@ enum BinlogWindowReader {
             let footprint = footprints.footprint(of: logged)
             guard footprint.isGlobal || footprint.keys.contains(where: { keys.contains($0.key) }) else { continue }
             let time = item.envelope == .pikaItem ? item.header.execTime : item.firstRecordTime
-            model.applyFollowing(logged, execTime: time, footprint: footprint, followed: keys)
+            model.applyFollowing(logged, execTime: time, footprint: footprint) { keys.contains($0) }
             applied += 1
         }
         return (read, applied)
@@ -182,4 +214,99 @@ func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
         hash &*= 0x0000_0100_0000_01B3
     }
     return hash
+}
+
+/// The arguments of a run of items, back to back in one byte buffer, with each argument's length
+/// and where each item's arguments start. One buffer instead of an array per argument: a
+/// 100 000-item window's commands take their own size plus 4 bytes an argument and 16 an item,
+/// not three allocations an item.
+struct ArgumentArena: Sendable {
+    private(set) var bytes: [UInt8] = []
+    /// Each argument's length (an argument fits in an item, whose length is 32-bit).
+    private var lengths: [UInt32] = []
+    /// The index in `lengths` of each item's first argument.
+    private var argumentStarts: [Int] = []
+    /// The index in `bytes` of each item's first argument.
+    private var byteStarts: [Int] = []
+
+    init() {}
+
+    /// Items held.
+    var count: Int { argumentStarts.count }
+
+    /// Adds an item's arguments (they are copied).
+    mutating func append(_ command: RESPCommand) {
+        argumentStarts.append(lengths.count)
+        byteStarts.append(bytes.count)
+        for index in 0..<command.count {
+            let argument = command[index]
+            bytes.append(contentsOf: argument)
+            lengths.append(UInt32(argument.count))
+        }
+    }
+
+    /// Adds an item's arguments.
+    mutating func append(_ arguments: [[UInt8]]) {
+        argumentStarts.append(lengths.count)
+        byteStarts.append(bytes.count)
+        for argument in arguments {
+            bytes.append(contentsOf: argument)
+            lengths.append(UInt32(argument.count))
+        }
+    }
+
+    /// The items of `first`, then those of `second`, in buffers of the exact size.
+    init(joining first: ArgumentArena, _ second: ArgumentArena) {
+        bytes.reserveCapacity(first.bytes.count + second.bytes.count)
+        lengths.reserveCapacity(first.lengths.count + second.lengths.count)
+        argumentStarts.reserveCapacity(first.count + second.count)
+        byteStarts.reserveCapacity(first.count + second.count)
+        append(contentsOf: first)
+        append(contentsOf: second)
+    }
+
+    /// Adds every item of `other` after those held.
+    mutating func append(contentsOf other: ArgumentArena) {
+        let argumentBase = lengths.count
+        let byteBase = bytes.count
+        bytes.append(contentsOf: other.bytes)
+        lengths.append(contentsOf: other.lengths)
+        argumentStarts.append(contentsOf: other.argumentStarts.lazy.map { $0 + argumentBase })
+        byteStarts.append(contentsOf: other.byteStarts.lazy.map { $0 + byteBase })
+    }
+
+    /// Drops the first `n` items.
+    mutating func removeFirst(_ n: Int) {
+        guard n > 0 else { return }
+        guard n < count else {
+            self = ArgumentArena()
+            return
+        }
+        let firstArgument = argumentStarts[n]
+        let firstByte = byteStarts[n]
+        bytes.removeFirst(firstByte)
+        lengths.removeFirst(firstArgument)
+        argumentStarts.removeFirst(n)
+        byteStarts.removeFirst(n)
+        for index in argumentStarts.indices {
+            argumentStarts[index] -= firstArgument
+            byteStarts[index] -= firstByte
+        }
+    }
+
+    /// The number of arguments of item `item`.
+    func argumentCount(of item: Int) -> Int {
+        (item + 1 < argumentStarts.count ? argumentStarts[item + 1] : lengths.count) - argumentStarts[item]
+    }
+
+    /// Item `item`'s arguments, copied out.
+    func arguments(of item: Int) -> [[UInt8]] {
+        var start = byteStarts[item]
+        let first = argumentStarts[item]
+        return (first..<first + argumentCount(of: item)).map { index in
+            let end = start + Int(lengths[index])
+            defer { start = end }
+            return Array(bytes[start..<end])
+        }
+    }
 }

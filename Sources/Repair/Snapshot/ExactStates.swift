@@ -8,11 +8,11 @@ extension KeyspaceModel {
     /// writes become unknown (a key outside `followed` was never built, so its value would be a
     /// guess).
     mutating func applyFollowing(
-        _ command: LoggedCommand, execTime: UInt32, footprint: CommandFootprint, followed: Set<[UInt8]>
+        _ command: LoggedCommand, execTime: UInt32, footprint: CommandFootprint, followed: ([UInt8]) -> Bool
     ) {
         if let spec = CommandCatalogue.spec(named: command.name), spec.reads != .none {
-            if !spec.reads.keys(of: command.arguments).allSatisfy({ followed.contains($0) }) {
-                for (key, _) in footprint.keys where followed.contains(key) {
+            if !spec.reads.keys(of: command.arguments).allSatisfy(followed) {
+                for (key, _) in footprint.keys where followed(key) {
                     forget(key, "\(command.name.uppercased()) reads a key whose history was not replayed")
                 }
                 return
@@ -24,6 +24,11 @@ extension KeyspaceModel {
             // Only a KeyStateSource throws, and none is set; be safe anyway.
             for (key, _) in footprint.keys { forget(key, "replay failed: \(error)") }
         }
+    }
+
+    /// Forgets `key` altogether, to free its value: for a key no later command writes or reads.
+    mutating func drop(_ key: [UInt8]) {
+        slots[key] = nil
     }
 
     /// `key`'s exact state as stored (expired or not), or `nil` when unknown.

@@ -77,6 +77,9 @@ final class SnapshotObserver {
     /// Forgets the cached reads (between passes over different windows).
     func reset() { keys.removeAll(keepingCapacity: true) }
 
+    /// Forgets the cached reads of one key (its chain is decided; nothing reads it again).
+    func forget(_ key: [UInt8]) { keys[key] = nil }
+
     func type(_ type: PikaDataType, of observed: ObservedKey) throws(PikaStorageError) -> ObservedType {
         if let known = observed.types[type] { return known }
         readCount += 1
@@ -150,9 +153,18 @@ enum Comparison {
     }
 }
 
+/// A set of data types, as bits.
+struct DataTypeSet: Equatable {
+    private var bits: UInt8 = 0
+
+    func contains(_ type: PikaDataType) -> Bool { bits & (1 << type.rawValue) != 0 }
+
+    mutating func insert(_ type: PikaDataType) { bits |= 1 << type.rawValue }
+}
+
 /// The parts of one key a chain of items touches, compared for every state of the chain.
 struct ChainFacets {
-    var types: Set<PikaDataType> = []
+    var types = DataTypeSet()
     var hashFields: Set<[UInt8]> = []
     var setMembers: Set<[UInt8]> = []
     var zsetMembers: Set<[UInt8]> = []

@@ -22,20 +22,25 @@ public struct SnapshotVerification: Sendable {
 
     /// One item of the reported window.
     public struct Item: Sendable {
-        public var reference: ItemReference
-        /// The resume point at which this item is the next one to send.
-        public var resumeBefore: ResumePoint
-        public var execTime: UInt32
-        public var arguments: [[UInt8]]
         public var decision: EffectDecision
         /// Applying it again on a state that holds it gives another state (Docs/Format.md §C2).
         public var isUnsafeToReplay: Bool
-        /// Key, expected and found values, and why the decision was taken.
-        public var evidence: String
         /// Whether it comes after the recorded offset.
         public var isAfterRecorded: Bool
+        /// The examined items' commands and evidence, shared by every item of the report.
+        let examined: ExaminedItems
+        /// This item's index among them.
+        let index: Int
 
-        public var logicID: UInt64 { reference.logicID }
+        public var reference: ItemReference { examined.items[index].reference }
+        /// The resume point at which this item is the next one to send.
+        public var resumeBefore: ResumePoint { examined.items[index].resumeBefore }
+        public var execTime: UInt32 { examined.items[index].execTime }
+        public var arguments: [[UInt8]] { examined.arguments.arguments(of: index) }
+        /// Key, expected and found values, and why the decision was taken.
+        public var evidence: String { examined.judgements.evidence(index) }
+
+        public var logicID: UInt64 { examined.items[index].logicID }
         /// The command as redis-cli would show it (long arguments cut).
         public var command: String { commandLine(arguments) }
     }
@@ -101,6 +106,20 @@ public struct SnapshotVerification: Sendable {
 
     /// Consistent, and the recorded offset is a valid resume point: a replica may resume there.
     public var isClean: Bool { verdict == .consistent && location.isResumePoint }
+}
+
+/// Every examined item with its command and evidence, kept once for the items a report lists
+/// (a 50 000-item window's evidence as one `String` per listed item cost twice its size).
+final class ExaminedItems: Sendable {
+    let items: [LoggedItem]
+    let arguments: ArgumentArena
+    let judgements: Judgements
+
+    init(items: [LoggedItem], arguments: ArgumentArena, judgements: Judgements) {
+        self.items = items
+        self.arguments = arguments
+        self.judgements = judgements
+    }
 }
 
 /// Why a verification could not run.

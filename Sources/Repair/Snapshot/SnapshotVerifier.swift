@@ -110,13 +110,13 @@ public struct SnapshotVerifier {
             guard !collected.items.isEmpty else { throw .emptyBinlog(binlogPath) }
 
             let analysis = try analyse(collected, fresh: fresh)
-            let judgements = analysis.judgements
+            let decisions = analysis.judgements.decisions
             let split = collected.split
-            let lastAppliedAfter = (split..<judgements.count).last { judgements[$0].decision == .applied }
-            let firstMissingBefore = (0..<split).first { judgements[$0].decision == .notApplied }
-            let anyAppliedBefore = (0..<split).contains { judgements[$0].decision == .applied }
+            let lastAppliedAfter = (split..<decisions.count).last { decisions[$0] == .applied }
+            let firstMissingBefore = (0..<split).first { decisions[$0] == .notApplied }
+            let anyAppliedBefore = (0..<split).contains { decisions[$0] == .applied }
             let needForward =
-                collected.hasMoreAfter && lastAppliedAfter.map { judgements.count - 1 - $0 < window } ?? false
+                collected.hasMoreAfter && lastAppliedAfter.map { decisions.count - 1 - $0 < window } ?? false
             let needBackward =
                 collected.hasMoreBefore
                 && (firstMissingBefore.map { $0 < window } ?? false || (split > 0 && !anyAppliedBefore))
@@ -137,14 +137,19 @@ public struct SnapshotVerifier {
     }
 
     private struct Analysis {
-        var judgements: [ItemJudgement]
+        var judgements: Judgements
         var snapshotTime: UnixTime
         var snapshotTimeSource: String
         var history: SnapshotVerification.History
         var reads: Int
     }
 
-    private func analyse(_ collected: CollectedWindow, fresh: Bool) throws(SnapshotVerificationError) -> Analysis {
+    /// - Parameter allEvidence: keep the evidence of every item; otherwise that of the items
+    ///   applied before the offset is kept only if an item before the offset is missing (only
+    ///   then does the report list them), and the analysis is run again if one is.
+    private func analyse(
+        _ collected: CollectedWindow, fresh: Bool, allEvidence: Bool = false
+    ) throws(SnapshotVerificationError) -> Analysis {
         let items = collected.items
         let split = collected.split
         let snapshotTime: UnixTime
@@ -164,8 +169,10 @@ public struct SnapshotVerifier {
         let history: SnapshotVerification.History
         if fresh {
             var keys = Set<[UInt8]>()
-            for item in items {
-                for (key, _) in model.footprint(of: LoggedCommand(arguments: item.arguments)).keys { keys.insert(key) }
+            for index in items.indices {
+                for (key, _) in model.footprint(of: LoggedCommand(arguments: collected.arguments.arguments(of: index))).keys {
+                    keys.insert(key)
+                }
             }
             do {
                 let (read, applied) = try BinlogWindowReader.replayHistory(
@@ -180,8 +187,17 @@ public struct SnapshotVerifier {
 
         let observer = SnapshotObserver(snapshot: snapshot, snapshotTime: snapshotTime)
         let analysis = EffectAnalysis(model: model, observer: observer, hasHistory: fresh)
-        let judgements: [ItemJudgement]
-        do { judgements = try analysis.judge(items, exact: exact) } catch { throw .storage(error) }
+        let judgements: Judgements
+        do {
+            judgements = try analysis.judge(items, collected.arguments, exact: &exact) { index, decision in
+                allEvidence || index >= split || decision != .applied
+            }
+        } catch {
+            throw .storage(error)
+        }
+        if judgements.droppedEvidence && (0..<split).contains(where: { judgements.decisions[$0] == .notApplied }) {
+            return try analyse(collected, fresh: fresh, allEvidence: true)
+        }
         return Analysis(
             judgements: judgements, snapshotTime: snapshotTime, snapshotTimeSource: source, history: history,
             reads: observer.readCount)
@@ -194,25 +210,28 @@ public struct SnapshotVerifier {
         let items = collected.items
         let split = collected.split
         let judgements = analysis.judgements
-        let all = items.indices.map { index in
+        let decisions = judgements.decisions
+        let count = items.count
+        // Items are built only for what the report lists; their commands and evidence stay in
+        // the window's buffers.
+        let examined = ExaminedItems(items: items, arguments: collected.arguments, judgements: judgements)
+        func item(_ index: Int) -> SnapshotVerification.Item {
             SnapshotVerification.Item(
-                reference: items[index].reference, resumeBefore: items[index].resumeBefore,
-                execTime: items[index].execTime, arguments: items[index].arguments,
-                decision: judgements[index].decision,
-                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: items[index].arguments)),
-                evidence: judgements[index].evidence, isAfterRecorded: index >= split)
+                decision: decisions[index],
+                isUnsafeToReplay: model.isUnsafeToReplay(LoggedCommand(arguments: collected.arguments.arguments(of: index))),
+                isAfterRecorded: index >= split, examined: examined, index: index)
         }
 
-        let lagging = all[split...].filter { $0.decision == .applied }
-        let leading = all[..<split].filter { $0.decision == .notApplied }
+        let lagging = (split..<count).filter { decisions[$0] == .applied }
+        let leading = (0..<split).filter { decisions[$0] == .notApplied }
         let verdict: SnapshotVerification.Verdict
         if lagging.isEmpty && leading.isEmpty {
             verdict = .consistent
         } else if !lagging.isEmpty && !leading.isEmpty {
             verdict = .interleaved
         } else if !lagging.isEmpty {
-            let firstMissing = (split..<all.count).first { all[$0].decision == .notApplied }
-            let lastApplied = (split..<all.count).last { all[$0].decision == .applied }!
+            let firstMissing = (split..<count).first { decisions[$0] == .notApplied }
+            let lastApplied = lagging.last!
             verdict = firstMissing.map { $0 < lastApplied } ?? false ? .interleaved : .lagging
         } else {
             verdict = .leading
@@ -220,18 +239,18 @@ public struct SnapshotVerifier {
 
         // The earliest item not in the data; undecidable items count as in it before the
         // offset and as not in it after.
-        let correctedIndex = all.indices.first { index in
-            all[index].decision == .notApplied || (all[index].decision == .undecidable && index >= split)
+        let correctedIndex = (0..<count).first { index in
+            decisions[index] == .notApplied || (decisions[index] == .undecidable && index >= split)
         }
         let corrected: ResumePoint
         if let correctedIndex {
-            corrected = all[correctedIndex].resumeBefore
-            let item = all[correctedIndex]
+            let item = items[correctedIndex]
+            corrected = item.resumeBefore
             if item.reference.stored != item.resumeBefore {
                 remarks.append(
                     "logic id \(item.logicID) stores \(item.reference.stored) but follows a record ending at \(item.resumeBefore) (a replica's binlog keeps the master's positions); the corrected point uses the latter")
             }
-        } else if let last = all.last {
+        } else if let last = items.last {
             corrected = last.reference.endResumePoint
             if collected.hasMoreAfter {
                 remarks.append("every examined item is in the data; the corrected point is after the last one examined")
@@ -239,19 +258,23 @@ public struct SnapshotVerifier {
         } else {
             corrected = recorded
         }
-        let skip = correctedIndex.map { index in all[(index + 1)...].filter { $0.decision == .applied } } ?? []
+        let skip = correctedIndex.map { index in ((index + 1)..<count).filter { decisions[$0] == .applied } } ?? []
 
         // The reported window.
         let window = options.window
-        let firstMissing = (0..<split).first { all[$0].decision == .notApplied } ?? split
+        let firstMissing = (0..<split).first { decisions[$0] == .notApplied } ?? split
         let start: Int
-        if let lastApplied = (0..<firstMissing).last(where: { all[$0].decision == .applied }) {
+        if let lastApplied = (0..<firstMissing).last(where: { decisions[$0] == .applied }) {
             start = lastApplied + 1
         } else {
             start = max(0, firstMissing - window)
         }
-        let lastAppliedAfter = (split..<all.count).last { all[$0].decision == .applied } ?? (split - 1)
-        let end = min(all.count, max(split + window, lastAppliedAfter + 1, correctedIndex.map { $0 + 1 } ?? 0))
+        let lastAppliedAfter = lagging.last ?? (split - 1)
+        let end = min(count, max(split + window, lastAppliedAfter + 1, correctedIndex.map { $0 + 1 } ?? 0))
+        let shown = (start..<max(start, end)).map(item)
+        func listed(_ indices: [Int]) -> [SnapshotVerification.Item] {
+            indices.map { start <= $0 && $0 < end ? shown[$0 - start] : item($0) }
+        }
 
         if let logicID = info?.logicID, let previous = collected.location.previousItem, logicID != previous.logicID {
             remarks.append("info line 7 names logic id \(logicID), but the item ending at the offset is logic id \(previous.logicID)")
@@ -267,10 +290,10 @@ public struct SnapshotVerifier {
             info: info, recorded: recorded, location: collected.location, storageVersion: snapshot.version,
             layout: snapshot.layout, snapshotTime: analysis.snapshotTime,
             snapshotTimeSource: analysis.snapshotTimeSource, history: analysis.history, verdict: verdict,
-            corrected: corrected, correctedItem: correctedIndex.map { all[$0].reference },
-            lastCommitted: correctedIndex.map { $0 > 0 ? all[$0 - 1].reference : nil } ?? all.last?.reference,
-            items: Array(all[start..<max(start, end)]), lagging: Array(lagging), leading: Array(leading), skip: skip,
-            examinedCount: all.count, snapshotReads: analysis.reads, remarks: remarks)
+            corrected: corrected, correctedItem: correctedIndex.map { items[$0].reference },
+            lastCommitted: correctedIndex.map { $0 > 0 ? items[$0 - 1].reference : nil } ?? items.last?.reference,
+            items: shown, lagging: listed(lagging), leading: listed(leading), skip: listed(skip),
+            examinedCount: count, snapshotReads: analysis.reads, remarks: remarks)
     }
 }
 
