@@ -173,9 +173,51 @@ enum Files {
         name.hasPrefix("write2file") ? Int(name.dropFirst("write2file".count)) : nil
     }
 
-    /// Copies `source` (a directory tree) to `destination` (`cp -a`).
+    /// Copies `source` (a directory tree) to `destination`, each file read to its end as it is
+    /// then. Not `FileManager.copyItem`: it copies as many bytes as the file had when it looked,
+    /// and Pika cuts its newest binlog file (preallocated, zero-filled) back to what it wrote when
+    /// it rolls to the next, so a copy of a live binlog taken by it looped on for ever (seen once:
+    /// the whole suite hung in `sendfile`).
     static func copyTree(_ source: URL, to destination: URL) throws {
-        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: source, to: destination)
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: source.path).sorted() {
+            let from = source.appendingPathComponent(name)
+            let to = destination.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }  // removed meanwhile
+            if isDirectory.boolValue {
+                try copyTree(from, to: to)
+            } else {
+                try copyFile(from.path, to: to.path)
+            }
+        }
+    }
+
+    /// Reads `source` until read(2) says it ended and writes what it read to a new `destination`.
+    static func copyFile(_ source: String, to destination: String) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT { return }  // purged by the server meanwhile
+            throw PikaSuiteError.setup("cannot open \(source): \(String(cString: strerror(errno)))")
+        }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw PikaSuiteError.setup("cannot create \(destination): \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw PikaSuiteError.setup("cannot read \(source): \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + done, n - done) }
+                if w < 0 && errno == EINTR { continue }
+                guard w > 0 else { throw PikaSuiteError.setup("cannot write \(destination): \(String(cString: strerror(errno)))") }
+                done += w
+            }
+        }
     }
 }
