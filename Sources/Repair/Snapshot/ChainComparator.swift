@@ -26,23 +26,30 @@ final class ChainComparator {
         var matched = 0
         var unknown = 0
         var mismatched: Set<[UInt8]> = []
+        /// The least mismatched element (bytewise): the one named, whatever the sets' order in
+        /// this run (it was `mismatched.first`, which changes with the hash seed from run to run).
+        private var least: [UInt8]? = nil
 
         mutating func record(_ element: [UInt8], _ outcome: Outcome) {
             switch outcomes.updateValue(outcome, forKey: element) {
             case .matched?: matched -= 1
             case .unknown?: unknown -= 1
-            case .mismatch?: mismatched.remove(element)
+            case .mismatch?:
+                mismatched.remove(element)
+                if element == least { least = mismatched.min { $0.lexicographicallyPrecedes($1) } }
             case nil: break
             }
             switch outcome {
             case .matched: matched += 1
             case .unknown: unknown += 1
-            case .mismatch: mismatched.insert(element)
+            case .mismatch:
+                mismatched.insert(element)
+                if least.map({ element.lexicographicallyPrecedes($0) }) ?? true { least = element }
             }
         }
 
         var firstMismatch: String? {
-            guard let element = mismatched.first, case .mismatch(let why)? = outcomes[element] else { return nil }
+            guard let element = least, case .mismatch(let why)? = outcomes[element] else { return nil }
             return why
         }
     }
