@@ -191,4 +191,37 @@ import Testing
         Self.expectSame(segmented, whole)
         #expect(whole.records.last?.kind.hasPrefix("damage") == true, "the cut item is damage")
     }
+
+    /// Seeded damage of every kind at random places (overwritten bytes, zero runs, a flipped type
+    /// or length byte, a torn end), the file cut every block: segment by segment, the records are
+    /// always those of one pass.
+    @Test func randomDamageNeverChangesTheRecords() throws {
+        let path = try Self.writtenFile()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let pristine = try encReadFile(path)
+        var random = SplitMix64(seed: 0x5E6_0001)
+        var ranPastSomewhere = 0
+        for round in 0..<24 {
+            var bytes = pristine
+            for _ in 0..<(1 + random.below(6)) {
+                // Half near a block start, where segments end and begin (and items cross).
+                var at = random.below(bytes.count - 64)
+                if random.below(2) == 0 { at = max(64, at - at % Self.block - random.below(96)) }
+                switch random.below(4) {
+                case 0: for k in 0..<(1 + random.below(40)) { bytes[at + k] = UInt8(truncatingIfNeeded: random.next()) }
+                case 1: for k in 0..<(8 + random.below(56)) { bytes[at + k] = 0 }
+                case 2: bytes[at - at % 8 + 7] = UInt8(random.below(8))  // a type byte, if a header is there
+                default: bytes[at] ^= 0xFF
+                }
+            }
+            if random.below(4) == 0 { bytes.removeLast(random.below(bytes.count / 3)) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let cuts = try Self.cuts(path, every: Self.block)
+            let whole = try Self.whole(path, 0)
+            let (segmented, ranPast) = try Self.bySegments(path, 0, cuts: cuts)
+            ranPastSomewhere += ranPast
+            Self.expectSame(segmented, whole, "round \(round)")
+        }
+        #expect(ranPastSomewhere > 0, "some damage lay across a cut")
+    }
 }
