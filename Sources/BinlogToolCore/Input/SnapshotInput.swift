@@ -143,7 +143,7 @@ public struct SnapshotOptions: ParsableArguments {
     }
 
     /// The snapshot reader these options ask for, verifying with `verifier` (its window set here).
-    public func input(_ verifier: SnapshotVerifier.Options = .init(window: 64)) -> SnapshotInputOptions {
+    public func input(_ verifier: SnapshotVerifier.Options = .init()) -> SnapshotInputOptions {
         var verifier = verifier
         verifier.window = window
         return SnapshotInputOptions(pikaVersion: pikaVersion, slotCount: slotCount, verifier: verifier)

@@ -25,8 +25,10 @@ public final class OutputBuffer {
     /// When set, the gathered bytes are handed here, storage and all, instead of being written to
     /// `fd` (`dump --jobs`: a worker's chunks), and the buffer goes on in fresh storage from
     /// `pool`; false from it means nobody reads them any more, as a failed write.
-    private var sink: ((consuming OutputChunk) -> Bool)? = nil
+    private var sink: ((OutputChunk) -> Bool)? = nil
     private var pool: OutputChunkPool? = nil
+    /// With a sink: the chunk whose storage `base` is.
+    private var chunk: OutputChunk? = nil
     /// ``appendISOTime(_:)``'s last day (unix seconds / 86 400) and its `YYYY-MM-DDT` (11 bytes).
     @exclusivity(unchecked) var isoDay: UInt32 = .max
     @exclusivity(unchecked) var isoDayText: (UInt64, UInt64) = (0, 0)
@@ -40,23 +42,31 @@ public final class OutputBuffer {
 
     /// A buffer whose pieces (of about `pool.flushThreshold` bytes) are handed to `sink` in
     /// storage taken from `pool`, without a copy.
-    public init(pool: OutputChunkPool, sink: @escaping (consuming OutputChunk) -> Bool) {
+    public init(pool: OutputChunkPool, sink: @escaping (OutputChunk) -> Bool) {
         fd = -1
         flushThreshold = pool.flushThreshold
         let storage = pool.take()
         base = storage.base
         capacity = storage.capacity
+        chunk = storage
         self.pool = pool
         self.sink = sink
     }
 
     deinit {
         flush()
-        if let pool {
-            pool.put(OutputChunk(base: base, capacity: capacity, count: 0))
+        if let chunk {
+            pool?.put(chunk)
         } else {
             base.deallocate()
         }
+    }
+
+    /// Writes into `storage` from now on (with a sink).
+    private func use(_ storage: OutputChunk) {
+        chunk = storage
+        base = storage.base
+        capacity = storage.capacity
     }
 
     /// Room for `n` more bytes: writes out what has gathered when they would not fit (and grows
@@ -75,13 +85,14 @@ public final class OutputBuffer {
     private func makeRoom(_ n: Int) {
         flush()
         if n > capacity {
-            if let pool {
-                pool.put(OutputChunk(base: base, capacity: capacity, count: 0))
+            if let old = chunk {
+                pool?.put(old)
+                use(OutputChunk(capacity: n))
             } else {
                 base.deallocate()
+                capacity = n
+                base = .allocate(capacity: n)
             }
-            capacity = n
-            base = .allocate(capacity: n)
         }
     }
 
@@ -149,11 +160,10 @@ public final class OutputBuffer {
     public func flush() {
         guard count > 0 else { return }
         let bytes = UnsafeRawBufferPointer(start: base, count: count)
-        if !failed, let sink, let pool {
-            let next = pool.take()
-            if !sink(OutputChunk(base: base, capacity: capacity, count: count)) { failed = true }
-            base = next.base
-            capacity = next.capacity
+        if !failed, let sink, let pool, let full = chunk {
+            full.count = count
+            use(pool.take())
+            if !sink(full) { failed = true }
         } else if !failed, writeFully(bytes, to: fd).errno != nil {
             failed = true
         }
@@ -168,29 +178,31 @@ public final class OutputBuffer {
 }
 
 /// Bytes gathered by one ``OutputBuffer`` and handed, with their storage, to the thread that
-/// writes them out (which gives the storage back to the ``OutputChunkPool``).
-public struct OutputChunk: @unchecked Sendable {
+/// writes them out, which gives it back to the ``OutputChunkPool``. A chunk nobody takes (its job
+/// cancelled or the run stopped) frees its storage when it is dropped.
+public final class OutputChunk: @unchecked Sendable {
     let base: UnsafeMutablePointer<UInt8>
     let capacity: Int
-    public let count: Int
+    public internal(set) var count = 0
 
-    init(base: UnsafeMutablePointer<UInt8>, capacity: Int, count: Int) {
-        self.base = base
+    init(capacity: Int) {
         self.capacity = capacity
-        self.count = count
+        base = .allocate(capacity: capacity)
     }
+
+    deinit { base.deallocate() }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
 
 /// Storage for the ``OutputBuffer``s of worker threads, handed round and reused: fresh megabytes
 /// per piece would be mapped and zeroed by the kernel one after the other. Keeps at most `spare`
-/// pieces of storage; the rest is freed.
+/// chunks; the rest are freed.
 public final class OutputChunkPool: @unchecked Sendable {
     public let flushThreshold: Int
     private let capacity: Int
     private let lock = Monitor()
-    private var free: [UnsafeMutablePointer<UInt8>] = []
+    private var free: [OutputChunk] = []
     private let spare: Int
 
     public init(flushThreshold: Int = 1 << 20, spare: Int = 16) {
@@ -199,31 +211,19 @@ public final class OutputChunkPool: @unchecked Sendable {
         self.spare = spare
     }
 
-    deinit {
-        for p in free { p.deallocate() }
-    }
-
     func take() -> OutputChunk {
         lock.lock()
-        let p = free.popLast()
+        let chunk = free.popLast()
         lock.unlock()
-        return OutputChunk(base: p ?? .allocate(capacity: capacity), capacity: capacity, count: 0)
+        return chunk ?? OutputChunk(capacity: capacity)
     }
 
-    /// Takes back a chunk's storage once its bytes are written.
-    public func put(_ chunk: consuming OutputChunk) {
-        guard chunk.capacity == capacity else {
-            chunk.base.deallocate()  // grown for one piece larger than the rest
-            return
-        }
+    /// Takes back a chunk once its bytes are written (one grown for a single larger piece is freed).
+    public func put(_ chunk: OutputChunk) {
+        guard chunk.capacity == capacity else { return }
         lock.lock()
-        if free.count < spare {
-            free.append(chunk.base)
-            lock.unlock()
-            return
-        }
+        if free.count < spare { free.append(chunk) }
         lock.unlock()
-        chunk.base.deallocate()
     }
 }
 
